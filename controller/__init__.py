@@ -1,0 +1,1 @@
+"""Treatment sessions and the operator's command line."""

@@ -1,0 +1,120 @@
+"""The composition root: the one place that knows `sim://` means the in-process simulator.
+
+Everything above asks for a link by URL and gets a TableLink; whether a real board or the
+simulated one is behind it is decided here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from firmware_bridge.errors import LinkTimeout, ModbusExceptionReply, TargetError
+from firmware_bridge.link import RetryPolicy, TableLink
+from firmware_bridge.modbus_transport import ModbusTransport
+from firmware_bridge.target import DEFAULT_TIMEOUT_S, SimTarget, parse_target
+from sim.board import SimBoard
+from sim.profiles import DEFAULT_PROFILE
+from sim.virtual import BoardRefused, InProcessPort, VirtualClock
+
+T = TypeVar("T")
+_SIM_OPTIONS = ("patient", "seed", "channel_b")
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    link: TableLink
+    board: SimBoard | None  # the simulated board, when the target is sim://
+
+
+class SimTransport:
+    """The bridge's transport over the in-process board, with its link faults honoured.
+
+    A dropped or too-late reply costs the caller the transaction timeout in virtual time and
+    raises LinkTimeout, as it would on a wire; the request itself still reached the board.
+    """
+
+    def __init__(self, board: SimBoard, clock: VirtualClock, timeout_s: float) -> None:
+        self._port = InProcessPort(board)
+        self._board = board
+        self._clock = clock
+        self._timeout_s = timeout_s
+
+    def open(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def read_input(self, address: int, count: int) -> list[int]:
+        return self._call(lambda: self._port.read_input(address, count))
+
+    def read_holding(self, address: int, count: int) -> list[int]:
+        return self._call(lambda: self._port.read_holding(address, count))
+
+    def write_registers(self, address: int, values: Sequence[int]) -> None:
+        self._call(lambda: self._port.write_registers(address, values))
+
+    def write_register(self, address: int, value: int) -> None:
+        self._call(lambda: self._port.write_register(address, value))
+
+    def read_write(
+        self, read_address: int, read_count: int, write_address: int, values: Sequence[int]
+    ) -> list[int]:
+        return self._call(
+            lambda: self._port.read_write(read_address, read_count, write_address, values)
+        )
+
+    def read_device_id(self) -> dict[int, bytes]:
+        return self._call(self._port.read_device_id)
+
+    def _call(self, op: Callable[[], T]) -> T:
+        try:
+            result = op()
+        except BoardRefused as exc:
+            raise ModbusExceptionReply(int(exc.function_code), int(exc.code)) from exc
+        fate = self._board.reply_fate()
+        if fate.drop or fate.delay_s >= self._timeout_s:
+            self._clock.sleep(self._timeout_s)
+            raise LinkTimeout("sim://: no valid reply within the timeout (injected link fault)")
+        if fate.delay_s:
+            self._clock.sleep(fate.delay_s)
+        return result
+
+
+def open_link(url: str, *, policy: RetryPolicy | None = None) -> Opened:
+    """A TableLink for a target URL (not yet connected)."""
+    target = parse_target(url)
+    if isinstance(target, SimTarget):
+        board = _sim_board(target)
+        clock = VirtualClock(board)
+        transport = SimTransport(board, clock, DEFAULT_TIMEOUT_S)
+        return Opened(TableLink(transport, url=target.url, clock=clock, policy=policy), board)
+    return Opened(TableLink(ModbusTransport(target), url=target.url, policy=policy), None)
+
+
+def _sim_board(target: SimTarget) -> SimBoard:
+    opts = dict(target.options)
+    unknown = sorted(set(opts) - set(_SIM_OPTIONS))
+    if unknown:
+        raise TargetError(
+            f"{target.url}: unknown option(s) {', '.join(unknown)}; "
+            f"sim:// takes {', '.join(_SIM_OPTIONS)}"
+        )
+    try:
+        seed = int(opts.get("seed", "0"))
+    except ValueError as exc:
+        raise TargetError(f"{target.url}: seed must be an integer") from exc
+    channel_b = opts.get("channel_b", "1")
+    if channel_b not in ("0", "1"):
+        raise TargetError(f"{target.url}: channel_b must be 0 or 1")
+    try:
+        return SimBoard(
+            opts.get("patient", DEFAULT_PROFILE),
+            seed=seed,
+            unit=target.unit,
+            channel_b_fitted=channel_b == "1",
+        )
+    except KeyError as exc:
+        raise TargetError(f"{target.url}: {exc.args[0]}") from exc

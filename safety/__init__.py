@@ -1,0 +1,1 @@
+"""Independent second safety layer (limits, monitor, command gate). Imports only the bridge."""

@@ -1,0 +1,461 @@
+"""The board's firmware rules (ICD 4 and 5), run once per load-cell sample.
+
+This is layer 1 of the safety design as the real board implements it: watchdog, over-force,
+patient switch, e-stop, sensor plausibility, over-travel, drive faults, over-speed, safe
+release, first-fault latching and reset only when every cause is gone. It holds the command
+and configuration registers as the board does; register access with its Modbus exceptions
+is in `sim.registers`.
+
+Choices the ICD leaves open (docs/simulator.md lists them):
+- reset needs every cause of every fault gone, not only the first one's;
+- a release, once started (by a fault or by CONTROL.RELEASE), always runs to its end;
+- CONTROL.RELEASE held high also keeps the drive disabled;
+- the watchdog period restarts when ENABLE rises and after a successful reset;
+- CMD_SEQ_ECHO is the last CMD_SEQ written, whatever the board's state.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from dataclasses import dataclass, field
+
+from firmware_bridge import icd
+from firmware_bridge.icd import Control, FaultCode, Status
+from sim.loadcell import LoadCell
+from sim.physics import DriveModel, TablePhysics
+from sim.profiles import PatientProfile
+
+TICK_S = 1.0 / icd.BOARD_IDENTITY_RAW[icd.SAMPLE_RATE_HZ]
+HOME_SWITCH_M = 0.0005
+STALL_TIME_S = 0.5
+STALL_MIN_COMMAND_M_S = 0.002
+STALL_MAX_SPEED_M_S = 0.0005
+OVERTEMP_C = 85.0
+OVERCURRENT_A = 9.0
+HARNESS_OFFSET_N = 6.0
+OFFSET_SPREAD_N = 3.0
+CHANNEL_B_GAIN_SPREAD = 0.004
+RUNAWAY_SPEED_FACTOR = 1.0  # of HW_VELOCITY_MAX
+
+# Plain ints on the tick path: enum.Flag arithmetic costs microseconds per operation.
+_ENABLE = int(Control.ENABLE)
+_FAULT_RESET = int(Control.FAULT_RESET)
+_TARE = int(Control.TARE)
+_RELEASE = int(Control.RELEASE)
+
+
+class _B:
+    """STATUS bits as plain ints."""
+
+    DRIVE_READY = int(Status.DRIVE_READY)
+    DRIVE_ENABLED = int(Status.DRIVE_ENABLED)
+    MOVING = int(Status.MOVING)
+    FAULT = int(Status.FAULT)
+    ESTOP = int(Status.ESTOP)
+    PATIENT_STOP = int(Status.PATIENT_STOP)
+    BRAKE_ENGAGED = int(Status.BRAKE_ENGAGED)
+    AT_HOME = int(Status.AT_HOME)
+    END_OF_TRAVEL = int(Status.END_OF_TRAVEL)
+    RELEASING = int(Status.RELEASING)
+    TARED = int(Status.TARED)
+    CHANNEL_B_FITTED = int(Status.CHANNEL_B_FITTED)
+    PATIENT_SWITCH_CONNECTED = int(Status.PATIENT_SWITCH_CONNECTED)
+
+
+class ReleaseMode(enum.Enum):
+    NONE = 0
+    BY_FORCE = 1
+    BY_POSITION = 2
+
+
+@dataclass(slots=True)
+class Switches:
+    """Inputs wired to the board, moved by the injection interface."""
+
+    estop_open: bool = False
+    patient_pressed: bool = False
+    patient_connected: bool = True
+    drive_fault: bool = False  # injected overcurrent / overtemperature condition
+    runaway: bool = False
+    samples_frozen: bool = False
+
+
+@dataclass(slots=True)
+class Config:
+    """The configuration block: raw register values, and the same in SI for the tick path."""
+
+    values: dict[icd.Register, int] = field(default_factory=lambda: dict(icd.CONFIG_POWER_ON))
+    watchdog_s: float = 0.0
+    force_trip_n: float = 0.0
+    velocity_limit_raw: int = 0
+    velocity_limit_m_s: float = 0.0
+    release_speed_m_s: float = 0.0
+    release_force_n: float = 0.0
+    overspeed_m_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.update({})
+
+    def __getitem__(self, reg: icd.Register) -> int:
+        return self.values[reg]
+
+    def update(self, values: dict[icd.Register, int]) -> None:
+        v = self.values
+        v.update(values)
+        self.watchdog_s = v[icd.WATCHDOG_MS] * icd.WATCHDOG_MS.scale
+        self.force_trip_n = v[icd.FORCE_TRIP] * icd.FORCE_TRIP.scale
+        self.velocity_limit_raw = v[icd.VELOCITY_LIMIT]
+        self.velocity_limit_m_s = v[icd.VELOCITY_LIMIT] * icd.VELOCITY_LIMIT.scale
+        self.release_speed_m_s = v[icd.RELEASE_SPEED] * icd.RELEASE_SPEED.scale
+        self.release_force_n = v[icd.RELEASE_FORCE] * icd.RELEASE_FORCE.scale
+        self.overspeed_m_s = icd.OVERSPEED_FACTOR * self.velocity_limit_m_s
+
+
+class Firmware:
+    def __init__(
+        self,
+        profile: PatientProfile,
+        *,
+        seed: int = 0,
+        channel_b_fitted: bool = True,
+        drive: DriveModel | None = None,
+    ) -> None:
+        self.rng = random.Random(seed)
+        self.physics = TablePhysics(profile, drive)
+        self.channel_b_fitted = channel_b_fitted
+        self.cell_a = LoadCell(self.rng, offset_n=HARNESS_OFFSET_N + self._spread())
+        self.cell_b = LoadCell(
+            self.rng,
+            offset_n=HARNESS_OFFSET_N + self._spread(),
+            gain=1.0 + self.rng.uniform(-CHANNEL_B_GAIN_SPREAD, CHANNEL_B_GAIN_SPREAD),
+        )
+        self.switches = Switches()
+        self.identity = dict(icd.BOARD_IDENTITY_RAW)
+        drive_model = self.physics.drive
+        self.overcurrent_tension_n = (
+            OVERCURRENT_A - drive_model.idle_current_a
+        ) / drive_model.current_per_newton_a
+        self.travel_max_m = self.identity[icd.HW_TRAVEL_MAX] * icd.HW_TRAVEL_MAX.scale
+        self.runaway_m_s = (
+            self.identity[icd.HW_VELOCITY_MAX] * icd.HW_VELOCITY_MAX.scale * RUNAWAY_SPEED_FACTOR
+        )
+        self.power_on()
+
+    def _spread(self) -> float:
+        return self.rng.uniform(-OFFSET_SPREAD_N, OFFSET_SPREAD_N)
+
+    def power_on(self) -> None:
+        """Power-on state (ICD 5): disabled, brake engaged, not tared, no fault."""
+        self.time_s = 0.0
+        self.sample_seq = 0
+        self.control = 0
+        self.cmd_seq = 0
+        self.velocity_cmd = 0
+        self.config = Config()
+        self.tared = False
+        self.tare_a = 0.0
+        self.tare_b = 0.0
+        self.raw_a: float | None = self.cell_a.offset_n
+        self.raw_b: float | None = self.cell_b.offset_n
+        self.fault = FaultCode.NONE
+        self.reacted: set[FaultCode] = set()
+        self.release = ReleaseMode.NONE
+        self.host_release_seen = False
+        self.enabled = False
+        self.inputs_quiet = True
+        self.seq_changed_at = 0.0
+        self.overspeed_since: float | None = None
+        self.disagree_since: float | None = None
+        self.stall_since: float | None = None
+        self.version = 0  # bumps on every state change a reader could see
+
+    # --- derived state ------------------------------------------------------------------
+    @property
+    def force_a_n(self) -> float | None:
+        return None if self.raw_a is None else self.raw_a - self.tare_a
+
+    @property
+    def force_b_n(self) -> float | None:
+        if not self.channel_b_fitted:
+            return 0.0
+        return None if self.raw_b is None else self.raw_b - self.tare_b
+
+    @property
+    def at_home(self) -> bool:
+        return self.physics.x <= HOME_SWITCH_M
+
+    @property
+    def end_of_travel(self) -> bool:
+        return self.physics.x >= self.travel_max_m
+
+    def _enable_conditions(self) -> bool:
+        sw = self.switches
+        return bool(
+            self.control & _ENABLE
+            and not self.control & _RELEASE
+            and self.tared
+            and sw.patient_connected
+            and self.fault is FaultCode.NONE
+            and not sw.estop_open
+            and self.release is ReleaseMode.NONE
+        )
+
+    def status(self) -> int:
+        sw = self.switches
+        s = 0
+        if self.fault is FaultCode.NONE and not sw.estop_open and not sw.drive_fault:
+            s |= _B.DRIVE_READY
+        if self.enabled:
+            s |= _B.DRIVE_ENABLED
+        if abs(self.physics.v) * 1e6 > icd.MOVING_THRESHOLD_UM_S:
+            s |= _B.MOVING
+        if self.fault is not FaultCode.NONE:
+            s |= _B.FAULT
+        if sw.estop_open:
+            s |= _B.ESTOP
+        if sw.patient_pressed:
+            s |= _B.PATIENT_STOP
+        if self.brake_engaged:
+            s |= _B.BRAKE_ENGAGED
+        if self.at_home:
+            s |= _B.AT_HOME
+        if self.end_of_travel:
+            s |= _B.END_OF_TRAVEL
+        if self.release is not ReleaseMode.NONE:
+            s |= _B.RELEASING
+        if self.tared:
+            s |= _B.TARED
+        if self.channel_b_fitted:
+            s |= _B.CHANNEL_B_FITTED
+        if sw.patient_connected:
+            s |= _B.PATIENT_SWITCH_CONNECTED
+        return s
+
+    @property
+    def motion_allowed(self) -> bool:
+        """E-stop cuts drive power in hardware; a drive fault disables the drive."""
+        sw = self.switches
+        return not (sw.estop_open or sw.drive_fault or FaultCode.DRIVE in self.reacted)
+
+    @property
+    def brake_engaged(self) -> bool:
+        moving_by_board = self.enabled or self.release is not ReleaseMode.NONE
+        return not (moving_by_board and self.motion_allowed)
+
+    # --- register side effects (called by sim.registers after validation) ----------------
+    def write_control(self, value: int) -> None:
+        rising = value & ~self.control
+        self.control = value
+        if rising & _ENABLE:
+            self.seq_changed_at = self.time_s
+        if rising & _FAULT_RESET:
+            self._try_reset()
+        if rising & _TARE and not self.enabled and self.fault is FaultCode.NONE:
+            self._tare()
+        if rising & _RELEASE and self.release is ReleaseMode.NONE:
+            self._start_release(ReleaseMode.BY_FORCE)
+        self.refresh_enable()
+        self.version += 1
+
+    def write_cmd_seq(self, value: int) -> None:
+        if value != self.cmd_seq:
+            self.seq_changed_at = self.time_s
+        self.cmd_seq = value
+        self.version += 1
+
+    def write_velocity(self, value: int) -> None:
+        self.velocity_cmd = value
+        self.version += 1
+
+    def write_config(self, values: dict[icd.Register, int]) -> None:
+        self.config.update(values)
+        self.version += 1
+
+    def _tare(self) -> None:
+        if self.raw_a is None or (self.channel_b_fitted and self.raw_b is None):
+            return  # an ADC error cannot be a zero point
+        self.tare_a = self.raw_a
+        self.tare_b = self.raw_b if self.raw_b is not None else 0.0
+        self.tared = True
+
+    def causes_present(self) -> list[str]:
+        """Why a reset would be refused now (empty: every cause is gone)."""
+        sw = self.switches
+        causes = []
+        if self.release is not ReleaseMode.NONE:
+            causes.append("release running")
+        if sw.estop_open:
+            causes.append("e-stop open")
+        if sw.patient_pressed:
+            causes.append("patient switch pressed")
+        if not sw.patient_connected and self.control & _ENABLE:
+            causes.append("patient switch unplugged with ENABLE set")
+        if self._sensor_error():
+            causes.append("load cell unhealthy")
+        trip = self.config.force_trip_n
+        if any(f is not None and f > trip for f in (self.force_a_n, self.force_b_n)):
+            causes.append("force above FORCE_TRIP")
+        if self.end_of_travel:
+            causes.append("end-of-travel switch active")
+        if sw.drive_fault or self.physics.temp_c >= OVERTEMP_C:
+            causes.append("drive fault present")
+        return causes
+
+    def _try_reset(self) -> None:
+        if self.fault is FaultCode.NONE or self.causes_present():
+            return
+        self.fault = FaultCode.NONE
+        self.reacted.clear()
+        self.seq_changed_at = self.time_s
+        self.stall_since = self.overspeed_since = self.disagree_since = None
+
+    def _sensor_error(self) -> bool:
+        a, b = self.force_a_n, self.force_b_n
+        if a is None or b is None:
+            return True
+        if not self.channel_b_fitted:
+            return False
+        return abs(a - b) > _disagree_limit(a, b)
+
+    # --- faults -----------------------------------------------------------------------
+    def latch(self, code: FaultCode) -> None:
+        """Latch a fault (first one kept) and start its reaction, once per latch period."""
+        if code in self.reacted:
+            return
+        self.reacted.add(code)
+        if self.fault is FaultCode.NONE:
+            self.fault = code
+        if code is FaultCode.SENSOR:
+            self._start_release(ReleaseMode.BY_POSITION)
+        elif code not in (FaultCode.ESTOP, FaultCode.DRIVE):
+            self._start_release(ReleaseMode.BY_FORCE)
+        self.refresh_enable()
+        self.version += 1
+
+    def _start_release(self, mode: ReleaseMode) -> None:
+        if mode is ReleaseMode.BY_POSITION or self.release is ReleaseMode.NONE:
+            self.release = mode
+        self.refresh_enable()
+
+    def refresh_enable(self) -> None:
+        """Re-evaluate ICD 5; called by every event that can change an enable condition."""
+        self.enabled = self._enable_conditions()
+        sw = self.switches
+        self.inputs_quiet = not (
+            sw.estop_open or sw.patient_pressed or not sw.patient_connected or sw.drive_fault
+        )
+
+    # --- one firmware tick ----------------------------------------------------------------
+    def tick(self) -> None:
+        """One load-cell sample period: drive, physics, sampling, checks, release."""
+        dt = TICK_S
+        self.time_s += dt
+        phys, cfg, sw = self.physics, self.config, self.switches
+        releasing = self.release is not ReleaseMode.NONE
+        enabled = self.enabled
+        if releasing:
+            v_target = -cfg.release_speed_m_s
+        elif enabled:
+            vlim = cfg.velocity_limit_raw
+            raw = self.velocity_cmd
+            raw = vlim if raw > vlim else (-vlim if raw < -vlim else raw)
+            v_target = self.runaway_m_s if sw.runaway else raw * _VELOCITY_SCALE
+        else:
+            v_target = 0.0
+        powered = not (sw.estop_open or sw.drive_fault or _DRIVE in self.reacted)
+        phys.step(dt, v_target, not ((enabled or releasing) and powered))
+
+        if not sw.samples_frozen:
+            self.sample_seq = (self.sample_seq + 1) & 0xFFFF
+            tension = phys.tension_n
+            self.raw_a = self.cell_a.sample(tension, dt)
+            self.raw_b = self.cell_b.sample(tension, dt) if self.channel_b_fitted else 0.0
+
+        self._check_faults(cfg, v_target)
+        if self.release is not ReleaseMode.NONE:
+            self._advance_release()
+        self.version += 1
+
+    def _check_faults(self, cfg: Config, v_target: float) -> None:
+        sw, t, phys = self.switches, self.time_s, self.physics
+        control = self.control
+        if not self.inputs_quiet:
+            if sw.estop_open:
+                self.latch(FaultCode.ESTOP)
+            if sw.patient_pressed or (not sw.patient_connected and control & _ENABLE):
+                self.latch(FaultCode.PATIENT_STOP)
+            if sw.drive_fault:
+                self.latch(FaultCode.DRIVE)
+        if control & _ENABLE and t - self.seq_changed_at > cfg.watchdog_s:
+            self.latch(FaultCode.WATCHDOG)
+        trip = cfg.force_trip_n
+        ra, rb = self.raw_a, self.raw_b
+        a = None if ra is None else ra - self.tare_a
+        b = 0.0 if not self.channel_b_fitted else (None if rb is None else rb - self.tare_b)
+        if a is None or b is None:
+            self.latch(FaultCode.SENSOR)
+            if (a is not None and a > trip) or (b is not None and b > trip):
+                self.latch(FaultCode.OVERFORCE)
+        else:
+            if a > trip or b > trip:
+                self.latch(FaultCode.OVERFORCE)
+            if self.channel_b_fitted:
+                big = a if a > b else b
+                small = b if a > b else a
+                limit = _DISAGREE_SHARE * (big if big > -small else -small)
+                if big - small > (limit if limit > _DISAGREE_MIN_N else _DISAGREE_MIN_N):
+                    if self.disagree_since is None:
+                        self.disagree_since = t
+                    elif t - self.disagree_since > _DISAGREE_TIME_S:
+                        self.latch(FaultCode.SENSOR)
+                else:
+                    self.disagree_since = None
+        x, v = phys.x, phys.v
+        if x >= self.travel_max_m:
+            self.latch(FaultCode.OVERTRAVEL)
+        if phys.temp_c >= OVERTEMP_C or phys.tension_n >= self.overcurrent_tension_n:
+            self.latch(FaultCode.DRIVE)
+        speed = v if v >= 0.0 else -v
+        if (
+            self.enabled
+            and (v_target >= STALL_MIN_COMMAND_M_S or -v_target >= (STALL_MIN_COMMAND_M_S))
+            and speed <= STALL_MAX_SPEED_M_S
+        ):
+            if self.stall_since is None:
+                self.stall_since = t
+            elif t - self.stall_since > STALL_TIME_S:
+                self.latch(FaultCode.DRIVE)
+        else:
+            self.stall_since = None
+        if speed > cfg.overspeed_m_s:
+            if self.overspeed_since is None:
+                self.overspeed_since = t
+            elif t - self.overspeed_since > _OVERSPEED_TIME_S:
+                self.latch(FaultCode.OVERSPEED)
+        else:
+            self.overspeed_since = None
+
+    def _advance_release(self) -> None:
+        if self.release is ReleaseMode.NONE:
+            return
+        done = self.at_home
+        if self.release is ReleaseMode.BY_FORCE and not done:
+            limit = self.config.release_force_n
+            a, b = self.force_a_n, self.force_b_n
+            done = a is not None and b is not None and a < limit and b < limit
+        if done:
+            self.release = ReleaseMode.NONE
+            self.refresh_enable()
+
+
+_VELOCITY_SCALE = icd.VELOCITY_CMD.scale
+_DRIVE = FaultCode.DRIVE
+_DISAGREE_MIN_N = icd.SENSOR_DISAGREE_MIN_CN * icd.FORCE_A.scale
+_DISAGREE_SHARE = icd.SENSOR_DISAGREE_SHARE
+_DISAGREE_TIME_S = icd.SENSOR_DISAGREE_TIME_MS * 1e-3
+_OVERSPEED_TIME_S = icd.OVERSPEED_TIME_MS * 1e-3
+
+
+def _disagree_limit(a: float, b: float) -> float:
+    return max(_DISAGREE_MIN_N, icd.SENSOR_DISAGREE_SHARE * max(abs(a), abs(b)))

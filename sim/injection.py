@@ -1,0 +1,262 @@
+"""Fault and scenario injection: one catalogue, used in-process and by `traction inject`.
+
+Each injection is a name, a pydantic model of its parameters (so a bad parameter is refused
+with the field named) and a function that changes the board. The catalogue is the contract of
+the control interface (docs/simulator.md lists it); nothing else changes a running board.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.board import Disturbance, SimBoard
+from sim.loadcell import LoadCell
+
+
+class InjectionError(ValueError):
+    """An unknown injection or bad parameters; the board was not changed."""
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChannelParams(NoParams):
+    channel: Literal["A", "B"] = "A"
+
+
+class DriftParams(ChannelParams):
+    rate_n_per_s: float = Field(default=5.0, ge=-1000, le=1000)
+
+
+class NoiseParams(ChannelParams):
+    sigma_n: float = Field(default=20.0, gt=0, le=1000)
+
+
+class DisagreeParams(NoParams):
+    offset_n: float = Field(default=40.0, ge=-1000, le=1000)
+
+
+class CountParams(NoParams):
+    count: int = Field(default=1, ge=1, le=1_000_000)
+
+
+class DelayParams(CountParams):
+    delay_ms: float = Field(default=200.0, gt=0, le=10_000)
+
+
+class DisturbanceParams(NoParams):
+    force_n: float = Field(default=40.0, ge=-500, le=500)
+    duration_s: float = Field(default=1.0, gt=0, le=60)
+
+
+class StiffnessParams(NoParams):
+    factor: float = Field(default=1.5, gt=0.05, le=10)
+
+
+@dataclass(frozen=True, slots=True)
+class Injection:
+    name: str
+    params: type[NoParams]
+    apply: Callable[[SimBoard, Any], None]
+    help: str
+
+
+def _cell(board: SimBoard, p: ChannelParams) -> LoadCell:
+    fw = board.firmware
+    return fw.cell_a if p.channel == "A" else fw.cell_b
+
+
+def _set_switch(attr: str, value: bool) -> Callable[[SimBoard, NoParams], None]:
+    def apply(board: SimBoard, _: NoParams) -> None:
+        setattr(board.firmware.switches, attr, value)
+
+    return apply
+
+
+def _stuck(b: SimBoard, p: ChannelParams) -> None:
+    _cell(b, p).stick()
+
+
+def _drift(b: SimBoard, p: DriftParams) -> None:
+    _cell(b, p).drift(p.rate_n_per_s)
+
+
+def _noisy(b: SimBoard, p: NoiseParams) -> None:
+    _cell(b, p).add_noise(p.sigma_n)
+
+
+def _dead(b: SimBoard, p: ChannelParams) -> None:
+    _cell(b, p).kill()
+
+
+def _disagree(b: SimBoard, p: DisagreeParams) -> None:
+    b.firmware.cell_b.bias(p.offset_n)
+
+
+def _heal_channel(b: SimBoard, p: ChannelParams) -> None:
+    _cell(b, p).heal()
+
+
+def _stall(b: SimBoard, _: NoParams) -> None:
+    b.firmware.physics.blocked = True
+
+
+def _unstall(b: SimBoard, _: NoParams) -> None:
+    b.firmware.physics.blocked = False
+
+
+def _link_drop(b: SimBoard, p: CountParams) -> None:
+    b.link.drop = p.count
+
+
+def _link_delay(b: SimBoard, p: DelayParams) -> None:
+    b.link.delay_s = p.delay_ms / 1000.0
+    b.link.delay_count = p.count
+
+
+def _link_crc(b: SimBoard, p: CountParams) -> None:
+    b.link.corrupt = p.count
+
+
+def _link_heal(b: SimBoard, _: NoParams) -> None:
+    b.link.clear()
+
+
+def _disturb(b: SimBoard, p: DisturbanceParams) -> None:
+    b.disturbances.append(Disturbance(b.elapsed_s, p.duration_s, p.force_n))
+
+
+def _stiffness(b: SimBoard, p: StiffnessParams) -> None:
+    phys = b.firmware.physics
+    phys.set_profile(phys.profile.scaled(p.factor))
+
+
+def _reboot(b: SimBoard, _: NoParams) -> None:
+    b.firmware.power_on()
+
+
+def _heal_all(b: SimBoard, _: NoParams) -> None:
+    fw = b.firmware
+    sw = fw.switches
+    sw.estop_open = sw.patient_pressed = sw.drive_fault = sw.runaway = False
+    sw.samples_frozen = False
+    sw.patient_connected = True
+    fw.cell_a.heal()
+    fw.cell_b.heal()
+    fw.physics.blocked = False
+    b.link.clear()
+    b.disturbances.clear()
+
+
+_ALL = [
+    Injection(
+        "patient-press",
+        NoParams,
+        _set_switch("patient_pressed", True),
+        "patient presses the hand switch",
+    ),
+    Injection(
+        "patient-release",
+        NoParams,
+        _set_switch("patient_pressed", False),
+        "patient lets go of the hand switch",
+    ),
+    Injection(
+        "patient-unplug",
+        NoParams,
+        _set_switch("patient_connected", False),
+        "hand switch cable unplugged",
+    ),
+    Injection(
+        "patient-plug",
+        NoParams,
+        _set_switch("patient_connected", True),
+        "hand switch cable plugged back in",
+    ),
+    Injection(
+        "estop-open", NoParams, _set_switch("estop_open", True), "emergency-stop circuit opened"
+    ),
+    Injection(
+        "estop-close",
+        NoParams,
+        _set_switch("estop_open", False),
+        "emergency-stop circuit closed again",
+    ),
+    Injection("channel-stuck", ChannelParams, _stuck, "load-cell channel freezes its value"),
+    Injection("channel-drift", DriftParams, _drift, "load-cell channel drifts (N/s)"),
+    Injection("channel-noisy", NoiseParams, _noisy, "load-cell channel gets extra noise (N)"),
+    Injection("channel-dead", ChannelParams, _dead, "load-cell channel reports ADC errors"),
+    Injection(
+        "channel-disagree",
+        DisagreeParams,
+        _disagree,
+        "channel B reads offset_n more than channel A",
+    ),
+    Injection("channel-heal", ChannelParams, _heal_channel, "clear a channel's faults"),
+    Injection(
+        "runaway",
+        NoParams,
+        _set_switch("runaway", True),
+        "drive ignores VELOCITY_CMD and pulls at full speed",
+    ),
+    Injection("runaway-stop", NoParams, _set_switch("runaway", False), "end the runaway"),
+    Injection("stall", NoParams, _stall, "carriage blocked mechanically"),
+    Injection("stall-clear", NoParams, _unstall, "carriage free again"),
+    Injection(
+        "drive-fault",
+        NoParams,
+        _set_switch("drive_fault", True),
+        "drive reports overcurrent/overtemperature",
+    ),
+    Injection("drive-heal", NoParams, _set_switch("drive_fault", False), "drive fault gone"),
+    Injection(
+        "samples-freeze",
+        NoParams,
+        _set_switch("samples_frozen", True),
+        "load-cell sampling stops (SAMPLE_SEQ freezes)",
+    ),
+    Injection(
+        "samples-resume",
+        NoParams,
+        _set_switch("samples_frozen", False),
+        "load-cell sampling resumes",
+    ),
+    Injection("link-drop", CountParams, _link_drop, "drop the next COUNT replies"),
+    Injection("link-delay", DelayParams, _link_delay, "delay the next COUNT replies"),
+    Injection("link-crc", CountParams, _link_crc, "corrupt the CRC of the next COUNT RTU replies"),
+    Injection("link-heal", NoParams, _link_heal, "clear every link fault"),
+    Injection(
+        "disturbance", DisturbanceParams, _disturb, "patient movement: half-sine force on the body"
+    ),
+    Injection("stiffness", StiffnessParams, _stiffness, "multiply the patient's stiffness"),
+    Injection("reboot", NoParams, _reboot, "board power cycle (tare and config lost)"),
+    Injection("heal-all", NoParams, _heal_all, "clear every injected fault"),
+]
+
+CATALOGUE: dict[str, Injection] = {i.name: i for i in _ALL}
+
+
+def inject(board: SimBoard, name: str, params: Mapping[str, object] | None = None) -> None:
+    """Apply an injection by name; unknown names and bad parameters raise InjectionError."""
+    injection = CATALOGUE.get(name)
+    if injection is None:
+        raise InjectionError(f"unknown injection {name!r}; known: {', '.join(sorted(CATALOGUE))}")
+    try:
+        parsed = injection.params.model_validate(dict(params or {}))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or name}: {e['msg']}" for e in exc.errors()
+        )
+        raise InjectionError(f"{name}: {problems}") from exc
+    injection.apply(board, parsed)
+    board.firmware.refresh_enable()  # a switch or a reboot may change an enable condition
+    board.firmware.version += 1
+
+
+def describe() -> list[dict[str, object]]:
+    return [{"name": i.name, "help": i.help, "params": list(i.params.model_fields)} for i in _ALL]

@@ -1,0 +1,115 @@
+"""One load-cell channel: offset, gain error, noise, quantisation, saturation, and its faults.
+
+Faults are states of the channel (stuck, drifting, noisy, dead, biased) so that they can be
+injected and healed at any moment and combine as they would on a real bridge amplifier.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class ChannelFaults:
+    stuck: bool = False
+    drift_n_per_s: float = 0.0
+    extra_noise_n: float = 0.0
+    dead: bool = False
+    bias_n: float = 0.0
+
+    def clear(self) -> None:
+        self.stuck = False
+        self.drift_n_per_s = 0.0
+        self.extra_noise_n = 0.0
+        self.dead = False
+        self.bias_n = 0.0
+
+
+class LoadCell:
+    __slots__ = (
+        "_drift",
+        "_faulty",
+        "_gauss",
+        "_last",
+        "_lsb",
+        "_rng",
+        "faults",
+        "full_scale_n",
+        "gain",
+        "noise_n",
+        "offset_n",
+    )
+
+    def __init__(
+        self,
+        rng: random.Random,
+        *,
+        offset_n: float,
+        gain: float = 1.0,
+        noise_n: float = 0.15,
+        lsb_n: float = 0.02,
+        full_scale_n: float = 1500.0,
+    ) -> None:
+        self._rng = rng
+        self.offset_n = offset_n
+        self.gain = gain
+        self.noise_n = noise_n
+        self._lsb = lsb_n
+        self.full_scale_n = full_scale_n
+        self.faults = ChannelFaults()
+        self._faulty = False
+        self._gauss = rng.gauss
+        self._drift = 0.0
+        self._last = offset_n
+
+    # --- faults (each keeps the fast-path flag in step) ---------------------------------------
+    def stick(self) -> None:
+        self.faults.stuck = True
+        self._faulty = True
+
+    def drift(self, rate_n_per_s: float) -> None:
+        self.faults.drift_n_per_s = rate_n_per_s
+        self._faulty = True
+
+    def add_noise(self, sigma_n: float) -> None:
+        self.faults.extra_noise_n = sigma_n
+        self._faulty = True
+
+    def kill(self) -> None:
+        self.faults.dead = True
+        self._faulty = True
+
+    def bias(self, offset_n: float) -> None:
+        self.faults.bias_n = offset_n
+        self._faulty = True
+
+    def heal(self) -> None:
+        self.faults.clear()
+        self._faulty = False
+        self._drift = 0.0
+
+    def sample(self, force_n: float, dt: float) -> float | None:
+        """The raw (untared) reading in N, or None for an ADC error."""
+        if not self._faulty:
+            value = self.offset_n + self.gain * force_n + self._gauss(0.0, self.noise_n)
+            if -self.full_scale_n <= value <= self.full_scale_n:
+                value = round(value / self._lsb) * self._lsb
+                self._last = value
+                return value
+            return None
+        f = self.faults
+        if f.dead:
+            return None
+        if f.stuck:
+            return self._last
+        if f.drift_n_per_s:
+            self._drift += f.drift_n_per_s * dt
+        value = self.offset_n + self.gain * force_n + self._drift + f.bias_n
+        value += self._rng.gauss(0.0, self.noise_n + f.extra_noise_n)
+        fs = self.full_scale_n
+        if value > fs or value < -fs:
+            return None  # saturated ADC reports an error, never a clipped number
+        value = round(value / self._lsb) * self._lsb
+        self._last = value
+        return value

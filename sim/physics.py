@@ -1,0 +1,137 @@
+"""The mechanics of the table and the patient, stepped on a fixed tick.
+
+Chain: carriage (x) -> cable + harness (slack, then a stiffening spring) -> table section (y,
+Coulomb + viscous friction) -> spine (spring k_s in series with a Kelvin-Voigt creep element
+c) -> anchored upper body. The load cell sits in the cable, so it reads the cable tension:
+at constant carriage position the creep element relaxes it, and the section's friction makes
+pull and release follow different curves (hysteresis).
+
+The section is massless, so its motion is a first-order friction law; it is integrated with
+a linearised backward-Euler step, which cannot overshoot the stick band whatever the
+stiffness/friction ratio (a plain explicit step goes unstable on a low-friction split table).
+Plain floats and __slots__ keep a tick to a few microseconds: `sim://` must run a 20-minute
+session in seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sim.profiles import PatientProfile
+
+
+@dataclass(frozen=True, slots=True)
+class DriveModel:
+    """Motor + velocity loop of the carriage drive."""
+
+    velocity_tau_s: float = 0.02
+    accel_max_m_s2: float = 0.5
+    force_capacity_n: float = 1500.0
+    current_per_newton_a: float = 0.005
+    idle_current_a: float = 0.15
+    hard_stop_m: float = 0.305  # mechanical stop, beyond the end-of-travel switch
+    ambient_c: float = 25.0
+    thermal_tau_s: float = 600.0
+    heating_c_per_a2: float = 2.0
+
+
+class TablePhysics:
+    __slots__ = (
+        "_b",
+        "_eta",
+        "_fc",
+        "_k1",
+        "_k2",
+        "_kc",
+        "_ks",
+        "_slack",
+        "blocked",
+        "c",
+        "disturbance_n",
+        "drive",
+        "profile",
+        "temp_c",
+        "tension_n",
+        "v",
+        "vy",
+        "x",
+        "y",
+    )
+
+    def __init__(self, profile: PatientProfile, drive: DriveModel | None = None) -> None:
+        self.drive = drive or DriveModel()
+        self.x = 0.0  # carriage position from home, m
+        self.v = 0.0  # carriage velocity, m/s
+        self.y = 0.0  # table section displacement, m
+        self.vy = 0.0
+        self.c = 0.0  # creep displacement inside the spine element, m
+        self.tension_n = 0.0
+        self.disturbance_n = 0.0  # patient movement: force on the section toward the head
+        self.blocked = False  # mechanical blockage of the carriage (stall injection)
+        self.temp_c = self.drive.ambient_c
+        self.set_profile(profile)
+
+    def set_profile(self, profile: PatientProfile) -> None:
+        s = profile.stiffness_scale
+        self.profile = profile
+        self._slack = profile.slack_m
+        self._k1 = profile.cable_k1_n_m * s
+        self._k2 = profile.cable_k2_n_m2 * s
+        self._ks = profile.spine_k_n_m * s
+        self._kc = profile.creep_k_n_m * s
+        self._eta = self._kc * profile.creep_tau_s
+        self._fc = profile.friction_coulomb_n
+        self._b = profile.friction_viscous_n_s_m
+
+    def cable_tension(self, stretch_m: float) -> float:
+        d = stretch_m - self._slack
+        return 0.0 if d <= 0.0 else d * (self._k1 + self._k2 * d)
+
+    def step(self, dt: float, v_target: float, brake: bool) -> None:
+        """Advance by dt with the drive following v_target, or held by the brake."""
+        drv = self.drive
+        v = self.v
+        if brake or self.blocked:
+            v = 0.0
+        else:
+            dv = (v_target - v) * dt / drv.velocity_tau_s
+            lim = drv.accel_max_m_s2 * dt
+            v += lim if dv > lim else (-lim if dv < -lim else dv)
+            if v > 0.0 and self.tension_n >= drv.force_capacity_n:
+                v = 0.0
+        x = self.x + v * dt
+        if x <= 0.0:
+            x, v = 0.0, max(v, 0.0)
+        elif x >= drv.hard_stop_m:
+            x, v = drv.hard_stop_m, min(v, 0.0)
+        self.x, self.v = x, v
+
+        # Section: massless, friction-limited; linearised backward Euler.
+        d = x - self.y - self._slack
+        if d > 0.0:
+            tension = d * (self._k1 + self._k2 * d)
+            k_cable = self._k1 + 2.0 * self._k2 * d
+        else:
+            tension, k_cable = 0.0, 0.0
+        spine = self._ks * (self.y - self.c)
+        net = tension - spine - self.disturbance_n
+        excess = abs(net) - self._fc
+        if excess > 0.0:
+            vy = math.copysign(excess, net) / (self._b + dt * (k_cable + self._ks))
+            self.y += vy * dt
+            tension -= k_cable * vy * dt
+            spine += self._ks * vy * dt
+        else:
+            vy = 0.0
+        self.vy = vy
+        self.c += dt * (spine - self._kc * self.c) / self._eta
+        self.tension_n = tension if tension > 0.0 else 0.0
+
+        current = drv.idle_current_a + drv.current_per_newton_a * self.tension_n
+        heat_target = drv.ambient_c + drv.heating_c_per_a2 * current * current
+        self.temp_c += (heat_target - self.temp_c) * dt / drv.thermal_tau_s
+
+    @property
+    def motor_current_a(self) -> float:
+        return self.drive.idle_current_a + self.drive.current_per_newton_a * self.tension_n

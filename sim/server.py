@@ -1,0 +1,163 @@
+"""`traction sim`: one board served over Modbus TCP, RTU on a pty, and the control interface.
+
+Everything runs on one asyncio loop (the board is touched only from that loop), either in
+the caller's thread (`serve_forever`, the CLI) or in a background thread (`SimServer.running`,
+for tests, benchmarks and the HIL suites). Listeners bind 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import TypeVar
+
+import structlog
+
+from firmware_bridge import icd
+from sim.board import SimBoard
+from sim.clock import CATCH_UP_PERIOD_S, BoardTime, RealTime, SteppedTime
+from sim.control_server import ControlFrontEnd
+from sim.rtu_server import RtuPty
+from sim.tcp_server import TcpFrontEnd
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_CONTROL_PORT = icd.DEFAULT_TCP_PORT + 1
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    tcp: tuple[str, int] | None = (LOOPBACK, icd.DEFAULT_TCP_PORT)
+    rtu_pty: bool = False
+    control: tuple[str, int] | None = (LOOPBACK, DEFAULT_CONTROL_PORT)
+    virtual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    tcp: tuple[str, int] | None
+    rtu: str | None
+    control: tuple[str, int] | None
+
+    @property
+    def tcp_url(self) -> str:
+        if self.tcp is None:
+            raise RuntimeError("no TCP listener")
+        return f"tcp://{self.tcp[0]}:{self.tcp[1]}"
+
+    @property
+    def rtu_url(self) -> str:
+        if self.rtu is None:
+            raise RuntimeError("no RTU pty")
+        return f"rtu://{self.rtu}?baud={icd.DEFAULT_BAUD}&parity={icd.DEFAULT_PARITY}"
+
+
+class SimServer:
+    def __init__(self, board: SimBoard, options: ServeOptions | None = None) -> None:
+        self.board = board
+        self.options = options or ServeOptions()
+        self.time: BoardTime = SteppedTime(board) if self.options.virtual else RealTime(board)
+        self.endpoints: Endpoints | None = None
+        self._servers: list[asyncio.Server] = []
+        self._pty: RtuPty | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped: asyncio.Event | None = None
+
+    async def start(self) -> Endpoints:
+        opts = self.options
+        self._loop = asyncio.get_running_loop()
+        self._stopped = asyncio.Event()
+        tcp = control = None
+        if opts.tcp is not None:
+            server = await asyncio.start_server(
+                TcpFrontEnd(self.board, self.time).handle, *opts.tcp
+            )
+            self._servers.append(server)
+            tcp = _bound(server)
+        if opts.control is not None:
+            front = ControlFrontEnd(self.board, self.time)
+            server = await asyncio.start_server(front.handle, *opts.control)
+            self._servers.append(server)
+            control = _bound(server)
+        rtu = None
+        if opts.rtu_pty:
+            self._pty = RtuPty(self.board, self.time)
+            self._pty.start()
+            rtu = self._pty.path
+        if not opts.virtual:
+            self._ticker = asyncio.create_task(self._tick_forever())
+        self.endpoints = Endpoints(tcp, rtu, control)
+        log.info("simulator serving", tcp=tcp, rtu=rtu, control=control, virtual=opts.virtual)
+        return self.endpoints
+
+    async def _tick_forever(self) -> None:
+        while True:
+            self.time.catch_up()
+            await asyncio.sleep(CATCH_UP_PERIOD_S)
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        for server in self._servers:
+            server.close()
+            await server.wait_closed()
+        if self._pty is not None:
+            self._pty.close()
+        if self._stopped is not None:
+            self._stopped.set()
+
+    async def serve_forever(self, on_ready: Callable[[Endpoints], None]) -> None:
+        on_ready(await self.start())
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    # --- background thread (tests, benchmarks, HIL) ----------------------------------------
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run fn on the server's loop (the only thread that may touch the board)."""
+        if self._loop is None:
+            raise RuntimeError("server not started")
+
+        async def run() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=10)
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Endpoints]:
+        ready: Future[Endpoints] = Future()
+        loop = asyncio.new_event_loop()
+
+        def main() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                ready.set_result(loop.run_until_complete(self.start()))
+            except BaseException as exc:  # surface start-up failures in the caller
+                ready.set_exception(exc)
+                return
+            loop.run_forever()
+            loop.run_until_complete(self.stop())
+            loop.close()
+
+        thread = threading.Thread(target=main, name="sim-server", daemon=True)
+        thread.start()
+        try:
+            yield ready.result(timeout=10)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
+
+
+def _bound(server: asyncio.Server) -> tuple[str, int]:
+    host, port = server.sockets[0].getsockname()[:2]
+    return str(host), int(port)
