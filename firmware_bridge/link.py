@@ -188,7 +188,7 @@ class TableLink:
             lambda: self.transport.write_register(icd.CONTROL.address, int(Control.RELEASE)),
             self.policy.urgent_attempts,
         )
-        self._log.warning("release requested")
+        self._log.info("release requested")
 
     def tare(self) -> Telemetry:
         """Zero both load-cell channels; the board accepts it only with the drive disabled."""

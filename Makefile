@@ -1,0 +1,38 @@
+# The two commands a newcomer needs (README): `make demo` and `make test`.
+# Each creates the virtual environment and installs what it needs first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test tools bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/traction demo
+
+test: $(STAMP) tools
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+# Debian's mbpoll (an independent Modbus master) for the outsider tests; socat for people.
+tools:
+	@command -v mbpoll >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq mbpoll socat) >/dev/null 2>&1 \
+	      || echo "warning: could not install mbpoll; its tests will be skipped"; \
+	  else echo "warning: mbpoll not installed (apt-get install mbpoll); its tests will be skipped"; fi; }
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.bridge_fc23
+	$(BIN)/python -m bench.sim_speed
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
