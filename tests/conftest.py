@@ -1,0 +1,40 @@
+"""Shared fixtures: a simulated table reached through the real bridge, in-process or on a wire."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from controller import logs
+from sim.board import SimBoard
+from sim.server import LOOPBACK, Endpoints, ServeOptions, SimServer
+from tests.helpers import SimSession, open_sim_session
+
+settings.register_profile("ci", max_examples=200, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("nightly", max_examples=20_000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+logs.configure("warning")
+
+
+@pytest.fixture
+def session() -> SimSession:
+    """A connected, configured, tared table on sim:// (virtual time)."""
+    return open_sim_session()
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[SimServer, Endpoints]]:
+    """A real-time simulator on loopback: Modbus TCP, RTU pty and control, free ports."""
+    server = SimServer(
+        SimBoard(seed=7),
+        ServeOptions(tcp=(LOOPBACK, 0), rtu_pty=True, control=(LOOPBACK, 0)),
+    )
+    with server.running() as endpoints:
+        yield server, endpoints

@@ -1,0 +1,83 @@
+"""Test helpers: drive the real bridge against the simulator the way a host would."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from controller.composition import open_link
+from firmware_bridge import Command, InterlockConfig, TableLink
+from firmware_bridge.icd import Control, FaultCode
+from firmware_bridge.values import Telemetry
+from sim.board import SimBoard
+from sim.injection import inject
+
+PERIOD_S = 0.01
+TEST_INTERLOCKS = InterlockConfig(
+    watchdog_s=0.1,
+    force_trip_n=600.0,
+    velocity_limit_m_s=0.02,
+    release_speed_m_s=0.01,
+    release_force_n=10.0,
+)
+PULL = Command(Control.ENABLE, 0.01)
+HOLD = Command(Control.ENABLE, 0.0)
+IDLE = Command(Control.NONE, 0.0)
+
+
+@dataclass
+class SimSession:
+    link: TableLink
+    board: SimBoard
+    trace: list[Telemetry] = field(default_factory=list)
+
+    def run(self, command: Command, seconds: float) -> Telemetry:
+        """Send `command` every control period for `seconds` of (virtual) time."""
+        clock = self.link.clock
+        deadline = clock.now()
+        end = deadline + seconds
+        tel = self.link.cycle(command)
+        self.trace.append(tel)
+        while clock.now() < end - 1e-9:
+            deadline += PERIOD_S
+            clock.sleep_until(deadline)
+            tel = self.link.cycle(command)
+            self.trace.append(tel)
+        return tel
+
+    def pull_to(self, force_n: float, timeout_s: float = 20.0) -> Telemetry:
+        clock = self.link.clock
+        end = clock.now() + timeout_s
+        while clock.now() < end:
+            tel = self.run(PULL, PERIOD_S)
+            if tel.force_n >= force_n or tel.fault is not FaultCode.NONE:
+                return tel
+        raise AssertionError(f"force {force_n} N not reached in {timeout_s} s")
+
+    def wait(self, seconds: float) -> None:
+        """Host silent: time passes with no transaction."""
+        self.link.clock.sleep_until(self.link.clock.now() + seconds)
+
+    def inject(self, name: str, **params: object) -> None:
+        inject(self.board, name, params)
+
+    def until(self, predicate: object, command: Command, timeout_s: float) -> Telemetry:
+        clock = self.link.clock
+        end = clock.now() + timeout_s
+        while True:
+            tel = self.run(command, PERIOD_S)
+            if predicate(tel):  # type: ignore[operator]
+                return tel
+            if clock.now() >= end:
+                raise AssertionError(f"condition not met within {timeout_s} s; last {tel}")
+
+
+def open_sim_session(url: str = "sim://?seed=1", interlocks: InterlockConfig = TEST_INTERLOCKS,
+                     tare: bool = True) -> SimSession:
+    opened = open_link(url)
+    assert opened.board is not None
+    link = opened.link
+    link.connect()
+    link.configure_interlocks(interlocks)
+    if tare:
+        link.tare()
+    return SimSession(link, opened.board)
