@@ -8,7 +8,8 @@ is in `sim.registers`.
 
 Choices the ICD leaves open (docs/simulator.md lists them):
 - reset needs every cause of every fault gone, not only the first one's;
-- a release, once started (by a fault or by CONTROL.RELEASE), always runs to its end;
+- a release, once started (by a fault or by CONTROL.RELEASE), always runs to its end, and a
+  release by force also leaves the end-of-travel switch (else OVERTRAVEL could never reset);
 - CONTROL.RELEASE held high also keeps the drive disabled;
 - the watchdog period restarts when ENABLE rises and after a successful reset;
 - CMD_SEQ_ECHO is the last CMD_SEQ written, whatever the board's state.
@@ -440,7 +441,7 @@ class Firmware:
         if self.release is ReleaseMode.NONE:
             return
         done = self.at_home
-        if self.release is ReleaseMode.BY_FORCE and not done:
+        if self.release is ReleaseMode.BY_FORCE and not done and not self.end_of_travel:
             limit = self.config.release_force_n
             a, b = self.force_a_n, self.force_b_n
             done = a is not None and b is not None and a < limit and b < limit

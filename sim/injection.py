@@ -110,6 +110,14 @@ def _unstall(b: SimBoard, _: NoParams) -> None:
     b.firmware.physics.blocked = False
 
 
+def _slip(b: SimBoard, _: NoParams) -> None:
+    b.firmware.physics.detached = True
+
+
+def _reattach(b: SimBoard, _: NoParams) -> None:
+    b.firmware.physics.detached = False
+
+
 def _link_drop(b: SimBoard, p: CountParams) -> None:
     b.link.drop = p.count
 
@@ -149,6 +157,7 @@ def _heal_all(b: SimBoard, _: NoParams) -> None:
     fw.cell_a.heal()
     fw.cell_b.heal()
     fw.physics.blocked = False
+    fw.physics.detached = False
     b.link.clear()
     b.disturbances.clear()
 
@@ -226,6 +235,8 @@ _ALL = [
         _set_switch("samples_frozen", False),
         "load-cell sampling resumes",
     ),
+    Injection("harness-slip", NoParams, _slip, "harness slips off: the pull collapses"),
+    Injection("harness-reattach", NoParams, _reattach, "harness put back on"),
     Injection("link-drop", CountParams, _link_drop, "drop the next COUNT replies"),
     Injection("link-delay", DelayParams, _link_delay, "delay the next COUNT replies"),
     Injection("link-crc", CountParams, _link_crc, "corrupt the CRC of the next COUNT RTU replies"),

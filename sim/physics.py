@@ -48,6 +48,7 @@ class TablePhysics:
         "_slack",
         "blocked",
         "c",
+        "detached",
         "disturbance_n",
         "drive",
         "profile",
@@ -69,6 +70,7 @@ class TablePhysics:
         self.tension_n = 0.0
         self.disturbance_n = 0.0  # patient movement: force on the section toward the head
         self.blocked = False  # mechanical blockage of the carriage (stall injection)
+        self.detached = False  # harness slipped off: the cable carries nothing
         self.temp_c = self.drive.ambient_c
         self.set_profile(profile)
 
@@ -109,7 +111,7 @@ class TablePhysics:
 
         # Section: massless, friction-limited; linearised backward Euler.
         d = x - self.y - self._slack
-        if d > 0.0:
+        if d > 0.0 and not self.detached:
             tension = d * (self._k1 + self._k2 * d)
             k_cable = self._k1 + 2.0 * self._k2 * d
         else:

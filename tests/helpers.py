@@ -31,17 +31,19 @@ class SimSession:
     trace: list[Telemetry] = field(default_factory=list)
 
     def run(self, command: Command, seconds: float) -> Telemetry:
-        """Send `command` every control period for `seconds` of (virtual) time."""
+        """Send `command` once per control period for `seconds` of (virtual) time.
+
+        Returns the telemetry of the last cycle; time has then advanced by `seconds`.
+        """
         clock = self.link.clock
         deadline = clock.now()
-        end = deadline + seconds
-        tel = self.link.cycle(command)
-        self.trace.append(tel)
-        while clock.now() < end - 1e-9:
-            deadline += PERIOD_S
-            clock.sleep_until(deadline)
+        tel = None
+        for _ in range(max(1, round(seconds / PERIOD_S))):
             tel = self.link.cycle(command)
             self.trace.append(tel)
+            deadline += PERIOD_S
+            clock.sleep_until(deadline)
+        assert tel is not None
         return tel
 
     def pull_to(self, force_n: float, timeout_s: float = 20.0) -> Telemetry:
