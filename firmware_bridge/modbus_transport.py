@@ -166,6 +166,10 @@ class ModbusTransport:
         except ConnectionException as exc:
             raise ConnectError(f"{self.target.url}: {exc}") from exc
         except ModbusIOException as exc:
+            # pymodbus raises the same class for silence and for an undecodable frame; only
+            # its message tells them apart (pinned ~=3.16.1, covered by the wire tests).
+            if "decode" in str(exc).lower():
+                raise DecodeError(f"{self.target.url}: malformed reply to 0x{fc:02X}") from exc
             raise LinkTimeout(f"{self.target.url}: no valid reply to 0x{fc:02X} ({exc})") from exc
         except (ModbusException, ValueError, IndexError, TypeError) as exc:
             raise DecodeError(f"{self.target.url}: bad reply to 0x{fc:02X}: {exc}") from exc

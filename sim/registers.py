@@ -185,6 +185,9 @@ class RegisterMap:
     def _values(self, address: int, words: Sequence[int]) -> dict[Register, int]:
         end = address + len(words)
         values: dict[Register, int] = {}
+        first = _WRITABLE.get(address)
+        if first is not None and first.address != address:
+            raise Refusal(ExceptionCode.ILLEGAL_DATA_ADDRESS, f"write splits 32-bit {first.name}")
         addr = address
         while addr < end:
             reg = _WRITABLE.get(addr)
@@ -199,10 +202,6 @@ class RegisterMap:
                 raise Refusal(ExceptionCode.ILLEGAL_DATA_ADDRESS, f"write splits 32-bit {reg.name}")
             values[reg] = decode_value(reg, words[addr - address : reg.end - address])
             addr = reg.end
-        if address not in _STARTS:
-            reg = _WRITABLE.get(address)
-            name = reg.name if reg else str(address)
-            raise Refusal(ExceptionCode.ILLEGAL_DATA_ADDRESS, f"write splits 32-bit {name}")
         return values
 
     def _check_config(self, config: dict[Register, int]) -> None:
@@ -242,10 +241,8 @@ _PER_MS = 1.0 / icd.UPTIME_MS.scale
 _I32_MIN = icd.I32.min
 _I32_MAX = icd.I32.max
 _WRITABLE: dict[int, Register] = {}
-_STARTS: set[int] = set()
 for _block in icd.HOLDING_BLOCKS:
     for _reg in _block.registers:
-        _STARTS.add(_reg.address)
         for _a in range(_reg.address, _reg.end):
             _WRITABLE[_a] = _reg
 
