@@ -73,8 +73,9 @@ class SimSession:
                 raise AssertionError(f"condition not met within {timeout_s} s; last {tel}")
 
 
-def open_sim_session(url: str = "sim://?seed=1", interlocks: InterlockConfig = TEST_INTERLOCKS,
-                     tare: bool = True) -> SimSession:
+def open_sim_session(
+    url: str = "sim://?seed=1", interlocks: InterlockConfig = TEST_INTERLOCKS, tare: bool = True
+) -> SimSession:
     opened = open_link(url)
     assert opened.board is not None
     link = opened.link

@@ -26,6 +26,15 @@ from sim.server import LOOPBACK, ServeOptions, SimServer
 EXIT_FAILED = 1
 
 
+DEMO_INTERLOCKS = InterlockConfig(
+    watchdog_s=0.1,
+    force_trip_n=150.0,
+    velocity_limit_m_s=0.02,
+    release_speed_m_s=0.01,
+    release_force_n=5.0,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class DemoPlan:
     """A deliberately gentle pull: far below any treatment force."""
@@ -36,13 +45,7 @@ class DemoPlan:
     hold_s: float = 1.5
     print_every_s: float = 0.25
     max_s: float = 15.0
-    interlocks: InterlockConfig = InterlockConfig(
-        watchdog_s=0.1,
-        force_trip_n=150.0,
-        velocity_limit_m_s=0.02,
-        release_speed_m_s=0.01,
-        release_force_n=5.0,
-    )
+    interlocks: InterlockConfig = DEMO_INTERLOCKS
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,11 +73,15 @@ def run(args: argparse.Namespace) -> int:
 def _session(link: TableLink, plan: DemoPlan) -> int:
     write = sys.stdout.write
     ident = link.connect()
-    write(f"board: {ident.product_code} rev {ident.revision}, ICD 0x{ident.icd_version:04X}, "
-          f"hardware max {ident.limits.force_max_n:.0f} N\n")
+    write(
+        f"board: {ident.product_code} rev {ident.revision}, ICD 0x{ident.icd_version:04X}, "
+        f"hardware max {ident.limits.force_max_n:.0f} N\n"
+    )
     cfg = link.configure_interlocks(plan.interlocks)
-    write(f"interlocks written and read back: trip {cfg.force_trip_n:.0f} N, watchdog "
-          f"{cfg.watchdog_s * 1e3:.0f} ms, speed limit {cfg.velocity_limit_m_s * 1e3:.0f} mm/s\n")
+    write(
+        f"interlocks written and read back: trip {cfg.force_trip_n:.0f} N, watchdog "
+        f"{cfg.watchdog_s * 1e3:.0f} ms, speed limit {cfg.velocity_limit_m_s * 1e3:.0f} mm/s\n"
+    )
     link.tare()
     write("tared at home\n" + HEADER + "\n")
     clock = link.clock

@@ -19,8 +19,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("inject", help="inject a fault or scenario into a running simulator")
     p.add_argument("name", nargs="?", help="injection name (see --list)")
     p.add_argument("params", nargs="*", metavar="KEY=VALUE", help="injection parameters")
-    p.add_argument("--control", type=host_port, default=(LOOPBACK, DEFAULT_CONTROL_PORT),
-                   metavar="HOST:PORT")
+    p.add_argument(
+        "--control", type=host_port, default=(LOOPBACK, DEFAULT_CONTROL_PORT), metavar="HOST:PORT"
+    )
     p.add_argument("--list", action="store_true", help="list the injections")
     p.add_argument("--state", action="store_true", help="print the simulated board's state")
     p.set_defaults(run=run)
@@ -56,16 +57,18 @@ def run(args: argparse.Namespace) -> int:
         reply = request(args.control, message)
     except (OSError, ValueError) as exc:
         host, port = args.control
-        sys.stderr.write(f"traction inject: no simulator control interface at {host}:{port}"
-                         f" ({exc})\n")
+        sys.stderr.write(
+            f"traction inject: no simulator control interface at {host}:{port} ({exc})\n"
+        )
         return EXIT_UNREACHABLE
     if not reply.get("ok"):
         sys.stderr.write(f"traction inject: refused: {reply.get('error')}\n")
         return EXIT_REFUSED
     if args.list:
-        for item in reply.get("injections", []):  # type: ignore[union-attr]
-            params = ", ".join(item["params"]) or "-"
-            sys.stdout.write(f"{item['name']:<18} {params:<26} {item['help']}\n")
+        items = reply.get("injections")
+        for item in items if isinstance(items, list) else []:
+            names = ", ".join(item["params"]) or "-"
+            sys.stdout.write(f"{item['name']:<18} {names:<26} {item['help']}\n")
     elif args.state:
         sys.stdout.write(json.dumps(reply.get("state"), indent=2) + "\n")
     else:

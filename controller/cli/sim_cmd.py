@@ -16,17 +16,30 @@ from sim.server import DEFAULT_CONTROL_PORT, LOOPBACK, Endpoints, ServeOptions, 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sim", help="run the simulated table (Modbus TCP, RTU pty, control)")
-    p.add_argument("--tcp", type=host_port, default=(LOOPBACK, icd.DEFAULT_TCP_PORT),
-                   metavar="HOST:PORT", help="Modbus TCP listener (default 127.0.0.1:5020)")
+    p.add_argument(
+        "--tcp",
+        type=host_port,
+        default=(LOOPBACK, icd.DEFAULT_TCP_PORT),
+        metavar="HOST:PORT",
+        help="Modbus TCP listener (default 127.0.0.1:5020)",
+    )
     p.add_argument("--no-tcp", action="store_true", help="no Modbus TCP listener")
     p.add_argument("--rtu-pty", action="store_true", help="also serve Modbus RTU on a pty")
-    p.add_argument("--control", type=host_port, default=(LOOPBACK, DEFAULT_CONTROL_PORT),
-                   metavar="HOST:PORT", help="injection interface (default 127.0.0.1:5021)")
+    p.add_argument(
+        "--control",
+        type=host_port,
+        default=(LOOPBACK, DEFAULT_CONTROL_PORT),
+        metavar="HOST:PORT",
+        help="injection interface (default 127.0.0.1:5021)",
+    )
     p.add_argument("--patient", choices=profile_names(), default=DEFAULT_PROFILE)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-channel-b", action="store_true", help="board without load-cell B")
-    p.add_argument("--virtual", action="store_true",
-                   help="virtual time: the board moves only on the control interface's advance")
+    p.add_argument(
+        "--virtual",
+        action="store_true",
+        help="virtual time: the board moves only on the control interface's advance",
+    )
     p.set_defaults(run=run)
 
 
@@ -48,14 +61,20 @@ def announce(ep: Endpoints, args: argparse.Namespace) -> None:
     clock = "virtual time" if args.virtual else "real time"
     lines = [f"traction sim: patient {args.patient}, seed {args.seed}, {clock}"]
     if ep.tcp:
-        lines.append(f"  modbus tcp   {ep.tcp[0]}:{ep.tcp[1]}  (unit {icd.DEFAULT_UNIT_ID})"
-                     f"  device URL {ep.tcp_url}")
+        lines.append(
+            f"  modbus tcp   {ep.tcp[0]}:{ep.tcp[1]}  (unit {icd.DEFAULT_UNIT_ID})"
+            f"  device URL {ep.tcp_url}"
+        )
     if ep.rtu:
-        lines.append(f"  modbus rtu   {ep.rtu}  (115200 8E1, unit {icd.DEFAULT_UNIT_ID})"
-                     f"  device URL {ep.rtu_url}")
+        lines.append(
+            f"  modbus rtu   {ep.rtu}  (115200 8E1, unit {icd.DEFAULT_UNIT_ID})"
+            f"  device URL {ep.rtu_url}"
+        )
     if ep.control:
-        lines.append(f"  control      {ep.control[0]}:{ep.control[1]}"
-                     f"  (traction inject NAME --control {ep.control[0]}:{ep.control[1]})")
+        lines.append(
+            f"  control      {ep.control[0]}:{ep.control[1]}"
+            f"  (traction inject NAME --control {ep.control[0]}:{ep.control[1]})"
+        )
     lines.append("  Ctrl-C stops it.")
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()

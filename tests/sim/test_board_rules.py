@@ -29,9 +29,9 @@ def test_power_on_state() -> None:
     assert tel.has(Status.DRIVE_READY) and tel.has(Status.PATIENT_SWITCH_CONNECTED)
     fresh = open_sim_session("sim://?seed=9", tare=False)
     fresh.link.transport.open()
-    assert InterlockConfig.from_words(
-        fresh.link.transport.read_holding(8, 10)
-    ) == TEST_INTERLOCKS  # what the session configured
+    assert (
+        InterlockConfig.from_words(fresh.link.transport.read_holding(8, 10)) == TEST_INTERLOCKS
+    )  # what the session configured
     assert fresh.board.firmware.config.watchdog_s > 0
 
 

@@ -159,9 +159,7 @@ def test_end_of_travel_trips_overtravel(session: SimSession) -> None:
 
 
 @pytest.mark.parametrize("cause", ["drive-fault", "stall"])
-def test_drive_fault_disables_with_the_brake_and_no_motion(
-    session: SimSession, cause: str
-) -> None:
+def test_drive_fault_disables_with_the_brake_and_no_motion(session: SimSession, cause: str) -> None:
     session.pull_to(80.0)
     session.inject(cause)
     tel = session.until(lambda t: t.fault is not FaultCode.NONE, PULL, 2.0)

@@ -16,44 +16,74 @@ from firmware_bridge.errors import BoardMismatch, EncodeError, InterlockMismatch
 from firmware_bridge.icd import DeviceIdObject
 from firmware_bridge.link import RetryPolicy
 from firmware_bridge.values import InterlockConfig
-from tests.helpers import TEST_INTERLOCKS, IDLE
+from tests.helpers import IDLE, TEST_INTERLOCKS
 
 
 class FalsifyingTransport:
-    def __init__(self, inner: SimTransport, **falsify: object) -> None:
-        self.inner = inner
-        self.falsify = falsify
+    """The simulator's transport with one kind of answer falsified."""
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
+    def __init__(
+        self,
+        inner: SimTransport,
+        *,
+        config_word: tuple[int, int] | None = None,
+        version: int | None = None,
+        product: bytes | None = None,
+    ) -> None:
+        self.inner = inner
+        self.config_word = config_word
+        self.version = version
+        self.product = product
+
+    def open(self) -> None:
+        self.inner.open()
+
+    def close(self) -> None:
+        self.inner.close()
 
     def read_holding(self, address: int, count: int) -> list[int]:
         words = self.inner.read_holding(address, count)
-        if "config_word" in self.falsify and address == 8:
-            index, value = self.falsify["config_word"]  # type: ignore[misc]
+        if self.config_word is not None and address == 8:
+            index, value = self.config_word
             words[index] = value
         return words
 
     def read_input(self, address: int, count: int) -> list[int]:
         words = self.inner.read_input(address, count)
-        if "version" in self.falsify and address == 0:
-            words[0] = self.falsify["version"]  # type: ignore[assignment]
+        if self.version is not None and address == 0:
+            words[0] = self.version
         return words
 
     def read_device_id(self) -> dict[int, bytes]:
         objects = self.inner.read_device_id()
-        if "product" in self.falsify:
-            objects[int(DeviceIdObject.PRODUCT_CODE)] = self.falsify["product"]  # type: ignore[assignment]
+        if self.product is not None:
+            objects[int(DeviceIdObject.PRODUCT_CODE)] = self.product
         return objects
 
     def write_registers(self, address: int, values: Sequence[int]) -> None:
         self.inner.write_registers(address, values)
 
+    def write_register(self, address: int, value: int) -> None:
+        self.inner.write_register(address, value)
 
-def falsified(**falsify: object) -> TableLink:
+    def read_write(
+        self, read_address: int, read_count: int, write_address: int, values: Sequence[int]
+    ) -> list[int]:
+        return self.inner.read_write(read_address, read_count, write_address, values)
+
+
+def falsified(
+    *,
+    config_word: tuple[int, int] | None = None,
+    version: int | None = None,
+    product: bytes | None = None,
+) -> TableLink:
     link = open_link("sim://").link
     assert isinstance(link.transport, SimTransport)
-    return TableLink(FalsifyingTransport(link.transport, **falsify), clock=link.clock)  # type: ignore[arg-type]
+    transport = FalsifyingTransport(
+        link.transport, config_word=config_word, version=version, product=product
+    )
+    return TableLink(transport, clock=link.clock)
 
 
 def test_wrong_icd_version_is_refused() -> None:
@@ -83,8 +113,11 @@ def test_interlocks_the_board_would_refuse_are_refused_before_sending() -> None:
 def test_cycle_is_tried_once_setup_is_retried() -> None:
     opened = open_link("sim://")
     assert opened.board is not None
-    link = TableLink(opened.link.transport, clock=opened.link.clock,
-                     policy=RetryPolicy(cycle_attempts=1, setup_attempts=3))
+    link = TableLink(
+        opened.link.transport,
+        clock=opened.link.clock,
+        policy=RetryPolicy(cycle_attempts=1, setup_attempts=3),
+    )
     link.connect()
     opened.board.link.drop = 2
     assert link.read_interlocks() is not None  # third attempt gets through

@@ -1,4 +1,4 @@
-"""The ICD as code: every register round-trips over its full raw range, and bad words are refused."""
+"""The ICD as code: every register round-trips over its full raw range; bad words are refused."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ word = st.integers(0, 0xFFFF)
 
 @pytest.mark.parametrize("reg", REGISTERS, ids=lambda r: r.name)
 @given(data=st.data())
-def test_every_register_round_trips_its_full_raw_range(reg: icd.Register, data: st.DataObject) -> None:
+def test_every_register_round_trips_its_full_raw_range(
+    reg: icd.Register, data: st.DataObject
+) -> None:
     raw = data.draw(st.integers(reg.kind.min, reg.kind.max))
     words = encode_value(reg, raw)
     assert len(words) == reg.words
@@ -162,8 +164,9 @@ def test_command_refuses_undefined_control_bits() -> None:
         Command(Control(0x10), 0.0).to_words(1)
 
 
-LIMITS = HardwareLimits(force_max_n=1000.0, velocity_max_m_s=0.05, travel_max_m=0.3,
-                        sample_rate_hz=500)
+LIMITS = HardwareLimits(
+    force_max_n=1000.0, velocity_max_m_s=0.05, travel_max_m=0.3, sample_rate_hz=500
+)
 
 
 def test_interlock_config_round_trips() -> None:
@@ -188,8 +191,14 @@ def test_interlock_config_round_trips() -> None:
 def test_interlock_config_out_of_board_range_is_refused_before_sending(
     field: str, value: float, register: str
 ) -> None:
-    values = {"watchdog_s": 0.1, "force_trip_n": 600.0, "velocity_limit_m_s": 0.02,
-              "release_speed_m_s": 0.01, "release_force_n": 10.0, field: value}
+    values = {
+        "watchdog_s": 0.1,
+        "force_trip_n": 600.0,
+        "velocity_limit_m_s": 0.02,
+        "release_speed_m_s": 0.01,
+        "release_force_n": 10.0,
+        field: value,
+    }
     with pytest.raises(EncodeError, match=register):
         InterlockConfig(**values).to_words(LIMITS)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import statistics
 
@@ -41,7 +42,7 @@ def test_force_rises_with_pull(name: str) -> None:
     assert max(forces) > 100.0
     # after slack is taken up, tension never falls while the carriage advances
     taut = [f for f in forces if f > 1.0]
-    assert all(b >= a - 1e-9 for a, b in zip(taut, taut[1:], strict=False))
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(taut))
 
 
 @pytest.mark.parametrize("name", profile_names())
@@ -53,7 +54,7 @@ def test_creep_relaxes_at_constant_position(name: str) -> None:
     assert phys.x == x_start > 0.0
     assert held[-1] < start * 0.97  # relaxed by several percent
     assert held[-1] > start * 0.5  # but the patient does not go slack
-    assert all(b <= a + 1e-9 for a, b in zip(held, held[1:], strict=False))
+    assert all(b <= a + 1e-9 for a, b in itertools.pairwise(held))
 
 
 def hysteresis_gap(name: str) -> float:

@@ -10,8 +10,8 @@ from firmware_bridge.target import RtuTarget, SimTarget, TcpTarget, parse_target
 
 def test_tcp() -> None:
     assert parse_target("tcp://127.0.0.1:5020?unit=3") == TcpTarget("127.0.0.1", 5020, 3)
-    assert parse_target("tcp://board.local").port == 5020
-    assert parse_target("tcp://10.0.0.5:502?timeout=0.25").timeout_s == 0.25
+    assert parse_target("tcp://board.local") == TcpTarget("board.local", 5020)
+    assert parse_target("tcp://10.0.0.5:502?timeout=0.25") == TcpTarget("10.0.0.5", 502, 1, 0.25)
 
 
 def test_rtu() -> None:

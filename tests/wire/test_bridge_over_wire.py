@@ -35,9 +35,9 @@ def connected(url: str) -> TableLink:
 
 
 @pytest.fixture(params=["tcp", "rtu"])
-def wire(request: pytest.FixtureRequest, served: tuple[SimServer, Endpoints]) -> Iterator[
-    tuple[SimServer, TableLink]
-]:
+def wire(
+    request: pytest.FixtureRequest, served: tuple[SimServer, Endpoints]
+) -> Iterator[tuple[SimServer, TableLink]]:
     server, ep = served
     link = connected(ep.tcp_url if request.param == "tcp" else ep.rtu_url)
     yield server, link
@@ -45,7 +45,7 @@ def wire(request: pytest.FixtureRequest, served: tuple[SimServer, Endpoints]) ->
 
 
 def test_session_over_the_wire(wire: tuple[SimServer, TableLink]) -> None:
-    server, link = wire
+    _server, link = wire
     ident = link.identity
     assert ident is not None and ident.product_code == "TT-1" and ident.icd_version == 0x0100
     assert ident.limits.force_max_n == 1000.0 and ident.limits.sample_rate_hz == 500
@@ -197,8 +197,16 @@ def _telemetry(echo: int, **over: int) -> list[int]:
         (lambda echo: b"\x03\x02\x00\x00", DecodeError),  # another function's reply
         (lambda echo: b"\x17\xff\x00", DecodeError),  # byte count beyond the frame
     ],
-    ids=["short", "fault42", "status-bits", "reserved", "stale", "exception", "wrong-fc",
-         "bytecount"],
+    ids=[
+        "short",
+        "fault42",
+        "status-bits",
+        "reserved",
+        "stale",
+        "exception",
+        "wrong-fc",
+        "bytecount",
+    ],
 )
 def test_malformed_replies_become_typed_errors_never_snapshots(
     make_reply: Callable[[int], bytes], error: type[Exception]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pymodbus.client import ModbusTcpClient
@@ -30,9 +31,9 @@ def client(served: tuple[SimServer, Endpoints]) -> Iterator[ModbusTcpClient]:
     _, ep = served
     assert ep.tcp is not None
     c = ModbusTcpClient(ep.tcp[0], port=ep.tcp[1], timeout=1, retries=0)
-    assert c.connect()
+    assert c.connect()  # type: ignore[no-untyped-call]
     yield c
-    c.close()
+    c.close()  # type: ignore[no-untyped-call]
 
 
 def exception_code(rr: object) -> int | None:
@@ -57,7 +58,9 @@ def test_function_codes_not_in_the_icd_get_01_over_tcp(
 
 
 def test_pymodbus_coil_read_gets_01(client: ModbusTcpClient) -> None:
-    assert exception_code(client.read_coils(0, count=1, device_id=1)) == ExceptionCode.ILLEGAL_FUNCTION
+    assert (
+        exception_code(client.read_coils(0, count=1, device_id=1)) == ExceptionCode.ILLEGAL_FUNCTION
+    )
 
 
 def test_unknown_mei_type_gets_01(served: tuple[SimServer, Endpoints]) -> None:
@@ -90,7 +93,9 @@ def test_reads_of_undefined_addresses_get_02(
     client: ModbusTcpClient, read: str, address: int, count: int
 ) -> None:
     op = client.read_input_registers if read == "input" else client.read_holding_registers
-    assert exception_code(op(address, count=count, device_id=1)) == ExceptionCode.ILLEGAL_DATA_ADDRESS
+    assert (
+        exception_code(op(address, count=count, device_id=1)) == ExceptionCode.ILLEGAL_DATA_ADDRESS
+    )
 
 
 @pytest.mark.parametrize(
@@ -178,15 +183,21 @@ def test_quantities_outside_the_modbus_limits_get_03(
 
 def test_fc23_is_refused_whole_when_its_read_half_is_bad(client: ModbusTcpClient) -> None:
     seq_before = client.read_holding_registers(1, count=1, device_id=1).registers[0]
-    rr = client.readwrite_registers(read_address=18, read_count=1, write_address=0,
-                                    values=[0, (seq_before + 1) % 65536, 0, 0], device_id=1)
+    rr = client.readwrite_registers(
+        read_address=18,
+        read_count=1,
+        write_address=0,
+        values=[0, (seq_before + 1) % 65536, 0, 0],
+        device_id=1,
+    )
     assert exception_code(rr) == ExceptionCode.ILLEGAL_DATA_ADDRESS
     assert client.read_holding_registers(1, count=1, device_id=1).registers[0] == seq_before
 
 
 def test_fc23_writes_before_it_reads(client: ModbusTcpClient) -> None:
-    rr = client.readwrite_registers(read_address=100, read_count=18, write_address=0,
-                                    values=[0, 4321, 0, 0], device_id=1)
+    rr = client.readwrite_registers(
+        read_address=100, read_count=18, write_address=0, values=[0, 4321, 0, 0], device_id=1
+    )
     assert rr.registers[icd.CMD_SEQ_ECHO.address] == 4321
 
 
@@ -217,12 +228,12 @@ def test_bad_crc_and_other_unit_ids_get_no_answer_over_rtu(
 
 
 def test_device_identification(client: ModbusTcpClient) -> None:
-    rr = client.read_device_information(read_code=1, object_id=0, device_id=1)
+    rr: Any = client.read_device_information(read_code=1, object_id=0, device_id=1)
     assert not rr.isError()
     assert rr.information[1] == b"TT-1"
     assert rr.information[2] == b"1.0"
     assert rr.information[0]
-    single = client.read_device_information(read_code=4, object_id=1, device_id=1)
+    single: Any = client.read_device_information(read_code=4, object_id=1, device_id=1)
     assert single.information == {1: b"TT-1"}
     missing = client.read_device_information(read_code=4, object_id=0x05, device_id=1)
     assert exception_code(missing) == ExceptionCode.ILLEGAL_DATA_ADDRESS

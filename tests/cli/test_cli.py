@@ -1,0 +1,118 @@
+"""The `traction` command as a person uses it: real processes, real ports, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TRACTION = [sys.executable, "-m", "controller.cli.main"]
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT_S = 60
+
+
+def traction(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*TRACTION, *args], capture_output=True, text=True, cwd=ROOT, timeout=TIMEOUT_S, check=False
+    )
+
+
+@pytest.fixture
+def sim_process() -> Iterator[dict[str, str]]:
+    """`traction sim` on free loopback ports; yields what it printed, parsed."""
+    proc = subprocess.Popen(
+        [
+            *TRACTION,
+            "sim",
+            "--tcp",
+            "127.0.0.1:0",
+            "--control",
+            "127.0.0.1:0",
+            "--rtu-pty",
+            "--patient",
+            "cervical",
+            "--seed",
+            "3",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    found: dict[str, str] = {}
+    for line in proc.stdout:
+        if m := re.search(r"modbus tcp\s+(\S+)", line):
+            found["tcp"] = m.group(1)
+        if m := re.search(r"modbus rtu\s+(\S+)", line):
+            found["rtu"] = m.group(1)
+        if m := re.search(r"control\s+(\S+)", line):
+            found["control"] = m.group(1)
+        if "Ctrl-C" in line:
+            break
+    try:
+        yield found
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_sim_prints_where_it_listens_and_inject_reaches_it(sim_process: dict[str, str]) -> None:
+    assert sim_process["tcp"].startswith("127.0.0.1:")
+    assert os.path.exists(sim_process["rtu"])
+    ctl = sim_process["control"]
+    done = traction("inject", "patient-press", "--control", ctl)
+    assert done.returncode == 0, done.stderr
+    state = json.loads(traction("inject", "--state", "--control", ctl).stdout)
+    assert "PATIENT_STOP" in state["status"]
+    assert state["profile"] == "cervical"
+    listing = traction("inject", "--list", "--control", ctl).stdout
+    assert "channel-drift" in listing and "rate_n_per_s" in listing
+
+
+def test_inject_with_parameters_and_refusals(sim_process: dict[str, str]) -> None:
+    ctl = sim_process["control"]
+    assert (
+        traction(
+            "inject", "channel-drift", "channel=B", "rate_n_per_s=2.5", "--control", ctl
+        ).returncode
+        == 0
+    )
+    bad = traction("inject", "channel-drift", "channel=Z", "--control", ctl)
+    assert bad.returncode == 2 and "channel" in bad.stderr
+    assert traction("inject", "bogus", "--control", ctl).returncode == 2
+    assert traction("inject", "estop-open", "notkeyvalue", "--control", ctl).returncode == 2
+
+
+def test_inject_without_a_simulator_says_so() -> None:
+    result = traction("inject", "estop-open", "--control", "127.0.0.1:1")
+    assert result.returncode == 1
+    assert "no simulator control interface" in result.stderr
+
+
+def test_bad_arguments_exit_2() -> None:
+    assert traction("sim", "--tcp", "nonsense").returncode == 2
+    assert traction("sim", "--patient", "nobody").returncode == 2
+    assert traction("frobnicate").returncode == 2
+
+
+def test_ports_lists_or_says_none() -> None:
+    result = traction("ports")
+    assert result.returncode == 0
+    assert result.stdout.strip()
+
+
+def test_demo_runs_the_whole_chain() -> None:
+    result = traction("demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "interlocks written and read back" in out
+    assert "holding" in out and "release requested" in out
+    assert re.search(r"released: force \d+\.\d N", out)

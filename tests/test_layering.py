@@ -1,0 +1,50 @@
+"""Imports point down only (docs/architecture.md): checked on the source, not by convention."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("firmware_bridge", "safety", "controller", "sim", "hil")
+# What each package may import from the others (module prefixes).
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "firmware_bridge": (),
+    "safety": ("firmware_bridge.",),
+    "sim": ("firmware_bridge.icd", "firmware_bridge.codec", "firmware_bridge.errors"),
+    "controller": ("firmware_bridge", "safety", "sim"),
+    "hil": ("firmware_bridge", "safety", "controller", "sim"),
+}
+
+
+def imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_package_imports_only_what_its_layer_may(package: str) -> None:
+    bad = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for name in imports(path):
+            top = name.split(".")[0]
+            if top in PACKAGES and top != package and not name.startswith(ALLOWED[package]):
+                bad.append(f"{path.relative_to(ROOT)}: {name}")
+    assert not bad, "upward or sideways imports:\n" + "\n".join(bad)
+
+
+def test_only_the_composition_root_knows_sim_urls() -> None:
+    users = [
+        str(p.relative_to(ROOT))
+        for package in ("controller", "hil")
+        for p in (ROOT / package).rglob("*.py")
+        if any(name.startswith("sim.virtual") for name in imports(p))
+    ]
+    assert users == ["controller/composition.py"]
