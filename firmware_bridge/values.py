@@ -22,6 +22,7 @@ COMMAND_CODEC = BlockCodec(icd.COMMAND)
 CONFIG_CODEC = BlockCodec(icd.CONFIG)
 
 _FAULTS = {f.value: f for f in FaultCode}
+_FITTED = int(Status.CHANNEL_B_FITTED)
 _STATUS_CACHE: dict[int, Status] = {}  # at most 2**13 distinct values
 _SCALE_FORCE_A = icd.FORCE_A.scale
 _SCALE_FORCE_B = icd.FORCE_B.scale
@@ -80,13 +81,14 @@ class Telemetry:
         )
 
     def has(self, flag: Status) -> bool:
-        return bool(self.status & flag)
+        return bool(self.status._value_ & flag._value_)
 
     @property
     def force_n(self) -> float:
         """The larger of the fitted channels: the conservative reading of the pull."""
-        if self.status & Status.CHANNEL_B_FITTED:
-            return max(self.force_a_n, self.force_b_n)
+        if self.status._value_ & _FITTED:
+            a, b = self.force_a_n, self.force_b_n
+            return a if a > b else b
         return self.force_a_n
 
 

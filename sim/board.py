@@ -20,6 +20,7 @@ from sim.profiles import DEFAULT_PROFILE, PatientProfile, load_profile
 from sim.registers import RegisterMap
 
 VENDOR_NAME = "Traction Table Simulator"
+_TICK_ROUNDING = 1e-6  # a deadline a hair before a tick's time still includes that tick
 
 
 @dataclass(slots=True)
@@ -41,6 +42,9 @@ class ReplyFate:
     drop: bool
     delay_s: float
     corrupt: bool
+
+
+_CLEAN = ReplyFate(drop=False, delay_s=0.0, corrupt=False)
 
 
 @dataclass(slots=True)
@@ -76,7 +80,7 @@ class SimBoard:
         self.registers = RegisterMap(self.firmware)
         self.link = LinkFaults()
         self.disturbances: list[Disturbance] = []
-        self.elapsed_s = 0.0
+        self.ticks = 0  # firmware ticks since the simulation started (not the board's uptime)
         self.device_id = {
             int(DeviceIdObject.VENDOR_NAME): VENDOR_NAME.encode(),
             int(DeviceIdObject.PRODUCT_CODE): icd.PRODUCT_CODE.encode(),
@@ -88,17 +92,23 @@ class SimBoard:
         return self.firmware.physics.profile
 
     # --- time ---------------------------------------------------------------------------------
+    @property
+    def elapsed_s(self) -> float:
+        return self.ticks * TICK_S
+
     def advance_to(self, elapsed_s: float) -> int:
         """Run every firmware tick due up to elapsed_s; returns how many ran."""
-        tick = self.firmware.tick
-        limit = elapsed_s - TICK_S / 2
-        n = 0
-        while self.elapsed_s <= limit:
-            if self.disturbances:
+        n = int(elapsed_s / TICK_S + _TICK_ROUNDING) - self.ticks
+        if n <= 0:
+            return 0
+        if self.disturbances:
+            for _ in range(n):
                 self._apply_disturbances()
-            tick()
-            self.elapsed_s += TICK_S
-            n += 1
+                self.firmware.run(1)
+                self.ticks += 1
+        else:
+            self.firmware.run(n)
+            self.ticks += n
         return n
 
     def _apply_disturbances(self) -> None:
@@ -125,6 +135,8 @@ class SimBoard:
         A corrupted CRC only exists on RTU frames; elsewhere that fault is left pending.
         """
         lk = self.link
+        if not (lk.drop or lk.delay_count or lk.corrupt):
+            return _CLEAN
         drop = lk.drop > 0
         if drop:
             lk.drop -= 1

@@ -246,6 +246,8 @@ class Firmware:
 
     # --- register side effects (called by sim.registers after validation) ----------------
     def write_control(self, value: int) -> None:
+        if value == self.control:
+            return  # no edge and no new level: nothing to re-evaluate
         rising = value & ~self.control
         self.control = value
         if rising & _ENABLE:
@@ -350,32 +352,37 @@ class Firmware:
     # --- one firmware tick ----------------------------------------------------------------
     def tick(self) -> None:
         """One load-cell sample period: drive, physics, sampling, checks, release."""
+        self.run(1)
+
+    def run(self, ticks: int) -> None:
+        """`ticks` sample periods; the hot loop of sim://, with every lookup hoisted."""
         dt = TICK_S
-        self.time_s += dt
         phys, cfg, sw = self.physics, self.config, self.switches
-        releasing = self.release is not ReleaseMode.NONE
-        enabled = self.enabled
-        if releasing:
-            v_target = -cfg.release_speed_m_s
-        elif enabled:
-            vlim = cfg.velocity_limit_raw
-            raw = self.velocity_cmd
-            raw = vlim if raw > vlim else (-vlim if raw < -vlim else raw)
-            v_target = self.runaway_m_s if sw.runaway else raw * _VELOCITY_SCALE
-        else:
-            v_target = 0.0
-        powered = not (sw.estop_open or sw.drive_fault or _DRIVE in self.reacted)
-        phys.step(dt, v_target, not ((enabled or releasing) and powered))
-
-        if not sw.samples_frozen:
-            self.sample_seq = (self.sample_seq + 1) & 0xFFFF
-            tension = phys.tension_n
-            self.raw_a = self.cell_a.sample(tension, dt)
-            self.raw_b = self.cell_b.sample(tension, dt) if self.channel_b_fitted else 0.0
-
-        self._check_faults(cfg, v_target)
-        if self.release is not ReleaseMode.NONE:
-            self._advance_release()
+        step, sample_a, sample_b = phys.step, self.cell_a.sample, self.cell_b.sample
+        check, fitted, none = self._check_faults, self.channel_b_fitted, ReleaseMode.NONE
+        for _ in range(ticks):
+            self.time_s += dt
+            releasing = self.release is not none
+            enabled = self.enabled
+            if releasing:
+                v_target = -cfg.release_speed_m_s
+            elif enabled:
+                vlim = cfg.velocity_limit_raw
+                raw = self.velocity_cmd
+                raw = vlim if raw > vlim else (-vlim if raw < -vlim else raw)
+                v_target = self.runaway_m_s if sw.runaway else raw * _VELOCITY_SCALE
+            else:
+                v_target = 0.0
+            powered = not (sw.estop_open or sw.drive_fault or _DRIVE in self.reacted)
+            step(dt, v_target, not ((enabled or releasing) and powered))
+            if not sw.samples_frozen:
+                self.sample_seq = (self.sample_seq + 1) & 0xFFFF
+                tension = phys.tension_n
+                self.raw_a = sample_a(tension, dt)
+                self.raw_b = sample_b(tension, dt) if fitted else 0.0
+            check(cfg, v_target)
+            if self.release is not none:
+                self._advance_release()
         self.version += 1
 
     def _check_faults(self, cfg: Config, v_target: float) -> None:

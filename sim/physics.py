@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from sim.profiles import PatientProfile
 
+THERMAL_STEP_S = 0.1
+
 
 @dataclass(frozen=True, slots=True)
 class DriveModel:
@@ -46,6 +48,7 @@ class TablePhysics:
         "_kc",
         "_ks",
         "_slack",
+        "_thermal_dt",
         "blocked",
         "c",
         "detached",
@@ -72,6 +75,7 @@ class TablePhysics:
         self.blocked = False  # mechanical blockage of the carriage (stall injection)
         self.detached = False  # harness slipped off: the cable carries nothing
         self.temp_c = self.drive.ambient_c
+        self._thermal_dt = 0.0
         self.set_profile(profile)
 
     def set_profile(self, profile: PatientProfile) -> None:
@@ -130,9 +134,12 @@ class TablePhysics:
         self.c += dt * (spine - self._kc * self.c) / self._eta
         self.tension_n = tension if tension > 0.0 else 0.0
 
-        current = drv.idle_current_a + drv.current_per_newton_a * self.tension_n
-        heat_target = drv.ambient_c + drv.heating_c_per_a2 * current * current
-        self.temp_c += (heat_target - self.temp_c) * dt / drv.thermal_tau_s
+        self._thermal_dt += dt
+        if self._thermal_dt >= THERMAL_STEP_S:  # minutes-long time constant: 10 Hz is plenty
+            current = drv.idle_current_a + drv.current_per_newton_a * self.tension_n
+            heat_target = drv.ambient_c + drv.heating_c_per_a2 * current * current
+            self.temp_c += (heat_target - self.temp_c) * self._thermal_dt / drv.thermal_tau_s
+            self._thermal_dt = 0.0
 
     @property
     def motor_current_a(self) -> float:

@@ -1,0 +1,82 @@
+"""Virtual-time speed of sim://: a 20-minute session at a 100 Hz control cycle.
+
+The session goes through the real bridge (TableLink.cycle: FC23 encode, heartbeat, typed
+decode, echo check) on the in-process board, whose firmware ticks at the ICD's 500 Hz
+sample rate. The host side is a plain proportional force loop stepping between 300 N and
+100 N every minute: enough to keep the carriage, the patient model and every check busy.
+Target (issue 2): at least 200x real time (a 20-minute session in 6 s or less).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from controller import logs
+from controller.composition import open_link
+from firmware_bridge import Command, InterlockConfig
+from firmware_bridge.icd import Control, FaultCode
+
+TARGET_SPEEDUP = 200.0
+PERIOD_S = 0.01
+GAIN_M_S_PER_N = 0.0002
+MAX_SPEED_M_S = 0.015
+INTERLOCKS = InterlockConfig(0.1, 600.0, 0.02, 0.01, 10.0)
+
+
+def session(minutes: float, seed: int) -> tuple[float, float, int]:
+    link = open_link(f"sim://?seed={seed}").link
+    link.connect()
+    link.configure_interlocks(INTERLOCKS)
+    link.tare()
+    clock = link.clock
+    cycles = round(minutes * 60 / PERIOD_S)
+    deadline = clock.now()
+    t0, c0 = time.perf_counter(), time.process_time()
+    force_n = 0.0
+    for i in range(cycles):
+        target = 300.0 if (i * PERIOD_S) % 120.0 < 60.0 else 100.0
+        tel = link.cycle(Command(Control.ENABLE, _speed(target, force_n)))
+        force_n = tel.force_n
+        if tel.fault is not FaultCode.NONE:
+            raise RuntimeError(f"session faulted at {i * PERIOD_S:.2f} s: {tel.fault.name}")
+        deadline += PERIOD_S
+        clock.sleep_until(deadline)
+    return time.perf_counter() - t0, time.process_time() - c0, cycles
+
+
+def _speed(target_n: float, force_n: float) -> float:
+    v = GAIN_M_S_PER_N * (target_n - force_n)
+    return max(-MAX_SPEED_M_S, min(MAX_SPEED_M_S, v))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--minutes", type=float, default=20.0)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    logs.configure("error")
+    walls, cpus = [], []
+    sim_s = args.minutes * 60
+    for seed in range(args.repeat):
+        wall, cpu, cycles = session(args.minutes, seed)
+        walls.append(wall)
+        cpus.append(cpu)
+        print(
+            f"  run {seed + 1}: {args.minutes:.0f} simulated min ({cycles} cycles, "
+            f"{cycles * 5} firmware ticks) in {wall:5.2f} s wall ({cpu:5.2f} s CPU) = "
+            f"{sim_s / wall:6.1f}x real time"
+        )
+    median, best, cpu_median = statistics.median(walls), min(walls), statistics.median(cpus)
+    verdict = "meets" if sim_s / median >= TARGET_SPEEDUP else "MISSES"
+    print(
+        f"sim:// virtual time, {args.minutes:.0f}-minute session at 100 Hz: median "
+        f"{sim_s / median:.1f}x real time ({median:.2f} s wall), best {sim_s / best:.1f}x "
+        f"({best:.2f} s); by CPU time {sim_s / cpu_median:.1f}x; "
+        f"{verdict} the >= {TARGET_SPEEDUP:.0f}x target"
+    )
+
+
+if __name__ == "__main__":
+    main()
