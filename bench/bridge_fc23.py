@@ -21,7 +21,8 @@ from pymodbus.client import ModbusTcpClient
 from bench.stats import summary_us
 from controller import logs
 from controller.composition import open_link
-from firmware_bridge import Command, icd
+from firmware_bridge import icd
+from safety import gate
 
 TARGET_RATIO = 1.3
 
@@ -60,7 +61,7 @@ def main() -> None:
         link.connect()
         raw = ModbusTcpClient("127.0.0.1", port=port, timeout=1, retries=0)
         raw.connect()  # type: ignore[no-untyped-call]
-        idle = Command()
+        idle = gate.IDLE  # an approved command that moves nothing
         bridge_s: list[float] = []
         raw_s: list[float] = []
         seq = 0

@@ -20,6 +20,7 @@ from typing import TypeVar
 import structlog
 
 from firmware_bridge import icd
+from firmware_bridge.approval import ApprovedCommand
 from firmware_bridge.errors import (
     BoardMismatch,
     InterlockMismatch,
@@ -31,7 +32,6 @@ from firmware_bridge.icd import Control, DeviceIdObject, Status
 from firmware_bridge.transport import Clock, Transport
 from firmware_bridge.values import (
     BoardIdentity,
-    Command,
     HardwareLimits,
     InterlockConfig,
     Telemetry,
@@ -155,10 +155,12 @@ class TableLink:
         )
 
     # --- the control cycle ------------------------------------------------------------
-    def cycle(self, command: Command) -> Telemetry:
-        """One FC23: write the command block (with a fresh heartbeat), read the telemetry."""
+    def cycle(self, approved: ApprovedCommand) -> Telemetry:
+        """One FC23: write the gate-approved command (with a fresh heartbeat), read telemetry."""
+        if not isinstance(approved, ApprovedCommand):
+            raise TypeError("TableLink.cycle writes only commands approved by the safety gate")
         seq = self._seq = (self._seq + 1) % _HEARTBEAT_MODULO
-        words = command.to_words(seq)
+        words = approved.command.to_words(seq)
 
         def transact() -> Telemetry:
             telemetry = Telemetry.from_words(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from controller.composition import open_link
-from firmware_bridge import Command, InterlockConfig, TableLink
+from firmware_bridge import Command, InterlockConfig, TableLink, icd
 from firmware_bridge.icd import Control, FaultCode
 from firmware_bridge.values import Telemetry
 from sim.board import SimBoard
@@ -26,9 +26,27 @@ IDLE = Command(Control.NONE, 0.0)
 
 @dataclass
 class SimSession:
+    """A host that drives the board directly, for tests of the board's own rules.
+
+    `run` writes any command block with FC23 through the link's transport (a raw master with
+    its own heartbeat): the board must be testable with commands the safety gate would never
+    approve. Tests of the link and the safety layer use `TableLink.cycle` instead.
+    """
+
     link: TableLink
     board: SimBoard
     trace: list[Telemetry] = field(default_factory=list)
+    seq: int = 0
+
+    def raw_cycle(self, command: Command) -> Telemetry:
+        self.seq = (self.seq + 1) % 65536
+        words = self.link.transport.read_write(
+            icd.MIRROR_OFFSET + icd.TELEMETRY.start,
+            icd.TELEMETRY.count,
+            icd.COMMAND.start,
+            command.to_words(self.seq),
+        )
+        return Telemetry.from_words(words)
 
     def run(self, command: Command, seconds: float) -> Telemetry:
         """Send `command` once per control period for `seconds` of (virtual) time.
@@ -39,7 +57,7 @@ class SimSession:
         deadline = clock.now()
         tel = None
         for _ in range(max(1, round(seconds / PERIOD_S))):
-            tel = self.link.cycle(command)
+            tel = self.raw_cycle(command)
             self.trace.append(tel)
             deadline += PERIOD_S
             clock.sleep_until(deadline)

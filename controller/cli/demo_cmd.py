@@ -2,9 +2,10 @@
 
 Until the treatment controller exists this is the main job: it starts the simulated table
 (real time, Modbus TCP on a free loopback port), connects the firmware bridge to it over the
-wire, configures and reads back the interlocks, tares, takes up the slack with a gentle pull
-up to a small force, holds, asks the board for a safe release, and prints the telemetry as
-it goes. The board's watchdog guards every step: the loop sends its heartbeat each cycle.
+wire, derives the board's interlocks from the safety limits and reads them back, tares, takes
+up the slack with a gentle pull up to a small force, holds, asks the board for a safe release,
+and prints the telemetry as it goes. Every command passes the safety layer's gate and every
+snapshot its monitor; the board's watchdog guards the heartbeat.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from dataclasses import dataclass
 
 from controller.cli.telemetry_view import HEADER, line
 from controller.composition import open_link
-from firmware_bridge import Command, InterlockConfig, TableLink
+from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError
-from firmware_bridge.icd import Control, Status
-from firmware_bridge.values import Telemetry
+from firmware_bridge.icd import Status
+from safety.interlocks import configure_board
+from safety.limits import Region, SafetyLimits, load_limits
+from safety.monitor import Observation
+from safety.supervisor import SafetySupervisor
 from sim.board import SimBoard
 from sim.profiles import DEFAULT_PROFILE, profile_names
 from sim.server import LOOPBACK, ServeOptions, SimServer
@@ -26,13 +30,8 @@ from sim.server import LOOPBACK, ServeOptions, SimServer
 EXIT_FAILED = 1
 
 
-DEMO_INTERLOCKS = InterlockConfig(
-    watchdog_s=0.1,
-    force_trip_n=150.0,
-    velocity_limit_m_s=0.02,
-    release_speed_m_s=0.01,
-    release_force_n=5.0,
-)
+DEMO_REGION: Region = "lumbar"
+DEMO_WEIGHT_KG = 75.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +43,7 @@ class DemoPlan:
     target_force_n: float = 60.0
     hold_s: float = 1.5
     print_every_s: float = 0.25
-    max_s: float = 15.0
-    interlocks: InterlockConfig = DEMO_INTERLOCKS
+    max_s: float = 60.0
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,49 +62,62 @@ def run(args: argparse.Namespace) -> int:
         link = open_link(ep.tcp_url).link
         try:
             with link:
-                return _session(link, DemoPlan())
+                return _session(link, DemoPlan(), load_limits())
         except LinkError as exc:
             out.write(f"demo failed: {type(exc).__name__}: {exc}\n")
             return EXIT_FAILED
 
 
-def _session(link: TableLink, plan: DemoPlan) -> int:
+def _session(link: TableLink, plan: DemoPlan, limits: SafetyLimits) -> int:
     write = sys.stdout.write
     ident = link.connect()
     write(
         f"board: {ident.product_code} rev {ident.revision}, ICD 0x{ident.icd_version:04X}, "
         f"hardware max {ident.limits.force_max_n:.0f} N\n"
     )
-    cfg = link.configure_interlocks(plan.interlocks)
+    force_limit = limits.force_limit_n(DEMO_REGION, DEMO_WEIGHT_KG)
+    cfg = configure_board(link, limits, force_limit)
+    write(
+        f"safety limits {limits.fingerprint()[:12]}: force limit {force_limit:.0f} N "
+        f"({DEMO_REGION}, {DEMO_WEIGHT_KG:.0f} kg)\n"
+    )
     write(
         f"interlocks written and read back: trip {cfg.force_trip_n:.0f} N, watchdog "
         f"{cfg.watchdog_s * 1e3:.0f} ms, speed limit {cfg.velocity_limit_m_s * 1e3:.0f} mm/s\n"
     )
-    link.tare()
+    tel = link.tare()
     write("tared at home\n" + HEADER + "\n")
+    supervisor = SafetySupervisor(
+        limits,
+        force_limit_n=force_limit,
+        hw_force_max_n=ident.limits.force_max_n,
+        request_release=link.release_now,
+    )
+    supervisor.start_treatment()
     clock = link.clock
-    start = next_print = clock.now()
+    start = next_print = last = clock.now()
     deadline = start
     phase, hold_until = "pull", 0.0
-    tel: Telemetry | None = None
     while True:
         now = clock.now()
-        if phase == "pull":
-            command = Command(Control.ENABLE, plan.pull_speed_m_s)
-        elif phase == "hold":
-            command = Command(Control.ENABLE, 0.0)
-        else:
-            command = Command(Control.RELEASE, 0.0)
-        tel = link.cycle(command)
-        if tel.fault.value:
-            write(line(now - start, tel) + "\n")
-            write(f"board fault {tel.fault.name}: the board released on its own\n")
+        # the treatment runs until the release has ended (force is expected until then)
+        trips = supervisor.observe(
+            Observation(now, tel, cycle_gap_s=now - last, treatment_active=True)
+        )
+        last = now
+        for trip in trips:
+            write(f"SAFETY TRIP: {trip.describe()}\n")
+        if supervisor.tripped:
+            write("the safety layer released the patient\n")
             return EXIT_FAILED
+        proposal = plan.pull_speed_m_s if phase == "pull" else 0.0
+        tel = link.cycle(supervisor.command(proposal, tel))
         if phase == "pull" and tel.force_n >= plan.target_force_n:
             phase, hold_until = "hold", now + plan.hold_s
             write(f"-- reached {tel.force_n:.1f} N, holding\n")
         elif phase == "hold" and now >= hold_until:
             phase = "release"
+            supervisor.stop_treatment()
             link.release_now()
             write("-- release requested\n")
         elif phase == "release" and not tel.has(Status.RELEASING):
@@ -121,7 +132,6 @@ def _session(link: TableLink, plan: DemoPlan) -> int:
             return EXIT_FAILED
         deadline += plan.period_s
         clock.sleep_until(deadline)
-    link.cycle(Command(Control.NONE, 0.0))
     write(f"released: force {tel.force_n:.1f} N, carriage at {tel.position_m * 1e3:.1f} mm\n")
     sys.stdout.flush()
     return 0

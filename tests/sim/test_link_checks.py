@@ -16,7 +16,8 @@ from firmware_bridge.errors import BoardMismatch, EncodeError, InterlockMismatch
 from firmware_bridge.icd import DeviceIdObject
 from firmware_bridge.link import RetryPolicy
 from firmware_bridge.values import InterlockConfig
-from tests.helpers import IDLE, TEST_INTERLOCKS
+from safety import gate
+from tests.helpers import TEST_INTERLOCKS
 
 
 class FalsifyingTransport:
@@ -123,6 +124,6 @@ def test_cycle_is_tried_once_setup_is_retried() -> None:
     assert link.read_interlocks() is not None  # third attempt gets through
     opened.board.link.drop = 1
     with pytest.raises(LinkTimeout):
-        link.cycle(IDLE)
+        link.cycle(gate.IDLE)
     with pytest.raises(ValueError, match="at least 1"):
         RetryPolicy(cycle_attempts=0)

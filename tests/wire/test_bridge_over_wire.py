@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from controller.composition import open_link
-from firmware_bridge import Command, TableLink
+from firmware_bridge import TableLink
 from firmware_bridge.errors import (
     ConnectError,
     DecodeError,
@@ -18,13 +18,16 @@ from firmware_bridge.errors import (
     ModbusExceptionReply,
     StaleReply,
 )
-from firmware_bridge.icd import Control, FaultCode, Status
+from firmware_bridge.icd import FaultCode, Status
+from safety import gate
+from safety.limits import load_limits
+from safety.supervisor import SafetySupervisor
 from sim.injection import inject
 from sim.server import Endpoints, SimServer
 from tests.helpers import TEST_INTERLOCKS
 
-ENABLE = Command(Control.ENABLE, 0.0)
-IDLE = Command()  # link-fault tests idle the drive: a lost cycle would trip the watchdog
+ENABLE = gate.HOLD  # approved: drive enabled, carriage held
+IDLE = gate.IDLE  # link-fault tests idle the drive: a lost cycle would trip the watchdog
 
 
 def connected(url: str) -> TableLink:
@@ -50,13 +53,20 @@ def test_session_over_the_wire(wire: tuple[SimServer, TableLink]) -> None:
     assert ident is not None and ident.product_code == "TT-1" and ident.icd_version == 0x0100
     assert ident.limits.force_max_n == 1000.0 and ident.limits.sample_rate_hz == 500
     assert link.read_interlocks() == TEST_INTERLOCKS
-    link.tare()
-    for _ in range(30):
-        tel = link.cycle(Command(Control.ENABLE, 0.01))
+    tel = link.tare()
+    supervisor = SafetySupervisor(
+        load_limits(),
+        force_limit_n=400.0,
+        hw_force_max_n=ident.limits.force_max_n,
+        request_release=link.release_now,
+    )
+    supervisor.start_treatment()
+    for _ in range(50):
+        tel = link.cycle(supervisor.command(0.01, tel))
         link.clock.sleep_until(link.clock.now() + 0.01)
-    assert tel.has(Status.DRIVE_ENABLED) and tel.has(Status.MOVING)
-    assert tel.position_m > 0.001
-    link.cycle(Command())
+    assert tel.has(Status.DRIVE_ENABLED) and tel.velocity_m_s > 0
+    assert tel.position_m > 0.0001
+    link.cycle(gate.IDLE)
 
 
 def test_fault_injected_from_outside_reaches_the_host(wire: tuple[SimServer, TableLink]) -> None:
@@ -117,7 +127,7 @@ def test_board_refusal_is_a_typed_error(wire: tuple[SimServer, TableLink]) -> No
     with pytest.raises(ModbusExceptionReply) as err:
         link.configure_interlocks(TEST_INTERLOCKS)  # while enabled
     assert err.value.code == 3
-    link.cycle(Command())
+    link.cycle(IDLE)
 
 
 def test_nothing_listening_is_a_connect_error() -> None:
