@@ -1,0 +1,126 @@
+"""The control cycle (docs/architecture.md): write + read, safety first, propose, gate.
+
+One cycle: the FC23 writes the command the gate approved last cycle and reads the snapshot;
+the safety supervisor judges the snapshot before anything else (a trip requests the board's
+release at once, out of cycle); then the policy proposes a velocity, and the gate turns it
+into the next cycle's command. Absolute deadlines; a late cycle is counted and handed to the
+monitor as its gap. On `sim://` the same loop runs in virtual time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from firmware_bridge import TableLink
+from firmware_bridge.approval import ApprovedCommand
+from firmware_bridge.errors import LinkError
+from firmware_bridge.values import Telemetry
+from safety.faults import Trip
+from safety.monitor import Observation
+from safety.supervisor import SafetySupervisor
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """What the treatment logic wants this cycle."""
+
+    velocity_m_s: float = 0.0
+    target_force_n: float | None = None
+    treatment_active: bool = True
+
+
+Policy = Callable[[float, Telemetry], Proposal]
+
+
+@dataclass(slots=True)
+class CycleRecord:
+    time_s: float
+    telemetry: Telemetry | None
+    approved: ApprovedCommand
+    trips: list[Trip]
+    release_requests: int
+
+
+@dataclass(slots=True)
+class LoopResult:
+    records: list[CycleRecord] = field(default_factory=list)
+    overruns: int = 0
+    link_errors: int = 0
+
+    @property
+    def trips(self) -> list[Trip]:
+        return [t for r in self.records for t in r.trips]
+
+    @property
+    def telemetry(self) -> list[Telemetry]:
+        return [r.telemetry for r in self.records if r.telemetry is not None]
+
+
+class ControlLoop:
+    def __init__(
+        self, link: TableLink, supervisor: SafetySupervisor, *, period_s: float = 0.01
+    ) -> None:
+        self.link = link
+        self.supervisor = supervisor
+        self.period_s = period_s
+        self.pending: ApprovedCommand = supervisor.command(0.0, None)
+        self.context = Proposal(treatment_active=False)
+        self.last_telemetry: Telemetry | None = None
+
+    def run(
+        self,
+        policy: Policy,
+        seconds: float,
+        *,
+        until: Callable[[CycleRecord], bool] | None = None,
+        write: bool | Callable[[float], bool] = True,
+    ) -> LoopResult:
+        """Run cycles for `seconds` (or until `until` holds). `write` False = host silent."""
+        clock, result = self.link.clock, LoopResult()
+        start = deadline = clock.now()
+        previous = start - self.period_s
+        while True:
+            now = clock.now()
+            if now - start >= seconds - 1e-9:
+                return result
+            gap = now - previous
+            previous = now
+            if gap > 1.5 * self.period_s:
+                result.overruns += 1
+            talking = write(now - start) if callable(write) else write
+            record = self._cycle(now, gap, policy, result) if talking else None
+            if record is not None:
+                result.records.append(record)
+                if until is not None and until(record):
+                    return result
+            deadline += self.period_s
+            if clock.now() > deadline + self.period_s:
+                deadline = clock.now()  # missed whole periods: skip them, never burst to catch up
+            clock.sleep_until(deadline)
+
+    def _cycle(self, now: float, gap: float, policy: Policy, result: LoopResult) -> CycleRecord:
+        sup = self.supervisor
+        tel: Telemetry | None
+        error = ""
+        try:
+            tel = self.link.cycle(self.pending)
+        except LinkError as exc:
+            tel, error = None, type(exc).__name__
+            result.link_errors += 1
+        context = self.context  # what the session was doing when this snapshot was taken
+        trips = sup.observe(
+            Observation(
+                now,
+                tel,
+                cycle_gap_s=gap,
+                treatment_active=context.treatment_active,
+                target_force_n=context.target_force_n,
+                link_error=error,
+            )
+        )
+        proposal = policy(now, tel) if tel is not None else context
+        self.context = proposal
+        self.pending = sup.command(proposal.velocity_m_s, tel)
+        self.last_telemetry = tel if tel is not None else self.last_telemetry
+        return CycleRecord(now, tel, self.pending, trips, sup.release_requests)

@@ -1,0 +1,156 @@
+"""Closed loop against the simulator through the real bridge: every fault ends in the safe state.
+
+One test per simulator injection and per misbehaving controller. Each runs a treatment-like
+hold, provokes the fault, and checks that the safety layer tripped with the expected fault,
+requested the release, and that the board ended braked, disabled and released (or, for the
+e-stop and drive faults, stopped with no motion).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from controller.control_loop import Proposal
+from firmware_bridge.icd import FaultCode, Status
+from firmware_bridge.values import Telemetry
+from safety.faults import SafetyFault
+from safety.limits import Region
+from sim.injection import inject
+from sim.profiles import profile_names
+from tests.safety.closed_loop import SETTLE_MARGIN_N, Rig, hold_at, rig, run_until_safe, settle
+
+TARGET_N = 200.0
+
+
+def provoke(r: Rig, name: str, **params: object) -> None:
+    inject(r.board, name, params)
+
+
+def assert_tripped_safely(r: Rig, expected: set[SafetyFault]) -> None:
+    result = run_until_safe(r, hold_at(TARGET_N))
+    faults = {t.fault for t in r.supervisor.trips}
+    assert faults & expected, f"expected one of {expected}, got {faults}"
+    assert r.supervisor.release_requests >= 1
+    assert result.records, "the loop ended before reaching the safe state"
+    final = result.records[-1].telemetry
+    assert final is not None and final.has(Status.BRAKE_ENGAGED)
+    assert not final.has(Status.DRIVE_ENABLED)
+
+
+@pytest.mark.parametrize(
+    ("injection", "params", "expected"),
+    [
+        ("patient-press", {}, {SafetyFault.PATIENT_STOP}),
+        ("patient-unplug", {}, {SafetyFault.BOARD_FAULT}),
+        ("estop-open", {}, {SafetyFault.ESTOP}),
+        (
+            "channel-dead",
+            {"channel": "B"},
+            {SafetyFault.BOARD_FAULT, SafetyFault.IMPLAUSIBLE_FORCE},
+        ),
+        ("channel-disagree", {"offset_n": 17.0}, {SafetyFault.CHANNEL_DISAGREEMENT}),
+        ("channel-noisy", {"channel": "A", "sigma_n": 30.0}, {SafetyFault.CHANNEL_DISAGREEMENT}),
+        (
+            "channel-drift",
+            {"channel": "B", "rate_n_per_s": 20.0},
+            {SafetyFault.CHANNEL_DISAGREEMENT},
+        ),
+        ("runaway", {}, {SafetyFault.SPEED_LIMIT, SafetyFault.BOARD_FAULT}),
+        ("drive-fault", {}, {SafetyFault.BOARD_FAULT}),
+        ("samples-freeze", {}, {SafetyFault.STALE_DATA}),
+        ("reboot", {}, {SafetyFault.BOARD_REBOOT}),
+        ("harness-slip", {}, {SafetyFault.FORCE_COLLAPSE}),
+        # a lost reply costs the transaction timeout: the overrun is seen first
+        ("link-drop", {"count": 5}, {SafetyFault.LINK_FAILURE, SafetyFault.LOOP_OVERRUN}),
+        (
+            "link-delay",
+            {"delay_ms": 300.0, "count": 5},
+            {SafetyFault.LINK_FAILURE, SafetyFault.LOOP_OVERRUN},
+        ),
+        (
+            "disturbance",
+            {"force_n": 120.0, "duration_s": 1.0},
+            {SafetyFault.OVERSHOOT, SafetyFault.FORCE_RATE},
+        ),
+        # the model's stiffness steps at once: the force jumps with it
+        ("stiffness", {"factor": 2.5}, {SafetyFault.OVERSHOOT, SafetyFault.FORCE_LIMIT}),
+    ],
+)
+def test_injected_fault_ends_in_the_safe_state(
+    injection: str, params: dict[str, object], expected: set[SafetyFault]
+) -> None:
+    r = rig()
+    settle(r, TARGET_N)
+    provoke(r, injection, **params)
+    assert_tripped_safely(r, expected)
+
+
+def test_channel_stuck_is_caught_when_the_force_moves() -> None:
+    r = rig()
+    settle(r, TARGET_N)
+    provoke(r, "channel-stuck", channel="A")
+    r.loop.run(hold_at(TARGET_N + 60.0), 10.0, until=lambda rec: r.supervisor.tripped)
+    assert_tripped_safely(r, {SafetyFault.CHANNEL_DISAGREEMENT})
+
+
+def test_stall_is_caught_by_the_board() -> None:
+    r = rig()
+    settle(r, 100.0)
+    provoke(r, "stall")
+    r.loop.run(hold_at(300.0), 10.0, until=lambda rec: r.supervisor.tripped)
+    assert_tripped_safely(r, {SafetyFault.BOARD_FAULT, SafetyFault.TRACKING_ERROR})
+
+
+def test_controller_that_stops_sending_leaves_the_board_to_release() -> None:
+    r = rig()
+    settle(r, TARGET_N)
+    r.loop.run(hold_at(TARGET_N), 5.0, write=False)  # the host falls silent
+    tel = r.link.read_telemetry()
+    assert tel.fault is FaultCode.WATCHDOG
+    assert not tel.has(Status.RELEASING)
+    assert tel.force_n < r.limits.board.release_force_n + SETTLE_MARGIN_N
+    assert tel.has(Status.BRAKE_ENGAGED)
+
+
+def test_controller_that_ramps_too_fast_is_held_to_the_rate_limit() -> None:
+    r = rig()
+    settle(r, 50.0, seconds=15.0)
+
+    def greedy(_: float, tel: Telemetry) -> Proposal:
+        return Proposal(1.0, target_force_n=None)  # as fast as it can, no setpoint claimed
+
+    result = r.loop.run(greedy, 2.0)
+    forces = [(rec.time_s, rec.telemetry.force_n) for rec in result.records if rec.telemetry]
+    window = 10
+    rates = [
+        (f1 - f0) / (t1 - t0) for (t0, f0), (t1, f1) in zip(forces, forces[window:], strict=False)
+    ]
+    assert max(rates) <= r.limits.rates.max_force_rate_up_n_s * 1.25
+
+
+PROFILE_CASES = [(p, s) for p in profile_names() for s in (0.3, 1.0, 3.0)]
+
+
+@pytest.mark.parametrize(
+    ("patient", "stiffness"), PROFILE_CASES, ids=[f"{p}-x{s}" for p, s in PROFILE_CASES]
+)
+def test_runaway_controller_never_exceeds_the_limit(patient: str, stiffness: float) -> None:
+    region: Region = "cervical" if patient == "cervical" else "lumbar"
+    r = rig(patient, region=region, stiffness=stiffness)
+
+    def runaway(_: float, tel: Telemetry) -> Proposal:
+        return Proposal(1.0, target_force_n=None)
+
+    result = r.loop.run(runaway, 60.0)
+    limit = r.force_limit_n
+    allowed = limit + max(0.02 * limit, 5.0)
+    peak = max(t.force_n for t in result.telemetry)
+    assert peak <= allowed, f"peak {peak:.1f} N over {allowed:.1f} N"
+    over = [
+        i
+        for i, rec in enumerate(result.records)
+        if rec.telemetry is not None and rec.telemetry.force_n > limit
+    ]
+    if over:  # then the release reached the board within 2 cycles of the first such sample
+        first = over[0]
+        assert result.records[min(first + 1, len(result.records) - 1)].release_requests >= 1

@@ -1,0 +1,174 @@
+"""The monitor, one test per fault of its list, on synthetic snapshots (it is pure)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pytest
+
+from firmware_bridge.icd import FaultCode, Status
+from firmware_bridge.values import Telemetry
+from safety.faults import Priority, SafetyFault
+from safety.limits import load_limits
+from safety.monitor import Monitor, Observation
+from tests.safety.factory import NORMAL, snapshot
+
+LIMITS = load_limits()
+LIMIT_N = 400.0
+DT = 0.01
+
+
+def monitor() -> Monitor:
+    return Monitor(LIMITS, LIMIT_N, hw_force_max_n=1000.0)
+
+
+def feed(
+    m: Monitor,
+    snaps: Sequence[Telemetry | None],
+    *,
+    t0: float = 0.0,
+    active: bool = True,
+    target: float | None = None,
+    gap: float = DT,
+) -> set[SafetyFault]:
+    found: set[SafetyFault] = set()
+    for i, tel in enumerate(snaps):
+        obs = Observation(
+            t0 + i * DT, tel, cycle_gap_s=gap, treatment_active=active, target_force_n=target
+        )
+        found |= {t.fault for t in m.check(obs)}
+    return found
+
+
+def steady(force: float, n: int, **kw: object) -> list[Telemetry | None]:
+    return [snapshot(force, seq=i, **kw) for i in range(n)]  # type: ignore[arg-type]
+
+
+def test_a_quiet_treatment_trips_nothing() -> None:
+    assert feed(monitor(), steady(200.0, 500), target=200.0) == set()
+
+
+@pytest.mark.parametrize("force", [-31.0, 981.0, math.nan])
+def test_implausible_force(force: float) -> None:
+    assert SafetyFault.IMPLAUSIBLE_FORCE in feed(monitor(), [snapshot(force)])
+
+
+def test_stale_data_after_frozen_sample_seq() -> None:
+    frozen: list[Telemetry | None] = [snapshot(100.0, seq=7) for _ in range(3)]
+    assert feed(monitor(), frozen) == set()
+    assert feed(monitor(), [*frozen, snapshot(100.0, seq=7)]) == {SafetyFault.STALE_DATA}
+
+
+def test_channel_disagreement_needs_its_time() -> None:
+    brief = [snapshot(100.0, force_b_n=130.0, seq=i) for i in range(5)]  # 40 ms
+    assert feed(monitor(), brief, target=125.0) == set()
+    longer = [snapshot(100.0, force_b_n=130.0, seq=i) for i in range(7)]
+    assert SafetyFault.CHANNEL_DISAGREEMENT in feed(monitor(), longer, target=115.0)
+
+
+def test_force_above_the_limit() -> None:
+    assert SafetyFault.FORCE_LIMIT in feed(monitor(), [snapshot(LIMIT_N + 0.01)], target=LIMIT_N)
+
+
+def test_force_rate_above_the_limit() -> None:
+    rate = LIMITS.rates.max_force_rate_up_n_s * LIMITS.rates.trip_factor * 1.2
+    ramp = [snapshot(100.0 + rate * i * DT, seq=i) for i in range(10)]
+    assert SafetyFault.FORCE_RATE in feed(monitor(), ramp, target=200.0)
+    gentle = LIMITS.rates.max_force_rate_up_n_s
+    ramp = [snapshot(100.0 + gentle * i * DT, seq=i) for i in range(100)]
+    assert SafetyFault.FORCE_RATE not in feed(monitor(), ramp, target=200.0)
+
+
+def test_tracking_error_outside_the_window_too_long() -> None:
+    n = round(LIMITS.tracking.time_s / DT)
+    assert feed(monitor(), steady(150.0, n), target=200.0) == set()
+    assert SafetyFault.TRACKING_ERROR in feed(monitor(), steady(150.0, n + 2), target=200.0)
+
+
+def test_overshoot() -> None:
+    over = 200.0 + LIMITS.tracking.overshoot_n + 1.0
+    assert SafetyFault.OVERSHOOT in feed(monitor(), [snapshot(over)], target=200.0)
+
+
+def test_force_while_no_treatment_runs_but_not_while_releasing() -> None:
+    assert SafetyFault.FORCE_WHILE_IDLE in feed(monitor(), [snapshot(50.0)], active=False)
+    releasing = snapshot(50.0, status=NORMAL | Status.RELEASING)
+    assert feed(monitor(), [releasing], active=False) == set()
+
+
+def test_sudden_force_collapse_while_pulling() -> None:
+    snaps = [*steady(200.0, 10), snapshot(40.0, seq=11)]
+    assert SafetyFault.FORCE_COLLAPSE in feed(monitor(), snaps, target=200.0)
+    # the same drop asked for by the setpoint is no collapse
+    assert SafetyFault.FORCE_COLLAPSE not in feed(monitor(), snaps, target=30.0)
+
+
+@pytest.mark.parametrize(
+    ("status", "fault", "expected"),
+    [
+        (NORMAL | Status.FAULT, FaultCode.WATCHDOG, SafetyFault.BOARD_FAULT),
+        (NORMAL | Status.PATIENT_STOP, FaultCode.NONE, SafetyFault.PATIENT_STOP),
+        (NORMAL | Status.ESTOP, FaultCode.NONE, SafetyFault.ESTOP),
+    ],
+)
+def test_board_fault_and_switch_bits(
+    status: Status, fault: FaultCode, expected: SafetyFault
+) -> None:
+    assert expected in feed(monitor(), [snapshot(0.0, status=status, fault=fault)], active=False)
+
+
+def test_link_failures_in_a_row() -> None:
+    n = LIMITS.liveness.link_failures
+    assert feed(monitor(), [None] * (n - 1)) == set()
+    m = monitor()
+    assert feed(m, [None] * (n - 1) + [snapshot(0.0)] + [None] * (n - 1), active=False) == set()
+    assert feed(monitor(), [None] * n) == {SafetyFault.LINK_FAILURE}
+
+
+def test_loop_overrun() -> None:
+    gap = LIMITS.liveness.max_cycle_gap_s * 1.01
+    assert SafetyFault.LOOP_OVERRUN in feed(monitor(), [snapshot(0.0)], active=False, gap=gap)
+
+
+def test_board_reboot_mid_session() -> None:
+    assert SafetyFault.BOARD_REBOOT in feed(
+        monitor(), [snapshot(0.0, uptime_s=100.0), snapshot(0.0, uptime_s=0.5, seq=1)], active=False
+    )
+    untared = NORMAL & ~Status.TARED
+    assert SafetyFault.BOARD_REBOOT in feed(
+        monitor(),
+        [snapshot(0.0), snapshot(0.0, status=untared, seq=1, uptime_s=10.1)],
+        active=False,
+    )
+
+
+def test_travel_and_speed() -> None:
+    far = snapshot(0.0, position_m=LIMITS.motion.max_travel_m + 0.001)
+    assert SafetyFault.TRAVEL_LIMIT in feed(monitor(), [far], active=False)
+    fast = snapshot(0.0, velocity_m_s=LIMITS.motion.max_speed_m_s * 1.3)
+    assert SafetyFault.SPEED_LIMIT in feed(monitor(), [fast], active=False)
+
+
+def test_each_fault_is_reported_once_per_latch_with_evidence() -> None:
+    m = monitor()
+    first = m.check(Observation(0.0, snapshot(LIMIT_N + 5), treatment_active=True))
+    assert [t.fault for t in first] == [SafetyFault.FORCE_LIMIT]
+    assert first[0].evidence["force_n"] == LIMIT_N + 5
+    assert first[0].priority is Priority.HIGH
+    assert "FORCE_LIMIT (104, high)" in first[0].describe()
+    assert m.check(Observation(DT, snapshot(LIMIT_N + 6, seq=1), treatment_active=True)) == []
+    m.clear()
+    assert m.check(Observation(2 * DT, snapshot(LIMIT_N + 6, seq=2), treatment_active=True))
+
+
+def test_causes_present() -> None:
+    m = monitor()
+    assert m.causes_present(None) == ["no telemetry: the link is down"]
+    assert m.causes_present(snapshot(0.0, status=NORMAL)) == []
+    causes = m.causes_present(
+        snapshot(30.0, status=NORMAL | Status.PATIENT_STOP | Status.RELEASING)
+    )
+    assert any("patient switch" in c for c in causes)
+    assert any("release" in c for c in causes)
+    assert any("force" in c for c in causes)
