@@ -33,6 +33,7 @@ tools:
 bench: $(STAMP)
 	$(BIN)/python -m bench.bridge_fc23
 	$(BIN)/python -m bench.sim_speed
+	$(BIN)/python -m bench.safety_faults
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -18,7 +18,7 @@ from firmware_bridge.errors import LinkError
 from firmware_bridge.values import Telemetry
 from safety.faults import Trip
 from safety.monitor import Observation
-from safety.supervisor import SafetySupervisor
+from safety.supervisor import ResetOutcome, SafetySupervisor
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +98,14 @@ class ControlLoop:
             if clock.now() > deadline + self.period_s:
                 deadline = clock.now()  # missed whole periods: skip them, never burst to catch up
             clock.sleep_until(deadline)
+
+    def reset(self, tel: Telemetry | None, *, acknowledged_by: str) -> ResetOutcome:
+        """Reset the safety latch and drop the command approved before it (a release)."""
+        outcome = self.supervisor.reset(tel, acknowledged_by=acknowledged_by)
+        if outcome.accepted:
+            self.pending = self.supervisor.command(0.0, tel)
+            self.context = Proposal(treatment_active=False)
+        return outcome
 
     def _cycle(self, now: float, gap: float, policy: Policy, result: LoopResult) -> CycleRecord:
         sup = self.supervisor

@@ -182,7 +182,8 @@ class Monitor:
         while hist and t - hist[0][0] > horizon:
             hist.popleft()
         older = [(ti, fi) for ti, fi in hist if t - ti >= lim.rates.window_s]
-        if older:
+        taut = force >= 2 * lim.plausibility.slack_min_n  # harness contact is a brief, low step
+        if older and taut:
             t0, f0 = older[-1]
             rate = (force - f0) / (t - t0)
             up = lim.rates.max_force_rate_up_n_s * lim.rates.trip_factor

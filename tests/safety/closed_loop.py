@@ -61,7 +61,7 @@ def rig(
 
 RAMP_N_S = 40.0
 SLACK_N = 15.0
-SLACK_SPEED_M_S = 0.005
+SLACK_SPEED_M_S = 0.004
 
 
 class hold_at:
@@ -99,10 +99,11 @@ def settle(r: Rig, target_n: float, seconds: float = 25.0) -> LoopResult:
 
 def run_until_safe(r: Rig, policy, timeout_s: float = 40.0) -> LoopResult:  # type: ignore[no-untyped-def]
     """Keep cycling after a trip until the board has reached its safe state."""
-    return r.loop.run(policy, timeout_s, until=lambda rec: _safe(r, rec.telemetry))
+    return r.loop.run(policy, timeout_s, until=lambda rec: safe_state(r, rec.telemetry))
 
 
-def _safe(r: Rig, tel: Telemetry | None) -> bool:
+def safe_state(r: Rig, tel: Telemetry | None) -> bool:
+    """Tripped, and the board braked: released below RELEASE_FORCE, at home, or stopped."""
     if tel is None or not r.supervisor.tripped:
         return False
     if tel.has(Status.ESTOP) or tel.has(Status.DRIVE_ENABLED) or tel.has(Status.RELEASING):

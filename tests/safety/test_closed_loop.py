@@ -154,3 +154,29 @@ def test_runaway_controller_never_exceeds_the_limit(patient: str, stiffness: flo
     if over:  # then the release reached the board within 2 cycles of the first such sample
         first = over[0]
         assert result.records[min(first + 1, len(result.records) - 1)].release_requests >= 1
+
+
+def test_reset_needs_causes_gone_and_acknowledgement_and_never_starts_motion() -> None:
+    r = rig()
+    settle(r, TARGET_N)
+    provoke(r, "patient-press")
+    run_until_safe(r, hold_at(TARGET_N))
+    sup = r.supervisor
+    tel = r.link.read_telemetry()
+    refused = sup.reset(tel, acknowledged_by="technician")
+    assert not refused.accepted
+    assert any("patient switch" in c for c in refused.causes)
+    provoke(r, "patient-release")
+    tel = r.link.fault_reset()  # the board's own latch first (ENABLE low)
+    assert tel.fault is FaultCode.NONE
+    assert not r.loop.reset(tel, acknowledged_by="").accepted  # nobody acknowledged it
+    outcome = r.loop.reset(tel, acknowledged_by="technician")
+    assert outcome.accepted and not sup.tripped
+    assert sup.restart_force_n == tel.force_n  # the setpoint restarts from the measured force
+    position = tel.position_m
+    result = r.loop.run(hold_at(TARGET_N), 2.0)  # the policy asks to pull; nothing is started
+    assert all(rec.approved.command.velocity_m_s == 0.0 for rec in result.records)
+    assert result.telemetry[-1].position_m == position
+    sup.start_treatment()
+    moved = r.loop.run(hold_at(TARGET_N), 3.0)
+    assert moved.telemetry[-1].position_m > position
