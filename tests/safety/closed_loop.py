@@ -37,6 +37,7 @@ def rig(
     weight_kg: float = 75.0,
     seed: int = 1,
     stiffness: float = 1.0,
+    limits: SafetyLimits | None = None,
 ) -> Rig:
     opened = open_link(f"sim://?patient={patient}&seed={seed}")
     assert opened.board is not None
@@ -45,7 +46,7 @@ def rig(
         phys.set_profile(phys.profile.scaled(stiffness))
     link = opened.link
     ident = link.connect()
-    limits = load_limits()
+    limits = limits or load_limits()
     force_limit = limits.force_limit_n(region, weight_kg)
     configure_board(link, limits, force_limit)
     link.tare()

@@ -14,7 +14,7 @@ from controller.control_loop import Proposal
 from firmware_bridge.icd import FaultCode, Status
 from firmware_bridge.values import Telemetry
 from safety.faults import SafetyFault
-from safety.limits import Region
+from safety.limits import Region, load_limits, parse_limits
 from sim.injection import inject
 from sim.profiles import profile_names
 from tests.safety.closed_loop import SETTLE_MARGIN_N, Rig, hold_at, rig, run_until_safe, settle
@@ -180,3 +180,55 @@ def test_reset_needs_causes_gone_and_acknowledgement_and_never_starts_motion() -
     sup.start_treatment()
     moved = r.loop.run(hold_at(TARGET_N), 3.0)
     assert moved.telemetry[-1].position_m > position
+
+
+def test_controller_that_abandons_its_setpoint_trips_tracking() -> None:
+    r = rig()
+    policy = hold_at(TARGET_N)
+    settle(r, TARGET_N)
+
+    def lazy(t: float, tel: Telemetry) -> Proposal:
+        claimed = policy(t, tel)
+        return Proposal(0.0, target_force_n=(claimed.target_force_n or 0.0) + 60.0)
+
+    r.loop.run(lazy, 10.0, until=lambda rec: r.supervisor.tripped)
+    assert_tripped_safely(r, {SafetyFault.TRACKING_ERROR})
+
+
+def test_force_left_on_the_patient_after_the_treatment_trips() -> None:
+    r = rig()
+    settle(r, TARGET_N)
+
+    def forgot(_: float, tel: Telemetry) -> Proposal:
+        return Proposal(0.0, target_force_n=None, treatment_active=False)
+
+    r.loop.run(forgot, 1.0, until=lambda rec: r.supervisor.tripped)
+    assert_tripped_safely(r, {SafetyFault.FORCE_WHILE_IDLE})
+
+
+def test_consecutive_link_failures_trip_the_link_check() -> None:
+    limits = load_limits()  # a slower loop is tolerated here, so the link check is seen alone
+    relaxed = parse_limits(
+        {
+            **limits.model_dump(),
+            "liveness": {**limits.liveness.model_dump(), "max_cycle_gap_s": 0.5},
+        }
+    )
+    r = rig(limits=relaxed)
+    settle(r, TARGET_N)
+    provoke(r, "link-drop", count=5)
+    assert_tripped_safely(r, {SafetyFault.LINK_FAILURE})
+    assert SafetyFault.LOOP_OVERRUN not in {t.fault for t in r.supervisor.trips}
+
+
+def test_travel_limit_holds_the_carriage() -> None:
+    limits = load_limits()
+    short = parse_limits(
+        {**limits.model_dump(), "motion": {**limits.motion.model_dump(), "max_travel_m": 0.03}}
+    )
+    r = rig(limits=short)
+    result = r.loop.run(hold_at(400.0), 30.0, until=lambda rec: r.supervisor.tripped)
+    # the gate stops pulling at the limit; the drive's lag carries it a few micrometres past,
+    # which the monitor reports
+    assert max(t.position_m for t in result.telemetry) < 0.03 + 0.001
+    assert_tripped_safely(r, {SafetyFault.TRAVEL_LIMIT})
