@@ -2,14 +2,15 @@
 
 Raw counts (cN, um, ms) never travel further up: the controller and the safety layer think in
 newtons, metres and seconds, and the conversion is made here, once, from the ICD's scales.
-Telemetry is a frozen slotted dataclass rather than a pydantic model because one is built
-every control cycle; the validation it needs (known fault code, no undefined status bit)
-is done while decoding.
+Telemetry and Command are immutable NamedTuples rather than pydantic models because they are
+built every control cycle; the validation they need (known fault code, no undefined status
+bit) is done while decoding.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from firmware_bridge import icd
 from firmware_bridge.codec import BlockCodec, check_raw, to_raw, to_si
@@ -33,9 +34,12 @@ _SCALE_TEMP = icd.DRIVE_TEMP.scale
 _SCALE_UPTIME = icd.UPTIME_MS.scale
 
 
-@dataclass(frozen=True, slots=True)
-class Telemetry:
-    """One coherent snapshot of the board (one firmware tick)."""
+class Telemetry(NamedTuple):
+    """One coherent snapshot of the board (one firmware tick).
+
+    A NamedTuple rather than a frozen dataclass: one is built every control cycle, and a
+    frozen dataclass's per-field object.__setattr__ made construction the cycle's largest cost.
+    """
 
     icd_version: int
     status: Status
@@ -92,8 +96,7 @@ class Telemetry:
         return self.force_a_n
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+class Command(NamedTuple):
     """What the host asks of the board this cycle; the link adds the heartbeat (CMD_SEQ)."""
 
     control: Control = Control.NONE

@@ -165,6 +165,8 @@ class Firmware:
         self.host_release_seen = False
         self.enabled = False
         self.inputs_quiet = True
+        self.state_epoch = getattr(self, "state_epoch", 0) + 1
+        self._status_cache: tuple[int, int] = (-1, 0)
         self.seq_changed_at = 0.0
         self.overspeed_since: float | None = None
         self.disagree_since: float | None = None
@@ -203,14 +205,28 @@ class Firmware:
         )
 
     def status(self) -> int:
+        """STATUS: the event-driven bits are cached per state epoch, the motion bits are live."""
+        epoch, steady = self._status_cache
+        if epoch != self.state_epoch:
+            steady = self._steady_status()
+            self._status_cache = (self.state_epoch, steady)
+        phys = self.physics
+        s = steady
+        if abs(phys.v) * 1e6 > icd.MOVING_THRESHOLD_UM_S:
+            s |= _B.MOVING
+        if phys.x <= HOME_SWITCH_M:
+            s |= _B.AT_HOME
+        if phys.x >= self.travel_max_m:
+            s |= _B.END_OF_TRAVEL
+        return s
+
+    def _steady_status(self) -> int:
         sw = self.switches
         s = 0
         if self.fault is FaultCode.NONE and not sw.estop_open and not sw.drive_fault:
             s |= _B.DRIVE_READY
         if self.enabled:
             s |= _B.DRIVE_ENABLED
-        if abs(self.physics.v) * 1e6 > icd.MOVING_THRESHOLD_UM_S:
-            s |= _B.MOVING
         if self.fault is not FaultCode.NONE:
             s |= _B.FAULT
         if sw.estop_open:
@@ -219,10 +235,6 @@ class Firmware:
             s |= _B.PATIENT_STOP
         if self.brake_engaged:
             s |= _B.BRAKE_ENGAGED
-        if self.at_home:
-            s |= _B.AT_HOME
-        if self.end_of_travel:
-            s |= _B.END_OF_TRAVEL
         if self.release is not ReleaseMode.NONE:
             s |= _B.RELEASING
         if self.tared:
@@ -259,6 +271,16 @@ class Firmware:
         if rising & _RELEASE and self.release is ReleaseMode.NONE:
             self._start_release(ReleaseMode.BY_FORCE)
         self.refresh_enable()
+        self.version += 1
+
+    def write_command(self, control: int, seq: int, velocity: int) -> None:
+        """The whole command block at once (the every-cycle write)."""
+        if seq != self.cmd_seq:
+            self.seq_changed_at = self.time_s
+        self.cmd_seq = seq
+        self.velocity_cmd = velocity
+        if control != self.control:
+            self.write_control(control)
         self.version += 1
 
     def write_cmd_seq(self, value: int) -> None:
@@ -342,8 +364,9 @@ class Firmware:
         self.refresh_enable()
 
     def refresh_enable(self) -> None:
-        """Re-evaluate ICD 5; called by every event that can change an enable condition."""
+        """Re-evaluate ICD 5; every event that changes the board's state ends here."""
         self.enabled = self._enable_conditions()
+        self.state_epoch += 1
         sw = self.switches
         self.inputs_quiet = not (
             sw.estop_open or sw.patient_pressed or not sw.patient_connected or sw.drive_fault

@@ -15,7 +15,6 @@ session in seconds.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from sim.profiles import PatientProfile
@@ -40,9 +39,13 @@ class DriveModel:
 
 class TablePhysics:
     __slots__ = (
+        "_accel",
         "_b",
-        "_eta",
+        "_capacity",
         "_fc",
+        "_hard_stop",
+        "_inv_eta",
+        "_inv_tau",
         "_k1",
         "_k2",
         "_kc",
@@ -76,6 +79,11 @@ class TablePhysics:
         self.detached = False  # harness slipped off: the cable carries nothing
         self.temp_c = self.drive.ambient_c
         self._thermal_dt = 0.0
+        drv = self.drive
+        self._inv_tau = 1.0 / drv.velocity_tau_s
+        self._accel = drv.accel_max_m_s2
+        self._capacity = drv.force_capacity_n
+        self._hard_stop = drv.hard_stop_m
         self.set_profile(profile)
 
     def set_profile(self, profile: PatientProfile) -> None:
@@ -86,7 +94,7 @@ class TablePhysics:
         self._k2 = profile.cable_k2_n_m2 * s
         self._ks = profile.spine_k_n_m * s
         self._kc = profile.creep_k_n_m * s
-        self._eta = self._kc * profile.creep_tau_s
+        self._inv_eta = 1.0 / (self._kc * profile.creep_tau_s)
         self._fc = profile.friction_coulomb_n
         self._b = profile.friction_viscous_n_s_m
 
@@ -96,46 +104,48 @@ class TablePhysics:
 
     def step(self, dt: float, v_target: float, brake: bool) -> None:
         """Advance by dt with the drive following v_target, or held by the brake."""
-        drv = self.drive
         v = self.v
         if brake or self.blocked:
             v = 0.0
         else:
-            dv = (v_target - v) * dt / drv.velocity_tau_s
-            lim = drv.accel_max_m_s2 * dt
+            dv = (v_target - v) * dt * self._inv_tau
+            lim = self._accel * dt
             v += lim if dv > lim else (-lim if dv < -lim else dv)
-            if v > 0.0 and self.tension_n >= drv.force_capacity_n:
+            if v > 0.0 and self.tension_n >= self._capacity:
                 v = 0.0
         x = self.x + v * dt
         if x <= 0.0:
-            x, v = 0.0, max(v, 0.0)
-        elif x >= drv.hard_stop_m:
-            x, v = drv.hard_stop_m, min(v, 0.0)
-        self.x, self.v = x, v
+            x, v = 0.0, (v if v > 0.0 else 0.0)
+        elif x >= self._hard_stop:
+            x, v = self._hard_stop, (v if v < 0.0 else 0.0)
+        self.x = x
+        self.v = v
 
         # Section: massless, friction-limited; linearised backward Euler.
-        d = x - self.y - self._slack
+        y, c, k1, k2, ks = self.y, self.c, self._k1, self._k2, self._ks
+        d = x - y - self._slack
         if d > 0.0 and not self.detached:
-            tension = d * (self._k1 + self._k2 * d)
-            k_cable = self._k1 + 2.0 * self._k2 * d
+            tension = d * (k1 + k2 * d)
+            k_cable = k1 + 2.0 * k2 * d
         else:
-            tension, k_cable = 0.0, 0.0
-        spine = self._ks * (self.y - self.c)
+            tension = k_cable = 0.0
+        spine = ks * (y - c)
         net = tension - spine - self.disturbance_n
-        excess = abs(net) - self._fc
+        excess = (net if net >= 0.0 else -net) - self._fc
         if excess > 0.0:
-            vy = math.copysign(excess, net) / (self._b + dt * (k_cable + self._ks))
-            self.y += vy * dt
-            tension -= k_cable * vy * dt
-            spine += self._ks * vy * dt
+            dy = (excess if net > 0.0 else -excess) * dt / (self._b + dt * (k_cable + ks))
+            self.y = y + dy
+            tension -= k_cable * dy
+            spine += ks * dy
+            self.vy = dy / dt
         else:
-            vy = 0.0
-        self.vy = vy
-        self.c += dt * (spine - self._kc * self.c) / self._eta
+            self.vy = 0.0
+        self.c = c + dt * (spine - self._kc * c) * self._inv_eta
         self.tension_n = tension if tension > 0.0 else 0.0
 
         self._thermal_dt += dt
         if self._thermal_dt >= THERMAL_STEP_S:  # minutes-long time constant: 10 Hz is plenty
+            drv = self.drive
             current = drv.idle_current_a + drv.current_per_newton_a * self.tension_n
             heat_target = drv.ambient_c + drv.heating_c_per_a2 * current * current
             self.temp_c += (heat_target - self.temp_c) * self._thermal_dt / drv.thermal_tau_s

@@ -62,18 +62,20 @@ class RegisterMap:
         ra, rb = fw.raw_a, fw.raw_b
         fa = 0 if ra is None else round((ra - fw.tare_a) * _PER_CN)
         fb = 0 if not fw.channel_b_fitted or rb is None else round((rb - fw.tare_b) * _PER_CN)
+        current = round(phys.motor_current_a * _PER_MA)
+        temp = round(phys.temp_c * _PER_DECI_C)
         words = _TELEMETRY.encode(
             (
-                icd.ICD_VERSION,
+                _ICD_VERSION,
                 fw.status(),
-                int(fw.fault),
+                fw.fault.value,
                 fw.sample_seq,
                 _I32_MIN if fa < _I32_MIN else (_I32_MAX if fa > _I32_MAX else fa),
                 _I32_MIN if fb < _I32_MIN else (_I32_MAX if fb > _I32_MAX else fb),
                 round(phys.x * _PER_UM),
                 round(phys.v * _PER_UM),
-                _clamp(icd.MOTOR_CURRENT, phys.motor_current_a / icd.MOTOR_CURRENT.scale),
-                _clamp(icd.DRIVE_TEMP, phys.temp_c / icd.DRIVE_TEMP.scale),
+                _I16_MIN if current < _I16_MIN else (_I16_MAX if current > _I16_MAX else current),
+                _I16_MIN if temp < _I16_MIN else (_I16_MAX if temp > _I16_MAX else temp),
                 fw.cmd_seq,
                 0,
                 round(fw.time_s * _PER_MS) & 0xFFFF_FFFF,
@@ -143,6 +145,11 @@ class RegisterMap:
 
     def _command_fast_path(self, words: Sequence[int]) -> Callable[[], None]:
         """The every-cycle write of the whole command block, without the generic walk."""
+        control, seq, velocity = self._decode_command(words)
+        return lambda: self.fw.write_command(control, seq, velocity)
+
+    @staticmethod
+    def _decode_command(words: Sequence[int]) -> tuple[int, int, int]:
         try:
             control, seq, velocity = _COMMAND.decode(words)
         except DecodeError as exc:
@@ -151,14 +158,7 @@ class RegisterMap:
             raise Refusal(
                 ExceptionCode.ILLEGAL_DATA_VALUE, f"CONTROL reserved bits 0x{control:04X}"
             )
-        fw = self.fw
-
-        def apply() -> None:
-            fw.write_cmd_seq(seq)
-            fw.write_velocity(velocity)
-            fw.write_control(control)
-
-        return apply
+        return control, seq, velocity
 
     def read_write(
         self, read_address: int, read_count: int, write_address: int, words: Sequence[int]
@@ -170,7 +170,8 @@ class RegisterMap:
             and write_address == _COMMAND_START
             and len(words) == _COMMAND_COUNT
         ):  # the control cycle's transaction: same rules, no generic walk
-            self._command_fast_path(words)()
+            control, seq, velocity = self._decode_command(words)
+            self.fw.write_command(control, seq, velocity)
             return self.telemetry_words()
         apply = self.check_write(write_address, words, icd.MAX_FC23_WRITE_COUNT)
         if not 1 <= read_count <= icd.MAX_READ_COUNT:
@@ -238,6 +239,11 @@ _TELEMETRY_COUNT = icd.TELEMETRY.count
 _PER_CN = 1.0 / icd.FORCE_A.scale
 _PER_UM = 1.0 / icd.POSITION.scale
 _PER_MS = 1.0 / icd.UPTIME_MS.scale
+_PER_MA = 1.0 / icd.MOTOR_CURRENT.scale
+_PER_DECI_C = 1.0 / icd.DRIVE_TEMP.scale
+_ICD_VERSION = icd.ICD_VERSION
+_I16_MIN = icd.I16.min
+_I16_MAX = icd.I16.max
 _I32_MIN = icd.I32.min
 _I32_MAX = icd.I32.max
 _WRITABLE: dict[int, Register] = {}
@@ -253,11 +259,6 @@ def _bound(
     if isinstance(bound, int):
         return bound
     return merged[bound] if bound in merged else identity[bound]
-
-
-def _clamp(reg: Register, value: float) -> int:
-    raw = round(value)
-    return reg.kind.min if raw < reg.kind.min else (reg.kind.max if raw > reg.kind.max else raw)
 
 
 def _encode(block: icd.Block, raws: dict[Register, int]) -> list[int]:
