@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 from controller.cli.telemetry_view import HEADER, line
 from controller.composition import open_link
+from controller.preparation import prepare
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError
 from firmware_bridge.icd import Status
-from safety.interlocks import configure_board
 from safety.limits import Region, SafetyLimits, load_limits
 from safety.monitor import Observation
-from safety.supervisor import SafetySupervisor
 from sim.board import SimBoard
 from sim.profiles import DEFAULT_PROFILE, profile_names
 from sim.server import LOOPBACK, ServeOptions, SimServer
@@ -70,28 +69,21 @@ def run(args: argparse.Namespace) -> int:
 
 def _session(link: TableLink, plan: DemoPlan, limits: SafetyLimits) -> int:
     write = sys.stdout.write
-    ident = link.connect()
+    ready = prepare(link, limits, region=DEMO_REGION, weight_kg=DEMO_WEIGHT_KG)
+    ident, cfg, tel, supervisor = (
+        ready.identity,
+        ready.interlocks,
+        ready.telemetry,
+        ready.supervisor,
+    )
     write(
         f"board: {ident.product_code} rev {ident.revision}, ICD 0x{ident.icd_version:04X}, "
         f"hardware max {ident.limits.force_max_n:.0f} N\n"
-    )
-    force_limit = limits.force_limit_n(DEMO_REGION, DEMO_WEIGHT_KG)
-    cfg = configure_board(link, limits, force_limit)
-    write(
-        f"safety limits {limits.fingerprint()[:12]}: force limit {force_limit:.0f} N "
+        f"safety limits {limits.fingerprint()[:12]}: force limit {ready.force_limit_n:.0f} N "
         f"({DEMO_REGION}, {DEMO_WEIGHT_KG:.0f} kg)\n"
-    )
-    write(
         f"interlocks written and read back: trip {cfg.force_trip_n:.0f} N, watchdog "
         f"{cfg.watchdog_s * 1e3:.0f} ms, speed limit {cfg.velocity_limit_m_s * 1e3:.0f} mm/s\n"
-    )
-    tel = link.tare()
-    write("tared at home\n" + HEADER + "\n")
-    supervisor = SafetySupervisor(
-        limits,
-        force_limit_n=force_limit,
-        hw_force_max_n=ident.limits.force_max_n,
-        request_release=link.release_now,
+        "tared at home\n" + HEADER + "\n"
     )
     supervisor.start_treatment()
     clock = link.clock

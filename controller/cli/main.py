@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from controller import logs
 from controller.cli import demo_cmd, inject_cmd, ports_cmd, sim_cmd
+
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports it
 
 
 def parser() -> argparse.ArgumentParser:
@@ -23,7 +26,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logs.configure(args.log_level, json=args.log_json)
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except BrokenPipeError:  # e.g. `traction demo | head`: the reader left, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
     return code
 
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from controller.composition import open_link
 from controller.control_loop import ControlLoop, LoopResult, Proposal
+from controller.preparation import prepare
 from firmware_bridge import TableLink
 from firmware_bridge.icd import Status
 from firmware_bridge.values import Telemetry
-from safety.interlocks import configure_board
 from safety.limits import Region, SafetyLimits, load_limits
 from safety.supervisor import SafetySupervisor
 from sim.board import SimBoard
@@ -45,19 +45,10 @@ def rig(
         phys = opened.board.firmware.physics
         phys.set_profile(phys.profile.scaled(stiffness))
     link = opened.link
-    ident = link.connect()
-    limits = limits or load_limits()
-    force_limit = limits.force_limit_n(region, weight_kg)
-    configure_board(link, limits, force_limit)
-    link.tare()
-    sup = SafetySupervisor(
-        limits,
-        force_limit_n=force_limit,
-        hw_force_max_n=ident.limits.force_max_n,
-        request_release=link.release_now,
-    )
+    ready = prepare(link, limits or load_limits(), region=region, weight_kg=weight_kg)
+    sup = ready.supervisor
     sup.start_treatment()
-    return Rig(link, opened.board, limits, force_limit, sup, ControlLoop(link, sup))
+    return Rig(link, opened.board, ready.limits, ready.force_limit_n, sup, ControlLoop(link, sup))
 
 
 RAMP_N_S = 40.0

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from controller.composition import open_link
 from controller.control_loop import ControlLoop
+from controller.preparation import prepare
 from firmware_bridge.icd import Status
 from safety.faults import SafetyFault
-from safety.interlocks import configure_board
 from safety.limits import load_limits
-from safety.supervisor import SafetySupervisor
 from sim.injection import inject
 from sim.server import Endpoints, SimServer
 from tests.safety.closed_loop import hold_at
@@ -21,17 +20,8 @@ def test_corrupted_crc_replies_trip_the_link_check_and_release(
 ) -> None:
     server, ep = served
     link = open_link(ep.rtu_url).link
-    ident = link.connect()
     limits = load_limits()
-    limit = limits.force_limit_n("lumbar", 75.0)
-    configure_board(link, limits, limit)
-    link.tare()
-    sup = SafetySupervisor(
-        limits,
-        force_limit_n=limit,
-        hw_force_max_n=ident.limits.force_max_n,
-        request_release=link.release_now,
-    )
+    sup = prepare(link, limits, region="lumbar", weight_kg=75.0).supervisor
     sup.start_treatment()
     loop = ControlLoop(link, sup)
     loop.run(
