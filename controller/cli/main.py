@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from controller import logs
-from controller.cli import demo_cmd, inject_cmd, ports_cmd, sim_cmd
+from controller.cli import demo_cmd, inject_cmd, ports_cmd, protocols_cmd, sim_cmd
 
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports it
 
@@ -20,6 +20,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     for module in (demo_cmd, sim_cmd, inject_cmd, ports_cmd):
         module.add_parser(sub)
+    protocols_cmd.add_parsers(sub)
     return p
 
 

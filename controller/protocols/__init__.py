@@ -1,0 +1,1 @@
+"""Traction protocols: what a treatment does, as data, checked against the limits."""
