@@ -75,6 +75,7 @@ class ControlLoop:
         *,
         until: Callable[[CycleRecord], bool] | None = None,
         write: bool | Callable[[float], bool] = True,
+        feedback: Callable[[float, float], None] | None = None,
     ) -> LoopResult:
         """Run cycles for `seconds` (or until `until` holds). `write` False = host silent."""
         clock, result = self.link.clock, LoopResult()
@@ -89,7 +90,7 @@ class ControlLoop:
             if gap > 1.5 * self.period_s:
                 result.overruns += 1
             talking = write(now - start) if callable(write) else write
-            record = self._cycle(now, gap, policy, result) if talking else None
+            record = self._cycle(now, gap, policy, result, feedback) if talking else None
             if record is not None:
                 result.records.append(record)
                 if until is not None and until(record):
@@ -107,7 +108,14 @@ class ControlLoop:
             self.context = Proposal(treatment_active=False)
         return outcome
 
-    def _cycle(self, now: float, gap: float, policy: Policy, result: LoopResult) -> CycleRecord:
+    def _cycle(
+        self,
+        now: float,
+        gap: float,
+        policy: Policy,
+        result: LoopResult,
+        feedback: Callable[[float, float], None] | None,
+    ) -> CycleRecord:
         sup = self.supervisor
         tel: Telemetry | None
         error = ""
@@ -130,5 +138,7 @@ class ControlLoop:
         proposal = policy(now, tel) if tel is not None else context
         self.context = proposal
         self.pending = sup.command(proposal.velocity_m_s, tel)
+        if feedback is not None:
+            feedback(proposal.velocity_m_s, self.pending.command.velocity_m_s)
         self.last_telemetry = tel if tel is not None else self.last_telemetry
         return CycleRecord(now, tel, self.pending, trips, sup.release_requests)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from firmware_bridge import BoardIdentity, InterlockConfig, TableLink, Telemetry
+from firmware_bridge.icd import Status
 from safety.interlocks import configure_board
 from safety.limits import Region, SafetyLimits
 from safety.supervisor import SafetySupervisor
@@ -26,10 +27,15 @@ class Prepared:
     supervisor: SafetySupervisor
 
 
+class SelfTestError(RuntimeError):
+    """The table is not in a state where a treatment may start; the message says why."""
+
+
 def prepare(link: TableLink, limits: SafetyLimits, *, region: Region, weight_kg: float) -> Prepared:
     identity = link.connect()
     force_limit = limits.force_limit_n(region, weight_kg)
     interlocks = configure_board(link, limits, force_limit)
+    _check_before_tare(link.read_telemetry(), limits)
     telemetry = link.tare()
     supervisor = SafetySupervisor(
         limits,
@@ -38,3 +44,20 @@ def prepare(link: TableLink, limits: SafetyLimits, *, region: Region, weight_kg:
         request_release=link.release_now,
     )
     return Prepared(identity, limits, force_limit, interlocks, telemetry, supervisor)
+
+
+def _check_before_tare(tel: Telemetry, limits: SafetyLimits) -> None:
+    """Tare only with the carriage at home and nothing pulling; the board must be healthy."""
+    problems = []
+    if tel.has(Status.FAULT):
+        problems.append(f"board fault {tel.fault.name} latched")
+    if not tel.has(Status.DRIVE_READY):
+        problems.append("drive not ready")
+    if not tel.has(Status.PATIENT_SWITCH_CONNECTED):
+        problems.append("patient hand switch not connected")
+    if not tel.has(Status.AT_HOME):
+        problems.append(f"carriage not at home ({tel.position_m * 1e3:.1f} mm)")
+    if tel.has(Status.TARED) and abs(tel.force_n) > limits.plausibility.slack_min_n:
+        problems.append(f"load on the harness ({tel.force_n:.1f} N): never tare under load")
+    if problems:
+        raise SelfTestError("self-test failed: " + "; ".join(problems))

@@ -1,0 +1,70 @@
+"""Run one treatment on a link: self-test, start, loop until complete or faulted.
+
+On `sim://` the loop runs in virtual time (a 10-minute protocol in seconds); on hardware
+and `traction sim` it runs on the wall clock with absolute deadlines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from controller.accuracy import Accuracy, accuracy
+from controller.control_loop import ControlLoop, CycleRecord, LoopResult
+from controller.preparation import Prepared, prepare
+from controller.protocols.checks import CheckedProtocol, check_protocol
+from controller.protocols.models import ProtocolFile
+from controller.session_states import State
+from controller.treatment import Treatment
+from firmware_bridge import TableLink
+from safety.limits import SafetyLimits
+
+SLACK_ALLOWANCE_S = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    state: State
+    checked: CheckedProtocol
+    prepared: Prepared
+    treatment: Treatment
+    loop: LoopResult
+    accuracy: Accuracy
+
+
+def run_treatment(
+    link: TableLink,
+    entry: ProtocolFile,
+    limits: SafetyLimits,
+    weight_kg: float,
+    *,
+    on_cycle: Callable[[Treatment, CycleRecord], None] | None = None,
+) -> Outcome:
+    checked = check_protocol(entry.protocol, limits, weight_kg)  # before anything is sent
+    prepared = prepare(link, limits, region=entry.protocol.region, weight_kg=weight_kg)
+    treatment = Treatment(checked, prepared.supervisor, request_release=link.release_now)
+    now = link.clock.now()
+    for trigger in ("connect", "begin_self_test", "self_test_passed", "start"):
+        treatment.event(trigger, now, prepared.telemetry)
+    loop = ControlLoop(link, prepared.supervisor)
+    done = {State.COMPLETE, State.FAULTED}
+
+    def until(record: CycleRecord) -> bool:
+        if on_cycle is not None:
+            on_cycle(treatment, record)
+        return treatment.states.current in done
+
+    result = loop.run(
+        treatment,
+        checked.profile.total_s * 2 + SLACK_ALLOWANCE_S,
+        until=until,
+        feedback=treatment.approved,
+    )
+    return Outcome(
+        treatment.states.current,
+        checked,
+        prepared,
+        treatment,
+        result,
+        accuracy(treatment.log.samples),
+    )

@@ -1,0 +1,176 @@
+"""One treatment: the state machine, the setpoint timer and the force loop, as a loop policy.
+
+Per cycle (called by ControlLoop after safety has judged the snapshot): follow the session
+state. Running: take up the slack at a slow speed, then walk the setpoint profile; a hold's
+clock waits until the force is within the reach tolerance (commercial tables start the
+timer once the new force is reached). Paused: hold the force measured at the pause, timer
+frozen. Stopping (operator stop or profile end): ramp the setpoint down to the slack force
+at the protocol's ramp-down rate, then ask the board for its safe release, then complete.
+A safety trip moves the machine to faulted; the supervisor has already released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from controller.control_loop import Proposal
+from controller.force_loop import ForceLoop
+from controller.protocols.checks import CheckedProtocol
+from controller.protocols.models import Program
+from controller.session_states import TREATING, SessionStates, State
+from firmware_bridge.icd import Status
+from firmware_bridge.values import Telemetry
+from safety.supervisor import SafetySupervisor
+
+REACH_SHARE = 0.02
+REACH_MIN_N = 2.0
+RELEASED_MARGIN_N = 2.5
+
+
+class Sample(NamedTuple):
+    time_s: float
+    force_n: float
+    target_n: float
+    phase: str
+    holding: bool  # in a hold whose force had been reached (the clock was running)
+
+
+@dataclass
+class TreatmentLog:
+    """What happened, for accuracy figures and records."""
+
+    samples: list[Sample] = field(default_factory=list)
+    waited_s: float = 0.0
+    running_s: float = 0.0
+    events: list[tuple[float, str]] = field(default_factory=list)
+
+
+class Treatment:
+    def __init__(
+        self,
+        checked: CheckedProtocol,
+        supervisor: SafetySupervisor,
+        *,
+        request_release: Callable[[], None],
+        loop: ForceLoop | None = None,
+    ) -> None:
+        self.checked = checked
+        self.profile = checked.profile
+        proto = checked.protocol
+        first = proto.steps[0] if isinstance(proto, Program) else proto
+        self.slack_n = first.slack_take_up_n
+        self.ramp_down_n_s = first.ramp_down_n_s
+        self.supervisor = supervisor
+        self.request_release = request_release
+        self.force_loop = loop or ForceLoop()
+        self.states = SessionStates()
+        self.log = TreatmentLog()
+        self.timer_s = 0.0
+        self.slack_done = False
+        self.reached: set[int] = set()
+        self.hold_n = 0.0
+        self.stop_target_n = 0.0
+        self.release_requested = False
+        self.last_t: float | None = None
+        self.last_proposal = 0.0
+        self.limited = False
+
+    # --- operator and safety events ----------------------------------------------------------
+    def event(self, name: str, now: float, tel: Telemetry | None = None) -> State:
+        state = self.states.fire(name)
+        self.log.events.append((now, name))
+        if name == "pause" and tel is not None:
+            self.hold_n = tel.force_n
+            self.force_loop.reset_integral()
+        elif name in ("stop", "profile_done") and tel is not None:
+            self.stop_target_n = max(tel.force_n, self.slack_n)
+        if name == "start":
+            self.supervisor.start_treatment()
+        if state is State.STOPPING and name == "stop":
+            self.force_loop.reset_integral()
+        return state
+
+    def approved(self, proposed_m_s: float, approved_m_s: float) -> None:
+        """Feedback from the gate: a limited command freezes the integrator (anti-windup)."""
+        self.limited = abs(approved_m_s - proposed_m_s) > 1e-9
+
+    # --- the policy ------------------------------------------------------------------------------
+    def __call__(self, now: float, tel: Telemetry) -> Proposal:
+        dt = 0.0 if self.last_t is None else now - self.last_t
+        self.last_t = now
+        state = self.states.current
+        if self.supervisor.tripped and state in TREATING | {State.READY}:
+            state = self.event("fault", now)
+        if state is State.RUNNING:
+            self.log.running_s += dt
+            return self._running(now, tel, dt)
+        if state is State.PAUSED:
+            return self._follow(self.hold_n, 0.0, tel, dt)
+        if state is State.STOPPING:
+            return self._stopping(now, tel, dt)
+        return Proposal(0.0, None, treatment_active=False)
+
+    def _running(self, now: float, tel: Telemetry, dt: float) -> Proposal:
+        if not self.slack_done:
+            if tel.force_n < self.slack_n:
+                return Proposal(self.force_loop.tuning.slack_speed_m_s, None)
+            self.slack_done = True
+            self.force_loop.reset_integral()
+            self.log.events.append((now, "slack taken up"))
+        sp = self.profile.at(self.timer_s)
+        seg = self.profile.segments[sp.segment]
+        reach = max(REACH_MIN_N, REACH_SHARE * sp.force_n)
+        if seg.waits and sp.segment not in self.reached:
+            if abs(tel.force_n - sp.force_n) > reach:
+                self.log.waited_s += dt
+                return self._follow(sp.force_n, 0.0, tel, dt, phase=sp.phase, now=now)
+            self.reached.add(sp.segment)
+        self.timer_s += dt
+        if self.timer_s >= self.profile.total_s or (
+            sp.phase == "release" and sp.force_n <= self.slack_n
+        ):
+            self.event("profile_done", now, tel)
+            return self._stopping(now, tel, 0.0)
+        rate = 0.0 if seg.duration_s <= 0 else (seg.end_n - seg.start_n) / seg.duration_s
+        return self._follow(sp.force_n, rate, tel, dt, phase=sp.phase, now=now, holding=seg.waits)
+
+    def _stopping(self, now: float, tel: Telemetry, dt: float) -> Proposal:
+        if not self.release_requested:
+            self.stop_target_n = max(self.slack_n, self.stop_target_n - self.ramp_down_n_s * dt)
+            if self.stop_target_n > self.slack_n or tel.force_n > self.slack_n + REACH_MIN_N:
+                return self._follow(
+                    self.stop_target_n, -self.ramp_down_n_s, tel, dt, phase="stopping", now=now
+                )
+            self.supervisor.stop_treatment()
+            self.request_release()
+            self.release_requested = True
+            self.log.events.append((now, "release requested"))
+        if not tel.has(Status.RELEASING):
+            self.event("released", now)
+            return Proposal(0.0, None, treatment_active=False)
+        return Proposal(0.0, None, treatment_active=True)
+
+    def _follow(
+        self,
+        target_n: float,
+        rate_n_s: float,
+        tel: Telemetry,
+        dt: float,
+        *,
+        phase: str = "paused",
+        now: float = 0.0,
+        holding: bool = False,
+    ) -> Proposal:
+        v = self.force_loop.velocity(
+            target_n=target_n,
+            planned_rate_n_s=rate_n_s,
+            force_n=tel.force_n,
+            position_m=tel.position_m,
+            dt=dt,
+            limited=self.limited,
+        )
+        self.last_proposal = v
+        self.log.samples.append(Sample(now, tel.force_n, target_n, phase, holding))
+        return Proposal(v, target_n)
