@@ -147,7 +147,9 @@ class Treatment:
             self.request_release()
             self.release_requested = True
             self.log.events.append((now, "release requested"))
-        if not tel.has(Status.RELEASING):
+            return Proposal(0.0, None, treatment_active=True)  # judge the next snapshot
+        released_n = self.supervisor.limits.board.release_force_n + RELEASED_MARGIN_N
+        if not tel.has(Status.RELEASING) and (tel.force_n < released_n or tel.has(Status.AT_HOME)):
             self.event("released", now)
             return Proposal(0.0, None, treatment_active=False)
         return Proposal(0.0, None, treatment_active=True)

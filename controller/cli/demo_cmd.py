@@ -1,129 +1,99 @@
-"""`traction demo`: the whole chain at work on the built-in simulator, printed live.
+"""`traction demo`: a preset protocol on the in-process simulator, in virtual time.
 
-Until the treatment controller exists this is the main job: it starts the simulated table
-(real time, Modbus TCP on a free loopback port), connects the firmware bridge to it over the
-wire, derives the board's interlocks from the safety limits and reads them back, tares, takes
-up the slack with a gentle pull up to a small force, holds, asks the board for a safe release,
-and prints the telemetry as it goes. Every command passes the safety layer's gate and every
-snapshot its monitor; the board's watchdog guards the heartbeat.
+The main job of the README: the whole product at work -- protocol checked against the
+limits, self-test, tare, slack take-up, the setpoint profile through the force loop, every
+command through the safety gate and every snapshot through the monitor, controlled stop and
+the board's release -- a 10-minute treatment in a few seconds, then its accuracy figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 
-from controller.cli.telemetry_view import HEADER, line
 from controller.composition import open_link
-from controller.preparation import prepare
-from firmware_bridge import TableLink
+from controller.control_loop import CycleRecord
+from controller.preparation import SelfTestError
+from controller.protocols.checks import ProtocolError
+from controller.protocols.library import load_protocol
+from controller.runner import run_treatment
+from controller.session_states import State
+from controller.treatment import Treatment
 from firmware_bridge.errors import LinkError
-from firmware_bridge.icd import Status
-from safety.limits import Region, SafetyLimits, load_limits
-from safety.monitor import Observation
-from sim.board import SimBoard
-from sim.profiles import DEFAULT_PROFILE, profile_names
-from sim.server import LOOPBACK, ServeOptions, SimServer
+from safety.limits import LimitsError, load_limits
+from sim.profiles import profile_names
 
-EXIT_FAILED = 1
-
-
-DEMO_REGION: Region = "lumbar"
-DEMO_WEIGHT_KG = 75.0
-
-
-@dataclass(frozen=True, slots=True)
-class DemoPlan:
-    """A deliberately gentle pull: far below any treatment force."""
-
-    period_s: float = 0.01
-    pull_speed_m_s: float = 0.01
-    target_force_n: float = 60.0
-    hold_s: float = 1.5
-    print_every_s: float = 0.25
-    max_s: float = 60.0
+DEFAULT_PRESET = "lumbar-intermittent"
+PRINT_EVERY_S = 30.0
+EXIT_INVALID = 2
+EXIT_SAFETY = 3
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("demo", help="pull gently on the built-in simulator, print telemetry")
-    p.add_argument("--patient", choices=profile_names(), default=DEFAULT_PROFILE)
+    p = sub.add_parser("demo", help="run a preset on the built-in simulator (virtual time)")
+    p.add_argument("protocol", nargs="?", default=DEFAULT_PRESET, help="preset or TOML file")
+    p.add_argument(
+        "--patient",
+        choices=profile_names(),
+        default=None,
+        help="simulated patient (default: by the protocol's region)",
+    )
+    p.add_argument("--weight", type=float, default=75.0, metavar="KG")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    board = SimBoard(args.patient, seed=args.seed)
-    server = SimServer(board, ServeOptions(tcp=(LOOPBACK, 0), control=None))
-    with server.running() as ep:
-        out = sys.stdout
-        out.write(f"simulated table ({args.patient}) serving Modbus TCP on {ep.tcp_url}\n")
-        link = open_link(ep.tcp_url).link
-        try:
-            with link:
-                return _session(link, DemoPlan(), load_limits())
-        except LinkError as exc:
-            out.write(f"demo failed: {type(exc).__name__}: {exc}\n")
-            return EXIT_FAILED
-
-
-def _session(link: TableLink, plan: DemoPlan, limits: SafetyLimits) -> int:
-    write = sys.stdout.write
-    ready = prepare(link, limits, region=DEMO_REGION, weight_kg=DEMO_WEIGHT_KG)
-    ident, cfg, tel, supervisor = (
-        ready.identity,
-        ready.interlocks,
-        ready.telemetry,
-        ready.supervisor,
+    out = sys.stdout.write
+    try:
+        entry = load_protocol(args.protocol)
+        limits = load_limits()
+    except (ProtocolError, LimitsError) as exc:
+        sys.stderr.write(f"traction demo: refused: {exc}\n")
+        return EXIT_INVALID
+    region = entry.protocol.region
+    patient = args.patient or ("cervical" if region == "cervical" else "lumbar-average")
+    link = open_link(f"sim://?patient={patient}&seed={args.seed}").link
+    out(
+        f"demo: {entry.name} ({entry.description}) on the simulated table, patient "
+        f"{patient}, {args.weight:g} kg, virtual time\n"
     )
-    write(
-        f"board: {ident.product_code} rev {ident.revision}, ICD 0x{ident.icd_version:04X}, "
-        f"hardware max {ident.limits.force_max_n:.0f} N\n"
-        f"safety limits {limits.fingerprint()[:12]}: force limit {ready.force_limit_n:.0f} N "
-        f"({DEMO_REGION}, {DEMO_WEIGHT_KG:.0f} kg)\n"
-        f"interlocks written and read back: trip {cfg.force_trip_n:.0f} N, watchdog "
-        f"{cfg.watchdog_s * 1e3:.0f} ms, speed limit {cfg.velocity_limit_m_s * 1e3:.0f} mm/s\n"
-        "tared at home\n" + HEADER + "\n"
-    )
-    supervisor.start_treatment()
-    clock = link.clock
-    start = next_print = last = clock.now()
-    deadline = start
-    phase, hold_until = "pull", 0.0
-    while True:
-        now = clock.now()
-        # the treatment runs until the release has ended (force is expected until then)
-        trips = supervisor.observe(
-            Observation(now, tel, cycle_gap_s=now - last, treatment_active=True)
+    next_print = [0.0]
+
+    def show(treatment: Treatment, record: CycleRecord) -> None:
+        tel = record.telemetry
+        if tel is None or record.time_s < next_print[0]:
+            return
+        next_print[0] = record.time_s + PRINT_EVERY_S
+        last = treatment.log.samples[-1] if treatment.log.samples else None
+        target = f"{last.target_n:6.1f}" if last is not None else "     -"
+        phase = last.phase if last is not None else "slack take-up"
+        out(
+            f"  t {record.time_s:7.1f} s  {treatment.states.state:<9} {phase:<14} target "
+            f"{target} N  measured {tel.force_n:6.1f} N  timer {treatment.timer_s:6.1f} s\n"
         )
-        last = now
-        for trip in trips:
-            write(f"SAFETY TRIP: {trip.describe()}\n")
-        if supervisor.tripped:
-            write("the safety layer released the patient\n")
-            return EXIT_FAILED
-        proposal = plan.pull_speed_m_s if phase == "pull" else 0.0
-        tel = link.cycle(supervisor.command(proposal, tel))
-        if phase == "pull" and tel.force_n >= plan.target_force_n:
-            phase, hold_until = "hold", now + plan.hold_s
-            write(f"-- reached {tel.force_n:.1f} N, holding\n")
-        elif phase == "hold" and now >= hold_until:
-            phase = "release"
-            supervisor.stop_treatment()
-            link.release_now()
-            write("-- release requested\n")
-        elif phase == "release" and not tel.has(Status.RELEASING):
-            write(line(now - start, tel) + "\n")
-            break
-        if now >= next_print:
-            write(line(now - start, tel) + "\n")
-            next_print += plan.print_every_s
-        if now - start > plan.max_s:
-            link.release_now()
-            write("demo took too long; release requested\n")
-            return EXIT_FAILED
-        deadline += plan.period_s
-        clock.sleep_until(deadline)
-    write(f"released: force {tel.force_n:.1f} N, carriage at {tel.position_m * 1e3:.1f} mm\n")
-    sys.stdout.flush()
+
+    try:
+        outcome = run_treatment(link, entry, limits, args.weight, on_cycle=show)
+    except (ProtocolError, LimitsError) as exc:
+        sys.stderr.write(f"traction demo: refused: {exc}\n")
+        return EXIT_INVALID
+    except (SelfTestError, LinkError) as exc:
+        sys.stderr.write(f"traction demo: {exc}\n")
+        return 1
+    acc, log = outcome.accuracy, outcome.treatment.log
+    prof = outcome.checked.profile
+    out(
+        f"session {outcome.state.value}: planned {prof.total_s:.1f} s, timer ran "
+        f"{outcome.treatment.timer_s:.1f} s, waited {log.waited_s:.1f} s for forces to be reached\n"
+        f"hold error: mean {acc.mean_error_n:.2f} N, peak {acc.peak_error_n:.2f} N; overshoot "
+        f"{acc.overshoot_n:.2f} N; {acc.hold_samples} hold samples; targets "
+        f"{'met' if acc.meets else 'MISSED'} (mean <= max(1 %, 1 N), peak <= max(3 %, 3 N), "
+        f"overshoot <= max(2 %, 2 N))\n"
+        f"safety: limit {outcome.prepared.force_limit_n:.1f} N, limits "
+        f"{outcome.prepared.limits.fingerprint()[:12]}, trips: "
+        f"{', '.join(t.describe() for t in outcome.prepared.supervisor.trips) or 'none'}\n"
+    )
+    if outcome.state is State.FAULTED:
+        return EXIT_SAFETY
     return 0

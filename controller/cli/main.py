@@ -8,7 +8,14 @@ import sys
 from collections.abc import Sequence
 
 from controller import logs
-from controller.cli import demo_cmd, inject_cmd, ports_cmd, protocols_cmd, sim_cmd
+from controller.cli import (
+    demo_cmd,
+    inject_cmd,
+    live_demo_cmd,
+    ports_cmd,
+    protocols_cmd,
+    sim_cmd,
+)
 
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports it
 
@@ -18,7 +25,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", choices=logs.LEVELS, default="warning")
     p.add_argument("--log-json", action="store_true", help="JSON log lines on stderr")
     sub = p.add_subparsers(dest="command", required=True)
-    for module in (demo_cmd, sim_cmd, inject_cmd, ports_cmd):
+    for module in (demo_cmd, live_demo_cmd, sim_cmd, inject_cmd, ports_cmd):
         module.add_parser(sub)
     protocols_cmd.add_parsers(sub)
     return p

@@ -109,10 +109,24 @@ def test_ports_lists_or_says_none() -> None:
     assert result.stdout.strip()
 
 
-def test_demo_runs_the_whole_chain() -> None:
-    result = traction("demo")
+def test_live_demo_runs_the_whole_chain_on_the_wire() -> None:
+    result = traction("live-demo")
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "interlocks written and read back" in out
     assert "holding" in out and "release requested" in out
     assert re.search(r"released: force \d+\.\d N", out)
+
+
+def test_demo_runs_a_treatment_in_virtual_time() -> None:
+    result = traction("demo", "lumbar-progressive")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "session complete" in result.stdout
+    assert "targets met" in result.stdout
+    assert "trips: none" in result.stdout
+
+
+def test_demo_refuses_a_protocol_over_the_limit() -> None:
+    result = traction("demo", "lumbar-intermittent", "--weight", "40")
+    assert result.returncode == 2
+    assert "hold_force_n = 300 N" in result.stderr

@@ -1,0 +1,65 @@
+"""The session state machine, driven by hypothesis through random operator and safety events.
+
+Invariants: nothing reaches running except by `start` from ready; from faulted the only way
+back to running is reset, a new self-test and a new start; every trigger that is not allowed
+raises and leaves the state unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from controller.session_states import TRANSITIONS, MachineError, SessionStates, State, mermaid
+
+TRIGGERS = sorted({t["trigger"] for t in TRANSITIONS})
+
+
+class StatesMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.s = SessionStates()
+        self.faulted_since_reset = False
+        self.self_test_since_reset = True
+
+    @rule(trigger=st.sampled_from(TRIGGERS))
+    def fire(self, trigger: str) -> None:
+        before = self.s.current
+        allowed = self.s.can(trigger)
+        try:
+            after = self.s.fire(trigger)
+        except MachineError:
+            assert not allowed
+            assert self.s.current == before
+            return
+        assert allowed
+        if after is State.RUNNING and before is not State.PAUSED:
+            assert trigger == "start" and before is State.READY
+            assert not self.faulted_since_reset or self.self_test_since_reset
+        if after is State.FAULTED:
+            self.faulted_since_reset = True
+            self.self_test_since_reset = False
+        if trigger == "reset":
+            self.faulted_since_reset = False
+        if after is State.SELF_TEST:
+            self.self_test_since_reset = True
+
+    @invariant()
+    def never_running_straight_from_faulted(self) -> None:
+        if self.s.current is State.RUNNING and self.s.history:
+            before, _, _ = self.s.history[-1]
+            assert before != State.FAULTED.value
+
+
+TestStates = StatesMachine.TestCase
+
+
+def test_diagram_is_generated_from_the_transitions() -> None:
+    diagram = mermaid()
+    for t in TRANSITIONS:
+        assert f": {t['trigger']}" in diagram
+    doc_path = Path(__file__).resolve().parents[2] / "docs" / "session-states.md"
+    with doc_path.open(encoding="utf-8") as doc:
+        assert diagram in doc.read(), "docs/session-states.md is stale: regenerate it"

@@ -1,0 +1,200 @@
+"""Treatments end to end on sim:// through the bridge, the gate and the monitor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from controller.composition import open_link
+from controller.control_loop import CycleRecord
+from controller.preparation import SelfTestError
+from controller.protocols.checks import ProtocolError
+from controller.protocols.models import (
+    Cyclic,
+    Intermittent,
+    Program,
+    Progressive,
+    ProtocolFile,
+    Regressive,
+    Static,
+)
+from controller.runner import Outcome, run_treatment
+from controller.session_states import State
+from controller.treatment import Treatment
+from safety.limits import load_limits
+from sim.board import SimBoard
+from sim.injection import inject
+
+LIMITS = load_limits()
+SETTLED_N = LIMITS.board.release_force_n + 2.5
+
+AnyProtocol = Static | Intermittent | Progressive | Regressive | Cyclic | Program
+SHORT: dict[str, AnyProtocol] = {
+    "static": Static(force_n=200.0, duration_s=30.0),
+    "intermittent": Intermittent(
+        hold_force_n=220.0, hold_s=10.0, rest_force_n=80.0, rest_s=5.0, cycles=2
+    ),
+    "progressive": Progressive(start_force_n=80.0, end_force_n=200.0, steps=3, step_s=8.0),
+    "regressive": Regressive(start_force_n=200.0, end_force_n=80.0, steps=3, step_s=8.0),
+    "cyclic": Cyclic(
+        peak_force_n=180.0,
+        base_force_n=60.0,
+        rise_s=6.0,
+        fall_s=6.0,
+        peak_s=3.0,
+        base_s=3.0,
+        cycles=2,
+    ),
+    "program": Program(
+        steps=[
+            Static(force_n=120.0, duration_s=10.0),
+            Intermittent(hold_force_n=200.0, hold_s=8.0, rest_force_n=90.0, rest_s=4.0, cycles=2),
+        ]
+    ),
+    "cervical": Intermittent(
+        region="cervical",
+        hold_force_n=80.0,
+        hold_s=10.0,
+        rest_force_n=30.0,
+        rest_s=5.0,
+        cycles=2,
+        ramp_up_n_s=10.0,
+        ramp_down_n_s=15.0,
+    ),
+}
+
+
+def run(
+    protocol: AnyProtocol,
+    *,
+    patient: str = "lumbar-average",
+    on_cycle: Callable[[Treatment, CycleRecord], None] | None = None,
+    seed: int = 1,
+) -> tuple[Outcome, SimBoard]:
+    opened = open_link(f"sim://?patient={patient}&seed={seed}")
+    assert opened.board is not None
+    entry = ProtocolFile(name="test", protocol=protocol)
+    outcome = run_treatment(opened.link, entry, LIMITS, 75.0, on_cycle=on_cycle)
+    return outcome, opened.board
+
+
+def final_force(board: SimBoard) -> float:
+    fw = board.firmware
+    return max(fw.force_a_n or 0.0, fw.force_b_n or 0.0)
+
+
+@pytest.mark.parametrize("kind", sorted(SHORT))
+def test_every_protocol_type_completes_accurately(kind: str) -> None:
+    patient = "cervical" if kind == "cervical" else "lumbar-average"
+    outcome, board = run(SHORT[kind], patient=patient)
+    assert outcome.state is State.COMPLETE
+    assert not outcome.prepared.supervisor.trips
+    assert outcome.accuracy.hold_samples > 0 and outcome.accuracy.meets, outcome.accuracy
+    # the timer ends where the final ramp reaches the slack force; the board releases the rest
+    proto = SHORT[kind]
+    first = proto.steps[0] if isinstance(proto, Program) else proto
+    last = proto.steps[-1] if isinstance(proto, Program) else proto
+    planned = outcome.checked.profile.total_s - first.slack_take_up_n / last.ramp_down_n_s
+    assert outcome.treatment.timer_s == pytest.approx(planned, abs=0.05)
+    assert final_force(board) < SETTLED_N
+    assert not board.firmware.enabled
+
+
+def events_at(schedule: dict[float, str]):  # type: ignore[no-untyped-def]
+    """An on_cycle hook that fires operator events at treatment-clock times."""
+    pending = dict(sorted(schedule.items()))
+
+    def hook(treatment: Treatment, record: CycleRecord) -> None:
+        if not pending or record.telemetry is None:
+            return
+        at = next(iter(pending))
+        if treatment.timer_s >= at and treatment.states.can(pending[at]):
+            treatment.event(pending.pop(at), record.time_s, record.telemetry)
+
+    return hook
+
+
+def test_pause_holds_the_force_and_freezes_the_timer() -> None:
+    seen: list[tuple[str, float, float, float]] = []
+    hook = events_at({12.0: "pause"})
+
+    def watch(treatment: Treatment, record: CycleRecord) -> None:
+        hook(treatment, record)
+        if record.telemetry is not None:
+            seen.append(
+                (
+                    treatment.states.state,
+                    treatment.timer_s,
+                    record.telemetry.force_n,
+                    treatment.hold_n,
+                )
+            )
+        if (
+            treatment.states.current is State.PAUSED
+            and len([s for s in seen if s[0] == "paused"]) >= 500
+        ):
+            treatment.event("resume", record.time_s, record.telemetry)
+
+    outcome, _ = run(SHORT["static"], on_cycle=watch)
+    paused = [s for s in seen if s[0] == "paused"]
+    assert len(paused) >= 500  # five seconds paused
+    assert len({round(s[1], 6) for s in paused}) == 1  # timer frozen
+    window = max(LIMITS.tracking.window_n, LIMITS.tracking.window_share * paused[0][3])
+    assert all(abs(s[2] - s[3]) <= window for s in paused)
+    assert outcome.state is State.COMPLETE
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.floats(0.0, 60.0))
+def test_stop_at_any_moment_ends_released(at: float) -> None:
+    outcome, board = run(SHORT["intermittent"], on_cycle=events_at({at: "stop"}))
+    assert outcome.state is State.COMPLETE
+    assert final_force(board) < SETTLED_N
+    assert not outcome.prepared.supervisor.trips
+
+
+def test_a_fault_mid_treatment_ends_faulted_and_released() -> None:
+    def press(treatment: Treatment, record: CycleRecord) -> None:
+        if treatment.timer_s > 15.0:
+            inject(board_ref[0], "patient-press")
+
+    board_ref: list[SimBoard] = []
+    opened = open_link("sim://?seed=2")
+    assert opened.board is not None
+    board_ref.append(opened.board)
+    outcome = run_treatment(
+        opened.link, ProtocolFile(name="t", protocol=SHORT["static"]), LIMITS, 75.0, on_cycle=press
+    )
+    assert outcome.state is State.FAULTED
+    assert outcome.prepared.supervisor.trips
+
+
+def test_invalid_protocol_sends_nothing_to_the_board() -> None:
+    opened = open_link("sim://")
+    assert opened.board is not None
+    with pytest.raises(ProtocolError, match="force_n = 600"):
+        run_treatment(
+            opened.link,
+            ProtocolFile(name="t", protocol=Static(force_n=600.0, duration_s=10)),
+            LIMITS,
+            75.0,
+        )
+    fw = opened.board.firmware
+    assert fw.cmd_seq == 0 and not fw.tared and fw.control == 0
+
+
+@pytest.mark.parametrize("injection", ["patient-unplug", "estop-open", "off-home"])
+def test_self_test_refuses_an_unready_table(injection: str) -> None:
+    opened = open_link("sim://")
+    assert opened.board is not None
+    if injection == "off-home":
+        opened.board.firmware.physics.x = 0.02
+    else:
+        inject(opened.board, injection)
+    with pytest.raises(SelfTestError, match="self-test failed"):
+        run_treatment(opened.link, ProtocolFile(name="t", protocol=SHORT["static"]), LIMITS, 75.0)
+    assert not opened.board.firmware.tared  # never tared off home or on an unready table
+    assert not opened.board.firmware.enabled
