@@ -4,9 +4,10 @@ The carriage's velocity changes the force at the patient's stiffness k (dF/dt = 
 the loop is written in force units and divided by an online estimate of k: feed-forward of
 the planned rate, PI on the error, v = (rate_ff + wc * e + wi * integral(e)) / k. The closed
 loop then behaves the same on a patient ten times stiffer or softer, without retuning. The
-integrator absorbs creep (the force relaxes at constant position) and table friction; it is
-frozen whenever the command was limited (anti-windup), and it is cleared when a phase starts
-from a measured force (after slack take-up, after a pause, after a reset).
+integrator absorbs creep (the force relaxes at constant position) and table friction; it runs
+only in holds (ramps are carried by the feed-forward; integrating their lag overshot the next
+hold), is frozen whenever the gate limited the command (anti-windup), and is cleared when a
+phase starts from a measured force (after slack take-up, a pause, a reset).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class ForceLoop:
         t = self.tuning
         self.stiffness.update(position_m, force_n, taut=force_n > 0.5 * max(target_n, 1.0))
         error = target_n - force_n
-        if not limited:
+        if not limited and planned_rate_n_s == 0.0:  # holds only: ramps are fed forward
             self.integral_n_s += error * dt
             bound = t.integral_limit_n * t.bandwidth_per_s / t.integral_per_s2
             self.integral_n_s = max(-bound, min(bound, self.integral_n_s))

@@ -118,6 +118,11 @@ class SafetyLimits(_Strict):
                 f"plausibility.idle_force_n {p.idle_force_n} N (a released patient "
                 "would read as force present while idle)"
             )
+        if self.liveness.max_cycle_gap_s >= b.watchdog_s:
+            problems.append(
+                f"liveness.max_cycle_gap_s: {self.liveness.max_cycle_gap_s} s must be "
+                f"below board.watchdog_s {b.watchdog_s} s (the host must notice first)"
+            )
         k = self.stiffness
         if not k.min_n_m <= k.assumed_n_m <= k.max_n_m:
             problems.append("stiffness.assumed_n_m: must lie within [min_n_m, max_n_m]")

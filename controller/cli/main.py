@@ -14,6 +14,7 @@ from controller.cli import (
     live_demo_cmd,
     ports_cmd,
     protocols_cmd,
+    run_cmd,
     sim_cmd,
 )
 
@@ -25,7 +26,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", choices=logs.LEVELS, default="warning")
     p.add_argument("--log-json", action="store_true", help="JSON log lines on stderr")
     sub = p.add_subparsers(dest="command", required=True)
-    for module in (demo_cmd, live_demo_cmd, sim_cmd, inject_cmd, ports_cmd):
+    for module in (run_cmd, demo_cmd, live_demo_cmd, sim_cmd, inject_cmd, ports_cmd):
         module.add_parser(sub)
     protocols_cmd.add_parsers(sub)
     return p

@@ -212,6 +212,7 @@ def test_consecutive_link_failures_trip_the_link_check() -> None:
         {
             **limits.model_dump(),
             "liveness": {**limits.liveness.model_dump(), "max_cycle_gap_s": 0.5},
+            "board": {**limits.board.model_dump(), "watchdog_s": 0.9},
         }
     )
     r = rig(limits=relaxed)

@@ -63,6 +63,7 @@ def test_fingerprint_is_stable_and_changes_with_any_value(tmp_path: Path) -> Non
         ("motion", "max_speed_m_s", 0.2, "motion.max_speed_m_s"),
         ("stiffness", "assumed_n_m", 1.0, "stiffness.assumed_n_m"),
         ("rates", "surprise", 1.0, "rates.surprise"),
+        ("liveness", "max_cycle_gap_s", 0.1, "liveness.max_cycle_gap_s: 0.1 s must be below"),
     ],
 )
 def test_invalid_profiles_are_refused_naming_field_and_rule(

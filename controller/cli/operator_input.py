@@ -1,0 +1,66 @@
+"""Keys and signals become session events, picked up by the control thread each cycle.
+
+A reader thread turns keys into events (p pause, r resume, s stop); SIGINT, SIGTERM and
+SIGHUP (a closed terminal) become "stop" -- a controlled ramp down, never tension left on
+the patient. The control loop never blocks on input: it drains the queue once per cycle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import signal
+import sys
+import termios
+import threading
+import tty
+from collections.abc import Iterator
+from types import FrameType
+
+KEYS = {"p": "pause", "r": "resume", "s": "stop"}
+
+
+class OperatorInput:
+    def __init__(self) -> None:
+        self.events: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.signals = 0
+
+    def drain(self) -> list[str]:
+        out = []
+        while True:
+            try:
+                out.append(self.events.get_nowait())
+            except queue.Empty:
+                return out
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self.signals += 1
+        self.events.put("stop")
+
+    def _read_keys(self) -> None:
+        while True:
+            ch = sys.stdin.read(1)
+            if not ch:
+                return
+            event = KEYS.get(ch.lower())
+            if event:
+                self.events.put(event)
+
+    @contextlib.contextmanager
+    def attached(self) -> Iterator[OperatorInput]:
+        previous = {
+            s: signal.signal(s, self._on_signal)
+            for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        }
+        saved = None
+        if sys.stdin.isatty():
+            saved = termios.tcgetattr(sys.stdin.fileno())
+            tty.setcbreak(sys.stdin.fileno())
+            threading.Thread(target=self._read_keys, name="operator-keys", daemon=True).start()
+        try:
+            yield self
+        finally:
+            if saved is not None:
+                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

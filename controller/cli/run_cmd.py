@@ -1,0 +1,124 @@
+"""`traction run PROTOCOL --weight KG`: a treatment on the configured table, with live display.
+
+Keys: p pause, r resume, s stop. Ctrl-C, SIGTERM or a closed terminal stop the session with
+a controlled ramp down and the board's release. Exit codes: 0 complete, 1 table or link
+problem (self-test, connection), 2 invalid input (nothing was sent), 3 a safety fault ended
+the session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from controller.cli.operator_input import OperatorInput
+from controller.composition import open_link
+from controller.control_loop import CycleRecord
+from controller.preparation import SelfTestError
+from controller.protocols.checks import ProtocolError
+from controller.protocols.library import load_protocol
+from controller.runner import run_treatment
+from controller.session_states import State
+from controller.site_config import SiteConfigError, site_config
+from controller.treatment import Treatment
+from firmware_bridge.errors import LinkError, TargetError
+from safety.limits import LimitsError, load_limits
+
+EXIT_TABLE = 1
+EXIT_INVALID = 2
+EXIT_SAFETY = 3
+REFRESH_S = 0.25
+BAR = 24
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="run a treatment (keys: p pause, r resume, s stop)")
+    p.add_argument("protocol", help="preset name or TOML file")
+    p.add_argument("--weight", type=float, required=True, metavar="KG")
+    p.add_argument("--device", default=None, help="device URL (default: site configuration)")
+    p.add_argument("--limits", type=Path, default=None, help="safety limits file")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    err = sys.stderr.write
+    try:
+        site = site_config(
+            cli={"device": args.device, "limits": str(args.limits) if args.limits else None}
+        )
+        entry = load_protocol(args.protocol)
+        limits = load_limits(site.limits)
+        link = open_link(site.device).link
+    except (SiteConfigError, ProtocolError, LimitsError, TargetError) as exc:
+        err(f"traction run: refused: {exc}\n")
+        return EXIT_INVALID
+    operator = OperatorInput()
+    display = Display(sys.stdout.isatty())
+    try:
+        with operator.attached():
+
+            def hook(treatment: Treatment, record: CycleRecord) -> None:
+                for event in operator.drain():
+                    if treatment.states.can(event):
+                        treatment.event(event, record.time_s, record.telemetry)
+                    else:
+                        display.note(f"'{event}' not possible while {treatment.states.state}")
+                display.show(treatment, record)
+
+            outcome = run_treatment(link, entry, limits, args.weight, on_cycle=hook)
+    except ProtocolError as exc:
+        err(f"traction run: refused: {exc}\n")
+        return EXIT_INVALID
+    except (SelfTestError, LinkError) as exc:
+        err(f"traction run: {exc}\n")
+        return EXIT_TABLE
+    finally:
+        link.close()
+    display.end()
+    trips = outcome.prepared.supervisor.trips
+    sys.stdout.write(
+        f"session {outcome.state.value}; hold error mean "
+        f"{outcome.accuracy.mean_error_n:.2f} N, peak "
+        f"{outcome.accuracy.peak_error_n:.2f} N\n"
+    )
+    if outcome.state is State.FAULTED:
+        for trip in trips:
+            sys.stdout.write(f"SAFETY: {trip.describe()}\n")
+        return EXIT_SAFETY
+    return 0
+
+
+class Display:
+    """One status line: rewritten in place on a terminal, a line per second otherwise."""
+
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+        self.next_s = 0.0
+        self.period_s = REFRESH_S if tty else 1.0
+
+    def note(self, text: str) -> None:
+        sys.stdout.write(("\n" if self.tty else "") + text + "\n")
+
+    def show(self, treatment: Treatment, record: CycleRecord) -> None:
+        tel = record.telemetry
+        if tel is None or record.time_s < self.next_s:
+            return
+        self.next_s = record.time_s + self.period_s
+        total = treatment.profile.total_s
+        done = min(1.0, treatment.timer_s / total) if total else 1.0
+        last = treatment.log.samples[-1] if treatment.log.samples else None
+        target = f"{last.target_n:6.1f}" if last is not None else "     -"
+        phase = last.phase if last is not None else "slack take-up"
+        bar = "#" * round(done * BAR) + "." * (BAR - round(done * BAR))
+        text = (
+            f"{treatment.states.state:<9} {phase:<14} target {target} N  measured "
+            f"{tel.force_n:6.1f} N  left {max(0.0, total - treatment.timer_s):6.1f} s "
+            f"[{bar}]"
+        )
+        sys.stdout.write(("\r" + text) if self.tty else (text + "\n"))
+        sys.stdout.flush()
+
+    def end(self) -> None:
+        if self.tty:
+            sys.stdout.write("\n")

@@ -1,0 +1,92 @@
+"""Treatments in real time against `traction sim`: over TCP and over the RTU pty; the CLI
+stops safely on SIGINT. Short protocols keep each under ~20 s of wall time."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from controller.composition import open_link
+from controller.protocols.models import ProtocolFile, Static
+from controller.runner import run_treatment
+from controller.session_states import State
+from safety.limits import load_limits
+from sim.server import Endpoints, SimServer
+
+ROOT = Path(__file__).resolve().parents[2]
+SHORT = ProtocolFile(name="short", protocol=Static(force_n=60.0, duration_s=4.0))
+
+
+@pytest.mark.parametrize("wire", ["tcp", "rtu"])
+def test_real_time_treatment(served: tuple[SimServer, Endpoints], wire: str) -> None:
+    _, ep = served
+    link = open_link(ep.tcp_url if wire == "tcp" else ep.rtu_url).link
+    outcome = run_treatment(link, SHORT, load_limits(), 75.0)
+    link.close()
+    assert outcome.state is State.COMPLETE, [
+        t.describe() for t in outcome.prepared.supervisor.trips
+    ]
+    assert outcome.accuracy.meets, outcome.accuracy
+    assert outcome.loop.overruns <= 5  # a few late wake-ups are tolerated, none trip
+
+
+def test_run_command_stops_safely_on_sigint(
+    served: tuple[SimServer, Endpoints], tmp_path: Path
+) -> None:
+    server, ep = served
+    protocol = tmp_path / "long.toml"
+    protocol.write_text('protocol = { kind = "static", force_n = 60.0, duration_s = 600.0 }\n')
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "controller.cli.main",
+            "run",
+            str(protocol),
+            "--weight",
+            "75",
+            "--device",
+            ep.tcp_url,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "hold" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out + err
+    assert "session complete" in out
+    fw = server.board.firmware
+    assert server.call(lambda: max(fw.force_a_n or 0.0, fw.force_b_n or 0.0)) < 12.5
+    assert not server.call(lambda: fw.enabled)
+
+
+def test_run_command_exit_codes(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "controller.cli.main", "run", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert run("lumbar-static", "--weight", "40", "--device", "sim://").returncode == 2
+    assert run("lumbar-static", "--weight", "75", "--device", "ftp://x").returncode == 2
+    assert run("nope", "--weight", "75").returncode == 2
+    unreachable = run(
+        "lumbar-static", "--weight", "75", "--device", "tcp://127.0.0.1:1?timeout=0.2"
+    )
+    assert unreachable.returncode == 1 and "cannot open" in unreachable.stderr
+    ok = run(str(tmp_path / "p.toml"), "--weight", "75", "--device", "sim://")
+    assert ok.returncode == 2  # no such file
