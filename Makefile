@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bridge_fc23
 	$(BIN)/python -m bench.sim_speed
 	$(BIN)/python -m bench.safety_faults
+	$(BIN)/python -m bench.controller_accuracy
+	$(BIN)/python -m bench.loop_jitter
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
