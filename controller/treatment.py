@@ -19,6 +19,7 @@ from controller.control_loop import Proposal
 from controller.force_loop import ForceLoop
 from controller.protocols.checks import CheckedProtocol
 from controller.protocols.models import Program
+from controller.protocols.profile import RELEASE_PHASE
 from controller.session_states import TREATING, SessionStates, State
 from firmware_bridge.icd import Status
 from firmware_bridge.values import Telemetry
@@ -76,6 +77,7 @@ class Treatment:
         self.last_t: float | None = None
         self.last_proposal = 0.0
         self.limited = False
+        self.offset_n = 0.0  # technician's force change, applied to every remaining setpoint
 
     # --- operator and safety events ----------------------------------------------------------
     def event(self, name: str, now: float, tel: Telemetry | None = None) -> State:
@@ -91,6 +93,38 @@ class Treatment:
         if state is State.STOPPING and name == "stop":
             self.force_loop.reset_integral()
         return state
+
+    def adjust_force(self, delta_n: float, now: float) -> float:
+        """The technician's force change: every remaining setpoint moves by delta_n.
+
+        Refused (ValueError, nothing changes) outside running/paused, when the planned peak
+        would pass the session limit, or when a hold would fall below the slack force. The
+        hold in progress restarts its clock once the new force is reached.
+        """
+        if self.states.current not in (State.RUNNING, State.PAUSED):
+            raise ValueError(
+                f"the force can be changed only while running or paused, "
+                f"not while {self.states.state}"
+            )
+        offset = self.offset_n + delta_n
+        peak = self.profile.peak_n + offset
+        if peak > self.checked.force_limit_n:
+            raise ValueError(
+                f"force change {delta_n:+g} N refused: the planned peak "
+                f"{peak:.1f} N would pass the limit {self.checked.force_limit_n:.1f} N"
+            )
+        lowest = min(s.end_n for s in self.profile.segments if s.waits)
+        if lowest + offset < self.slack_n:
+            raise ValueError(
+                f"force change {delta_n:+g} N refused: a hold would fall to "
+                f"{lowest + offset:.1f} N, below the slack force {self.slack_n:g} N"
+            )
+        self.offset_n = offset
+        self.reached.discard(self.profile.at(self.timer_s).segment)
+        if self.states.current is State.PAUSED:
+            self.hold_n += delta_n
+        self.log.events.append((now, f"force {delta_n:+g} N (offset {offset:+g} N)"))
+        return offset
 
     def approved(self, proposed_m_s: float, approved_m_s: float) -> None:
         """Feedback from the gate: a limited command freezes the integrator (anti-windup)."""
@@ -121,20 +155,27 @@ class Treatment:
             self.log.events.append((now, "slack taken up"))
         sp = self.profile.at(self.timer_s)
         seg = self.profile.segments[sp.segment]
-        reach = max(REACH_MIN_N, REACH_SHARE * sp.force_n)
+        target = self._with_offset(sp.force_n, sp.phase, seg.start_n)
+        reach = max(REACH_MIN_N, REACH_SHARE * target)
         if seg.waits and sp.segment not in self.reached:
-            if abs(tel.force_n - sp.force_n) > reach:
+            if abs(tel.force_n - target) > reach:
                 self.log.waited_s += dt
-                return self._follow(sp.force_n, 0.0, tel, dt, phase=sp.phase, now=now)
+                return self._follow(target, 0.0, tel, dt, phase=sp.phase, now=now)
             self.reached.add(sp.segment)
         self.timer_s += dt
         if self.timer_s >= self.profile.total_s or (
-            sp.phase == "release" and sp.force_n <= self.slack_n
+            sp.phase == RELEASE_PHASE and target <= self.slack_n
         ):
             self.event("profile_done", now, tel)
             return self._stopping(now, tel, 0.0)
         rate = 0.0 if seg.duration_s <= 0 else (seg.end_n - seg.start_n) / seg.duration_s
-        return self._follow(sp.force_n, rate, tel, dt, phase=sp.phase, now=now, holding=seg.waits)
+        return self._follow(target, rate, tel, dt, phase=sp.phase, now=now, holding=seg.waits)
+
+    def _with_offset(self, force_n: float, phase: str, start_n: float) -> float:
+        """The technician's offset; in the final release it fades with the setpoint to zero."""
+        if phase != RELEASE_PHASE:
+            return force_n + self.offset_n
+        return force_n + (self.offset_n * force_n / start_n if start_n > 0 else 0.0)
 
     def _stopping(self, now: float, tel: Telemetry, dt: float) -> Proposal:
         if not self.release_requested:

@@ -1,8 +1,9 @@
 """Keys and signals become session events, picked up by the control thread each cycle.
 
-A reader thread turns keys into events (p pause, r resume, s stop); SIGINT, SIGTERM and
-SIGHUP (a closed terminal) become "stop" -- a controlled ramp down, never tension left on
-the patient. The control loop never blocks on input: it drains the queue once per cycle.
+A reader thread turns keys into events (p pause, r resume, s stop, + / - force up or
+down); SIGINT, SIGTERM and SIGHUP (a closed terminal) become "stop" -- a controlled ramp
+down, never tension left on the patient. The control loop never blocks on input: it drains
+the queue once per cycle.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import tty
 from collections.abc import Iterator
 from types import FrameType
 
-KEYS = {"p": "pause", "r": "resume", "s": "stop"}
+KEYS = {"p": "pause", "r": "resume", "s": "stop", "+": "force_up", "-": "force_down"}
+FORCE_EVENTS = {"force_up": 1.0, "force_down": -1.0}
 
 
 class OperatorInput:

@@ -1,7 +1,8 @@
 """`traction run PROTOCOL --weight KG`: a treatment on the configured table, with live display.
 
-Keys: p pause, r resume, s stop. Ctrl-C, SIGTERM or a closed terminal stop the session with
-a controlled ramp down and the board's release. Exit codes: 0 complete, 1 table or link
+Keys: p pause, r resume, s stop, + and - change the force by 10 N within the limits.
+Ctrl-C, SIGTERM or a closed terminal stop the session with a controlled ramp down and the
+board's release. Exit codes: 0 complete, 1 table or link
 problem (self-test, connection), 2 invalid input (nothing was sent), 3 a safety fault ended
 the session.
 """
@@ -12,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller.cli.operator_input import OperatorInput
+from controller.cli.operator_input import FORCE_EVENTS, OperatorInput
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
 from controller.preparation import SelfTestError
@@ -29,11 +30,12 @@ EXIT_TABLE = 1
 EXIT_INVALID = 2
 EXIT_SAFETY = 3
 REFRESH_S = 0.25
+FORCE_STEP_N = 10.0  # one + or - key press
 BAR = 24
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("run", help="run a treatment (keys: p pause, r resume, s stop)")
+    p = sub.add_parser("run", help="run a treatment (keys: p pause, r resume, s stop, +/- force)")
     p.add_argument("protocol", help="preset name or TOML file")
     p.add_argument("--weight", type=float, required=True, metavar="KG")
     p.add_argument("--device", default=None, help="device URL (default: site configuration)")
@@ -60,7 +62,14 @@ def run(args: argparse.Namespace) -> int:
 
             def hook(treatment: Treatment, record: CycleRecord) -> None:
                 for event in operator.drain():
-                    if treatment.states.can(event):
+                    if event in FORCE_EVENTS:
+                        try:
+                            treatment.adjust_force(
+                                FORCE_EVENTS[event] * FORCE_STEP_N, record.time_s
+                            )
+                        except ValueError as exc:
+                            display.note(str(exc))
+                    elif treatment.states.can(event):
                         treatment.event(event, record.time_s, record.telemetry)
                     else:
                         display.note(f"'{event}' not possible while {treatment.states.state}")

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
-from controller.preparation import SelfTestError
-from controller.protocols.checks import ProtocolError
+from controller.preparation import SelfTestError, prepare
+from controller.protocols.checks import ProtocolError, check_protocol
 from controller.protocols.models import (
     Cyclic,
     Intermittent,
@@ -198,3 +198,35 @@ def test_self_test_refuses_an_unready_table(injection: str) -> None:
         run_treatment(opened.link, ProtocolFile(name="t", protocol=SHORT["static"]), LIMITS, 75.0)
     assert not opened.board.firmware.tared  # never tared off home or on an unready table
     assert not opened.board.firmware.enabled
+
+
+def test_force_change_mid_hold_waits_for_the_new_force_and_respects_the_limit() -> None:
+    changes: list[str] = []
+
+    def technician(treatment: Treatment, record: CycleRecord) -> None:
+        if not changes and treatment.timer_s > 10.0 and record.telemetry is not None:
+            treatment.adjust_force(+20.0, record.time_s)
+            changes.append("up")
+            with pytest.raises(ValueError, match="would pass the limit"):
+                treatment.adjust_force(+400.0, record.time_s)
+            with pytest.raises(ValueError, match="below the slack force"):
+                treatment.adjust_force(-300.0, record.time_s)
+
+    outcome, _ = run(SHORT["static"], on_cycle=technician)
+    assert changes == ["up"]
+    assert outcome.state is State.COMPLETE
+    held = [s for s in outcome.treatment.log.samples if s.holding]
+    assert max(s.target_n for s in held) == pytest.approx(220.0)
+    assert outcome.accuracy.meets, outcome.accuracy
+    assert outcome.treatment.log.waited_s > 0.0  # the clock stood still until 220 N was reached
+
+
+def test_force_change_outside_a_treatment_is_refused() -> None:
+    opened = open_link("sim://")
+    treatment = Treatment(
+        check_protocol(SHORT["static"], LIMITS, 75.0),
+        prepare(opened.link, LIMITS, region="lumbar", weight_kg=75.0).supervisor,
+        request_release=opened.link.release_now,
+    )
+    with pytest.raises(ValueError, match="only while running or paused"):
+        treatment.adjust_force(10.0, 0.0)
