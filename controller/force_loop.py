@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class LoopTuning:
-    bandwidth_per_s: float = 4.0  # wc: error decays with this rate
-    integral_per_s2: float = 3.0  # wi
+    bandwidth_per_s: float = 8.0  # wc: error decays with this rate
+    integral_per_s2: float = 10.0  # wi
     integral_limit_n: float = 60.0  # anti-windup bound on wi * integral(e) / wc, in N
     stiffness_initial_n_m: float = 30000.0
     stiffness_min_n_m: float = 2000.0
     stiffness_max_n_m: float = 400000.0
-    stiffness_step_m: float = 0.0003
+    stiffness_step_m: float = 0.002  # learn after this much travel ...
+    stiffness_step_n: float = 2.0  # ... or this much force change, whichever comes first
     stiffness_weight: float = 0.3
     slack_speed_m_s: float = 0.004
     max_speed_m_s: float = 0.02
@@ -46,7 +47,9 @@ class StiffnessTracker:
             return
         x0, f0 = self._anchor
         dx = position_m - x0
-        if abs(dx) < self.t.stiffness_step_m:
+        if abs(dx) < self.t.stiffness_step_m and abs(force_n - f0) < self.t.stiffness_step_n:
+            return
+        if dx == 0.0:
             return
         k = (force_n - f0) / dx
         if k > 0:
