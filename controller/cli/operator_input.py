@@ -18,7 +18,14 @@ import tty
 from collections.abc import Iterator
 from types import FrameType
 
-KEYS = {"p": "pause", "r": "resume", "s": "stop", "+": "force_up", "-": "force_down"}
+KEYS = {
+    "p": "pause",
+    "r": "resume",
+    "s": "stop",
+    "+": "force_up",
+    "-": "force_down",
+    "a": "acknowledge",
+}
 FORCE_EVENTS = {"force_up": 1.0, "force_down": -1.0}
 
 

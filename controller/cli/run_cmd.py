@@ -10,7 +10,10 @@ the session.
 from __future__ import annotations
 
 import argparse
+import queue
 import sys
+import threading
+import time
 from pathlib import Path
 
 from controller.cli.operator_input import FORCE_EVENTS, OperatorInput
@@ -19,7 +22,7 @@ from controller.control_loop import CycleRecord
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
 from controller.protocols.library import load_protocol
-from controller.runner import run_treatment
+from controller.runner import Outcome, run_treatment
 from controller.session_states import State
 from controller.site_config import SiteConfigError, site_config
 from controller.treatment import Treatment
@@ -30,6 +33,7 @@ EXIT_TABLE = 1
 EXIT_INVALID = 2
 EXIT_SAFETY = 3
 REFRESH_S = 0.25
+ACK_REPEAT_S = 5.0
 FORCE_STEP_N = 10.0  # one + or - key press
 BAR = 24
 
@@ -57,33 +61,52 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     operator = OperatorInput()
     display = Display(sys.stdout.isatty())
-    try:
-        with operator.attached():
+    latest: list[tuple[Treatment, CycleRecord]] = []
+    notes: queue.SimpleQueue[str] = queue.SimpleQueue()
+    done: list[Outcome | BaseException] = []
 
-            def hook(treatment: Treatment, record: CycleRecord) -> None:
-                for event in operator.drain():
-                    if event in FORCE_EVENTS:
-                        try:
-                            treatment.adjust_force(
-                                FORCE_EVENTS[event] * FORCE_STEP_N, record.time_s
-                            )
-                        except ValueError as exc:
-                            display.note(str(exc))
-                    elif treatment.states.can(event):
-                        treatment.event(event, record.time_s, record.telemetry)
-                    else:
-                        display.note(f"'{event}' not possible while {treatment.states.state}")
-                display.show(treatment, record)
+    def hook(treatment: Treatment, record: CycleRecord) -> None:
+        """Runs in the control thread: apply operator events, publish the latest cycle."""
+        for event in operator.drain():
+            if event in FORCE_EVENTS:
+                try:
+                    treatment.adjust_force(FORCE_EVENTS[event] * FORCE_STEP_N, record.time_s)
+                except ValueError as exc:
+                    notes.put(str(exc))
+            elif treatment.states.can(event):
+                treatment.event(event, record.time_s, record.telemetry)
+            else:
+                notes.put(f"'{event}' not possible while {treatment.states.state}")
+        latest[:] = [(treatment, record)]
 
-            outcome = run_treatment(link, entry, limits, args.weight, on_cycle=hook)
-    except ProtocolError as exc:
-        err(f"traction run: refused: {exc}\n")
+    def control() -> None:
+        try:
+            done.append(run_treatment(link, entry, limits, args.weight, on_cycle=hook))
+        except BaseException as exc:  # handed to the main thread, which reports it
+            done.append(exc)
+
+    with operator.attached():
+        thread = threading.Thread(target=control, name="control-loop")
+        thread.start()
+        while thread.is_alive():  # the main thread only displays; the loop never waits on I/O
+            thread.join(timeout=REFRESH_S)
+            while not notes.empty():
+                display.note(notes.get())
+            if latest:
+                display.show(*latest[0])
+        result = done[0]
+        if isinstance(result, Outcome) and result.state is State.COMPLETE:
+            acknowledge(result.treatment, operator, display)
+    link.close()
+    if isinstance(result, ProtocolError):
+        err(f"traction run: refused: {result}\n")
         return EXIT_INVALID
-    except (SelfTestError, LinkError) as exc:
-        err(f"traction run: {exc}\n")
+    if isinstance(result, SelfTestError | LinkError):
+        err(f"traction run: {result}\n")
         return EXIT_TABLE
-    finally:
-        link.close()
+    if isinstance(result, BaseException):
+        raise result
+    outcome = result
     display.end()
     trips = outcome.prepared.supervisor.trips
     sys.stdout.write(
@@ -96,6 +119,24 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(f"SAFETY: {trip.describe()}\n")
         return EXIT_SAFETY
     return 0
+
+
+def acknowledge(treatment: Treatment, operator: OperatorInput, display: Display) -> None:
+    """A completed session alarms until the technician acknowledges it (key a).
+
+    Without a terminal there is nobody to press a key: the completion is recorded as not
+    acknowledged, and the command ends.
+    """
+    if not display.tty:
+        display.note("session complete (no terminal: not acknowledged)")
+        return
+    while True:
+        display.note("\a*** treatment complete: press a to acknowledge ***")
+        for _ in range(round(ACK_REPEAT_S / REFRESH_S)):
+            time.sleep(REFRESH_S)
+            if "acknowledge" in operator.drain() or operator.signals:
+                treatment.event("acknowledge", time.monotonic())
+                return
 
 
 class Display:

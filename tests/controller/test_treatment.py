@@ -230,3 +230,32 @@ def test_force_change_outside_a_treatment_is_refused() -> None:
     )
     with pytest.raises(ValueError, match="only while running or paused"):
         treatment.adjust_force(10.0, 0.0)
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.floats(0.0, 40.0), st.floats(0.5, 8.0))
+def test_pause_at_any_moment_keeps_the_force_within_the_tracking_window(
+    at: float, hold_s: float
+) -> None:
+    paused: list[tuple[float, float]] = []
+    started: list[float] = []
+
+    def operator(treatment: Treatment, record: CycleRecord) -> None:
+        tel = record.telemetry
+        if tel is None:
+            return
+        state = treatment.states.current
+        if not started and treatment.timer_s >= at and state is State.RUNNING:
+            treatment.event("pause", record.time_s, tel)
+            started.append(record.time_s)
+        elif state is State.PAUSED:
+            paused.append((tel.force_n, treatment.hold_n))
+            if record.time_s - started[0] >= hold_s:
+                treatment.event("resume", record.time_s, tel)
+
+    outcome, _ = run(SHORT["intermittent"], on_cycle=operator)
+    assert outcome.state is State.COMPLETE
+    for force, held in paused:
+        assert abs(force - held) <= max(
+            LIMITS.tracking.window_n, LIMITS.tracking.window_share * held
+        )
