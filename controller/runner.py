@@ -6,8 +6,11 @@ and `traction sim` it runs on the wall clock with absolute deadlines.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import structlog
 
 from controller.accuracy import Accuracy, accuracy
 from controller.control_loop import ControlLoop, CycleRecord, LoopResult
@@ -20,6 +23,18 @@ from firmware_bridge import TableLink
 from safety.limits import SafetyLimits
 
 SLACK_ALLOWANCE_S = 120.0
+REALTIME_PRIORITY = 50
+log = structlog.get_logger(__name__)
+
+
+def raise_priority() -> bool:
+    """Ask for SCHED_FIFO for the calling (control) thread; without the right, carry on."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+    except (PermissionError, OSError, AttributeError) as exc:
+        log.info("control loop at normal priority", reason=str(exc))
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +63,7 @@ def run_treatment(
         treatment.event(trigger, now, prepared.telemetry)
     loop = ControlLoop(link, prepared.supervisor)
     done = {State.COMPLETE, State.FAULTED}
+    raise_priority()
 
     def until(record: CycleRecord) -> bool:
         if on_cycle is not None:
