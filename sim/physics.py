@@ -98,10 +98,6 @@ class TablePhysics:
         self._fc = profile.friction_coulomb_n
         self._b = profile.friction_viscous_n_s_m
 
-    def cable_tension(self, stretch_m: float) -> float:
-        d = stretch_m - self._slack
-        return 0.0 if d <= 0.0 else d * (self._k1 + self._k2 * d)
-
     def step(self, dt: float, v_target: float, brake: bool) -> None:
         """Advance by dt with the drive following v_target, or held by the brake."""
         v = self.v

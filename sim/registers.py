@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from firmware_bridge import icd
-from firmware_bridge.codec import BlockCodec, decode_value, encode_value
+from firmware_bridge.codec import BlockCodec, decode_value
 from firmware_bridge.errors import DecodeError
 from firmware_bridge.icd import ExceptionCode, Register, Table
 from sim.firmware import Firmware
@@ -261,8 +261,9 @@ def _bound(
     return merged[bound] if bound in merged else identity[bound]
 
 
+_CODECS = {b.name: BlockCodec(b) for b in (*icd.INPUT_BLOCKS, *icd.HOLDING_BLOCKS)}
+
+
 def _encode(block: icd.Block, raws: dict[Register, int]) -> list[int]:
-    out: list[int] = []
-    for reg in block.registers:
-        out.extend(encode_value(reg, raws[reg]))
-    return out
+    """A whole block through the bridge's codec (the same packing the host decodes)."""
+    return _CODECS[block.name].encode(tuple(raws[reg] for reg in block.registers))
