@@ -31,7 +31,10 @@ def test_real_time_treatment(served: tuple[SimServer, Endpoints], wire: str) -> 
         t.describe() for t in outcome.prepared.supervisor.trips
     ]
     assert outcome.accuracy.meets, outcome.accuracy
-    assert outcome.loop.overruns <= 5  # a few late wake-ups are tolerated, none trip
+    # Late wake-ups depend on the machine, so their count is a benchmark figure
+    # (bench/loop_jitter.py), not an assertion here; a gap long enough to matter trips
+    # LOOP_OVERRUN and fails the COMPLETE check above.
+    assert outcome.loop.link_errors == 0
 
 
 def test_run_command_stops_safely_on_sigint(
