@@ -14,12 +14,14 @@ import structlog
 
 from controller.accuracy import Accuracy, accuracy
 from controller.control_loop import ControlLoop, CycleRecord, LoopResult
-from controller.preparation import Prepared, prepare
+from controller.preparation import Prepared, SelfTestError, prepare
 from controller.protocols.checks import CheckedProtocol, check_protocol
 from controller.protocols.models import ProtocolFile
+from controller.records.recorder import SessionRecorder
 from controller.session_states import State
 from controller.treatment import Treatment
 from firmware_bridge import TableLink
+from firmware_bridge.errors import LinkError
 from safety.limits import SafetyLimits
 
 SLACK_ALLOWANCE_S = 120.0
@@ -46,6 +48,20 @@ class Outcome:
     loop: LoopResult
     accuracy: Accuracy
 
+    @property
+    def label(self) -> str:
+        """The outcome as the records name it: who ended the session, and how."""
+        if self.state is State.FAULTED:
+            return "faulted"
+        stops = [
+            e.data.get("by") for e in self.treatment.log.events if e.data.get("trigger") == "stop"
+        ]
+        if "records" in stops:
+            return "stopped: records could not be written"
+        if stops:
+            return f"stopped early by {stops[0]}"
+        return "complete" if self.state in (State.COMPLETE, State.IDLE) else self.state.value
+
 
 def run_treatment(
     link: TableLink,
@@ -54,11 +70,22 @@ def run_treatment(
     weight_kg: float,
     *,
     on_cycle: Callable[[Treatment, CycleRecord], None] | None = None,
+    recorder: SessionRecorder | None = None,
 ) -> Outcome:
+    """The caller finishes the recorder (after the completion alarm is acknowledged)."""
     checked = check_protocol(entry.protocol, limits, weight_kg)  # before anything is sent
-    prepared = prepare(link, limits, region=entry.protocol.region, weight_kg=weight_kg)
+    if recorder is not None:
+        recorder.begin(entry, checked, weight_kg, limits, link.clock.now())
+    try:
+        prepared = prepare(link, limits, region=entry.protocol.region, weight_kg=weight_kg)
+    except (SelfTestError, LinkError) as exc:
+        if recorder is not None:
+            recorder.not_started(str(exc), link.clock.now())
+        raise
     treatment = Treatment(checked, prepared.supervisor, request_release=link.release_now)
     now = link.clock.now()
+    if recorder is not None:
+        recorder.prepared(prepared, now)
     for trigger in ("connect", "begin_self_test", "self_test_passed", "start"):
         treatment.event(trigger, now, prepared.telemetry)
     loop = ControlLoop(link, prepared.supervisor)
@@ -68,6 +95,8 @@ def run_treatment(
     def until(record: CycleRecord) -> bool:
         if on_cycle is not None:
             on_cycle(treatment, record)
+        if recorder is not None:
+            recorder.cycle(treatment, record)
         return treatment.states.current in done
 
     result = loop.run(

@@ -1,8 +1,10 @@
 """Site configuration: the technician types the protocol and the weight, nothing else.
 
-Where the table is, which limits file is in force and where records go come from, in order:
-the command line, the environment (TRACTION_DEVICE, TRACTION_LIMITS, TRACTION_RECORDS), the
-site file (TRACTION_CONFIG, else ~/.config/traction/site.toml), then the defaults.
+Where the table is, which limits file is in force, where records and logs go come from, in
+order: the command line, the environment (TRACTION_DEVICE, TRACTION_LIMITS, TRACTION_RECORDS,
+TRACTION_LOGS), the site file (TRACTION_CONFIG, else ~/.config/traction/site.toml), then the
+defaults: the records store in $XDG_DATA_HOME/traction (else ~/.local/share/traction), the
+log file beside it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from pathlib import Path
 
 DEFAULT_DEVICE = "sim://"
 DEFAULT_SITE_FILE = Path.home() / ".config" / "traction" / "site.toml"
-_KEYS = {"device": "TRACTION_DEVICE", "limits": "TRACTION_LIMITS", "records": "TRACTION_RECORDS"}
+_KEYS = {
+    "device": "TRACTION_DEVICE",
+    "limits": "TRACTION_LIMITS",
+    "records": "TRACTION_RECORDS",
+    "logs": "TRACTION_LOGS",
+}
+RECORDS_FILE = "records.sqlite3"
+LOG_FILE = "traction.log.jsonl"
 
 
 class SiteConfigError(ValueError):
@@ -24,9 +33,14 @@ class SiteConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
-    device: str = DEFAULT_DEVICE
-    limits: Path | None = None
-    records: Path | None = None
+    device: str
+    limits: Path | None
+    records: Path
+    logs: Path
+
+    @property
+    def reports(self) -> Path:
+        return self.records.parent / "reports"
 
 
 def site_config(
@@ -41,11 +55,18 @@ def site_config(
         value = cli.get(key) or env.get(var) or file_values.get(key)
         if value:
             chosen[key] = value
+    records = Path(chosen["records"]) if "records" in chosen else _data_dir(env) / RECORDS_FILE
     return SiteConfig(
         device=chosen.get("device", DEFAULT_DEVICE),
         limits=Path(chosen["limits"]) if "limits" in chosen else None,
-        records=Path(chosen["records"]) if "records" in chosen else None,
+        records=records,
+        logs=Path(chosen["logs"]) if "logs" in chosen else records.parent / LOG_FILE,
     )
+
+
+def _data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "traction"
 
 
 def _read(path: Path) -> dict[str, str]:

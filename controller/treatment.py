@@ -28,6 +28,16 @@ from safety.supervisor import SafetySupervisor
 REACH_SHARE = 0.02
 REACH_MIN_N = 2.0
 RELEASED_MARGIN_N = 2.5
+_PHASE_WITHOUT_SETPOINT = {State.RUNNING: "slack take-up", State.STOPPING: "release"}
+
+
+class LogEvent(NamedTuple):
+    """Something that happened in the session, for the records' audit trail."""
+
+    time_s: float
+    kind: str  # "state" (a transition), "operator" (a technician's action), "info"
+    text: str
+    data: dict[str, str | float | None]
 
 
 class Sample(NamedTuple):
@@ -45,7 +55,7 @@ class TreatmentLog:
     samples: list[Sample] = field(default_factory=list)
     waited_s: float = 0.0
     running_s: float = 0.0
-    events: list[tuple[float, str]] = field(default_factory=list)
+    events: list[LogEvent] = field(default_factory=list)
 
 
 class Treatment:
@@ -78,11 +88,30 @@ class Treatment:
         self.last_proposal = 0.0
         self.limited = False
         self.offset_n = 0.0  # technician's force change, applied to every remaining setpoint
+        self.target_n: float | None = None  # this cycle's setpoint, for display and records
+        self.phase = ""
 
     # --- operator and safety events ----------------------------------------------------------
-    def event(self, name: str, now: float, tel: Telemetry | None = None) -> State:
+    def event(
+        self, name: str, now: float, tel: Telemetry | None = None, *, by: str = "controller"
+    ) -> State:
+        """Fire `name`; `by` says who asked (the technician's actions are audited as such)."""
+        before = self.states.state
         state = self.states.fire(name)
-        self.log.events.append((now, name))
+        self.log.events.append(
+            LogEvent(
+                now,
+                "operator" if by == "operator" else "state",
+                f"{name}: {before} -> {state.value}",
+                {
+                    "trigger": name,
+                    "from": before,
+                    "to": state.value,
+                    "by": by,
+                    "force_n": None if tel is None else round(tel.force_n, 2),
+                },
+            )
+        )
         if name == "pause" and tel is not None:
             self.hold_n = tel.force_n
             self.force_loop.reset_integral()
@@ -123,7 +152,14 @@ class Treatment:
         self.reached.discard(self.profile.at(self.timer_s).segment)
         if self.states.current is State.PAUSED:
             self.hold_n += delta_n
-        self.log.events.append((now, f"force {delta_n:+g} N (offset {offset:+g} N)"))
+        self.log.events.append(
+            LogEvent(
+                now,
+                "operator",
+                f"force {delta_n:+g} N (offset {offset:+g} N)",
+                {"delta_n": delta_n, "offset_n": offset, "by": "operator"},
+            )
+        )
         return offset
 
     def approved(self, proposed_m_s: float, approved_m_s: float) -> None:
@@ -135,6 +171,7 @@ class Treatment:
         dt = 0.0 if self.last_t is None else now - self.last_t
         self.last_t = now
         state = self.states.current
+        self.target_n, self.phase = None, _PHASE_WITHOUT_SETPOINT.get(state, state.value)
         if self.supervisor.tripped and state in TREATING | {State.READY}:
             state = self.event("fault", now)
         if state is State.RUNNING:
@@ -152,7 +189,9 @@ class Treatment:
                 return Proposal(self.force_loop.tuning.slack_speed_m_s, None)
             self.slack_done = True
             self.force_loop.reset_integral()
-            self.log.events.append((now, "slack taken up"))
+            self.log.events.append(
+                LogEvent(now, "info", "slack taken up", {"force_n": round(tel.force_n, 2)})
+            )
         sp = self.profile.at(self.timer_s)
         seg = self.profile.segments[sp.segment]
         target = self._with_offset(sp.force_n, sp.phase, seg.start_n)
@@ -187,7 +226,9 @@ class Treatment:
             self.supervisor.stop_treatment()
             self.request_release()
             self.release_requested = True
-            self.log.events.append((now, "release requested"))
+            self.log.events.append(
+                LogEvent(now, "info", "release requested", {"force_n": round(tel.force_n, 2)})
+            )
             return Proposal(0.0, None, treatment_active=True)  # judge the next snapshot
         released_n = self.supervisor.limits.board.release_force_n + RELEASED_MARGIN_N
         if not tel.has(Status.RELEASING) and (tel.force_n < released_n or tel.has(Status.AT_HOME)):
@@ -215,5 +256,6 @@ class Treatment:
             limited=self.limited,
         )
         self.last_proposal = v
+        self.target_n, self.phase = target_n, phase
         self.log.samples.append(Sample(now, tel.force_n, target_n, phase, holding))
         return Proposal(v, target_n)

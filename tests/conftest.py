@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -23,6 +24,12 @@ settings.register_profile("dev", max_examples=50, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 logs.configure("warning")
+
+# Every command a test starts (in process or as a subprocess) records into a throw-away store,
+# never into the developer's own records; tests that study records pass their own path.
+_RECORDS_DIR = tempfile.mkdtemp(prefix="traction-test-records-")
+os.environ["TRACTION_RECORDS"] = os.path.join(_RECORDS_DIR, "records.sqlite3")
+os.environ["TRACTION_CONFIG"] = os.path.join(_RECORDS_DIR, "no-site.toml")
 
 
 @pytest.fixture

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from controller.cli.recording import close_recording, open_recorder
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
 from controller.protocols.library import load_protocol
+from controller.records.store import RecordsError
 from controller.runner import run_treatment
 from controller.session_states import State
+from controller.site_config import SiteConfigError, site_config
 from controller.treatment import Treatment
 from firmware_bridge.errors import LinkError
 from safety.limits import LimitsError, load_limits
@@ -25,6 +29,7 @@ from sim.profiles import profile_names
 
 DEFAULT_PRESET = "lumbar-intermittent"
 PRINT_EVERY_S = 30.0
+EXIT_TABLE = 1
 EXIT_INVALID = 2
 EXIT_SAFETY = 3
 
@@ -40,20 +45,28 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--weight", type=float, default=75.0, metavar="KG")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--records", type=Path, default=None, help="records store (SQLite file)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     out = sys.stdout.write
     try:
+        site = site_config(cli={"records": str(args.records) if args.records else None})
         entry = load_protocol(args.protocol)
         limits = load_limits()
-    except (ProtocolError, LimitsError) as exc:
+    except (SiteConfigError, ProtocolError, LimitsError) as exc:
         sys.stderr.write(f"traction demo: refused: {exc}\n")
         return EXIT_INVALID
     region = entry.protocol.region
     patient = args.patient or ("cervical" if region == "cervical" else "lumbar-average")
-    link = open_link(f"sim://?patient={patient}&seed={args.seed}").link
+    url = f"sim://?patient={patient}&seed={args.seed}"
+    try:
+        recorder = open_recorder(site, device_url=url, operator=None, patient_ref=f"sim:{patient}")
+    except RecordsError as exc:
+        sys.stderr.write(f"traction demo: {exc}\n")
+        return EXIT_TABLE
+    link = open_link(url).link
     out(
         f"demo: {entry.name} ({entry.description}) on the simulated table, patient "
         f"{patient}, {args.weight:g} kg, virtual time\n"
@@ -74,13 +87,18 @@ def run(args: argparse.Namespace) -> int:
         )
 
     try:
-        outcome = run_treatment(link, entry, limits, args.weight, on_cycle=show)
+        outcome = run_treatment(link, entry, limits, args.weight, on_cycle=show, recorder=recorder)
     except (ProtocolError, LimitsError) as exc:
+        close_recording(recorder, site, exc, link.clock.now())
         sys.stderr.write(f"traction demo: refused: {exc}\n")
         return EXIT_INVALID
     except (SelfTestError, LinkError) as exc:
+        close_recording(recorder, site, exc, link.clock.now())
         sys.stderr.write(f"traction demo: {exc}\n")
-        return 1
+        return EXIT_TABLE
+    if outcome.treatment.states.can("acknowledge"):  # nobody at a simulated table to press a
+        outcome.treatment.event("acknowledge", link.clock.now(), by="demo")
+    report = close_recording(recorder, site, outcome, link.clock.now())
     acc, log = outcome.accuracy, outcome.treatment.log
     prof = outcome.checked.profile
     out(
@@ -94,6 +112,14 @@ def run(args: argparse.Namespace) -> int:
         f"{outcome.prepared.limits.fingerprint()[:12]}, trips: "
         f"{', '.join(t.describe() for t in outcome.prepared.supervisor.trips) or 'none'}\n"
     )
+    out(
+        f"record: session {recorder.session_id} in {site.records} "
+        f"(traction sessions show {recorder.session_id})\n"
+    )
+    if recorder.error is not None:
+        sys.stderr.write(f"traction demo: ALARM: records could not be written: {recorder.error}\n")
+        return EXIT_TABLE
+    out(f"report: {report}\n" if report else "report: not drawn (see the log)\n")
     if outcome.state is State.FAULTED:
         return EXIT_SAFETY
     return 0

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from controller import logs
 from controller.cli import (
@@ -15,9 +16,12 @@ from controller.cli import (
     ports_cmd,
     protocols_cmd,
     run_cmd,
+    sessions_cmd,
     sim_cmd,
 )
+from controller.site_config import SiteConfigError, site_config
 
+EXIT_INVALID = 2
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports it
 
 
@@ -26,7 +30,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", choices=logs.LEVELS, default="warning")
     p.add_argument("--log-json", action="store_true", help="JSON log lines on stderr")
     sub = p.add_subparsers(dest="command", required=True)
-    for module in (run_cmd, demo_cmd, live_demo_cmd, sim_cmd, inject_cmd, ports_cmd):
+    p.add_argument(
+        "--log-file", type=Path, default=None, help="JSON log lines (default: site `logs`)"
+    )
+    for module in (run_cmd, demo_cmd, sessions_cmd, live_demo_cmd, sim_cmd, inject_cmd, ports_cmd):
         module.add_parser(sub)
     protocols_cmd.add_parsers(sub)
     return p
@@ -34,7 +41,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logs.configure(args.log_level, json=args.log_json)
+    try:
+        log_file = args.log_file or site_config().logs
+    except SiteConfigError as exc:
+        sys.stderr.write(f"traction: {exc}\n")
+        return EXIT_INVALID
+    logs.configure(args.log_level, json=args.log_json, file=log_file)
     try:
         code: int = args.run(args)
     except BrokenPipeError:  # e.g. `traction demo | head`: the reader left, not an error

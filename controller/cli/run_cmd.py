@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                 except ValueError as exc:
                     notes.put(str(exc))
             elif treatment.states.can(event):
-                treatment.event(event, record.time_s, record.telemetry)
+                treatment.event(event, record.time_s, record.telemetry, by="operator")
             else:
                 notes.put(f"'{event}' not possible while {treatment.states.state}")
         latest[:] = [(treatment, record)]
@@ -135,7 +135,7 @@ def acknowledge(treatment: Treatment, operator: OperatorInput, display: Display)
         for _ in range(round(ACK_REPEAT_S / REFRESH_S)):
             time.sleep(REFRESH_S)
             if "acknowledge" in operator.drain() or operator.signals:
-                treatment.event("acknowledge", time.monotonic())
+                treatment.event("acknowledge", time.monotonic(), by="operator")
                 return
 
 

@@ -1,0 +1,113 @@
+"""`traction sessions list | show ID | export ID | report ID | verify [ID]`: the records.
+
+Opening the store marks sessions whose process died as interrupted first, so what is listed
+is what is true. Exit codes: 0 done, 1 verification found problems, 2 invalid input (no such
+session, unreadable store).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from controller.records.export import export_csv, export_json
+from controller.records.report import draw_report
+from controller.records.schema import SchemaError
+from controller.records.store import RecordsError, SessionStore
+from controller.site_config import SiteConfig, SiteConfigError, site_config
+
+EXIT_PROBLEMS = 1
+EXIT_INVALID = 2
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("sessions", help="list, show, export, report and verify session records")
+    p.add_argument("--records", type=Path, default=None, help="records store (SQLite file)")
+    acts = p.add_subparsers(dest="action", required=True)
+    acts.add_parser("list", help="every session, newest last")
+    show = acts.add_parser("show", help="one session: who, what, limits, outcome, events")
+    show.add_argument("id", type=int)
+    exp = acts.add_parser("export", help="samples as CSV, or the whole session as JSON")
+    exp.add_argument("id", type=int)
+    fmt = exp.add_mutually_exclusive_group()
+    fmt.add_argument("--csv", action="store_const", const="csv", dest="format")
+    fmt.add_argument("--json", action="store_const", const="json", dest="format")
+    exp.add_argument("--out", type=Path, default=None, help="file (default: standard output)")
+    rep = acts.add_parser("report", help="draw the session's force report (PNG)")
+    rep.add_argument("id", type=int)
+    rep.add_argument("--out", type=Path, default=None, help="PNG file (default: reports dir)")
+    ver = acts.add_parser("verify", help="check the audit hash chain and the database")
+    ver.add_argument("id", type=int, nargs="?", default=None)
+    p.set_defaults(run=run)
+
+
+def report_path(site: SiteConfig, session_id: int) -> Path:
+    return site.reports / f"session-{session_id}.png"
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        site = site_config(cli={"records": str(args.records) if args.records else None})
+        store = SessionStore(site.records)
+    except (SiteConfigError, RecordsError, SchemaError) as exc:
+        sys.stderr.write(f"traction sessions: {exc}\n")
+        return EXIT_INVALID
+    try:
+        return _act(args, site, store)
+    except RecordsError as exc:
+        sys.stderr.write(f"traction sessions: {exc}\n")
+        return EXIT_INVALID
+    finally:
+        store.close()
+
+
+def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int:
+    out = sys.stdout.write
+    if args.action == "list":
+        rows = store.sessions()
+        if not rows:
+            out(f"no sessions in {site.records}\n")
+        for r in rows:
+            out(
+                f"{r['id']:>5}  {r['started_at'][:19]}  {r['protocol_name']:<24} "
+                f"patient {r['patient_ref'] or '-':<10} operator {r['operator']:<10} "
+                f"{r['outcome']}\n"
+            )
+        return 0
+    if args.action == "show":
+        r = store.session(args.id)
+        for key in r.keys():  # noqa: SIM118 - sqlite3.Row iterates values, not keys
+            if key not in ("protocol_json", "head_hash"):
+                out(f"{key:<17} {r[key]}\n")
+        out(f"{'protocol':<17} {r['protocol_json']}\n")
+        out(f"{'samples':<17} {len(store.samples(args.id))}\nevents:\n")
+        for e in store.events(args.id):
+            t = "      -" if e.t_s is None else f"{e.t_s:7.2f}"
+            out(f"  {e.seq:>6} {t} s  {e.kind:<8} {e.priority:<6} {e.message}\n")
+        return 0
+    if args.action == "export":
+        export = export_json if args.format == "json" else export_csv
+        if args.out is None:
+            export(store, args.id, sys.stdout)
+        else:
+            with args.out.open("w", encoding="utf-8", newline="") as f:
+                n = export(store, args.id, f)
+            out(f"session {args.id}: {n} samples written to {args.out}\n")
+        return 0
+    if args.action == "report":
+        report = draw_report(store, args.id, args.out or report_path(site, args.id))
+        out(f"report: {report.path}\n")
+        return 0
+    problems = store.verify(args.id)
+    scope = f"session {args.id}" if args.id is not None else f"all {len(store.sessions())} sessions"
+    if problems:
+        out(f"VERIFY FAILED ({scope} in {site.records}):\n")
+        for p in problems:
+            out(f"  - {p}\n")
+        return EXIT_PROBLEMS
+    out(
+        f"verified: {scope} in {site.records}: audit chain of {len(store.events())} events "
+        "intact, every session's record matches its chained start, integrity_check ok\n"
+    )
+    return 0

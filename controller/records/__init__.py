@@ -1,0 +1,1 @@
+"""Session records: the SQLite store, the audit hash chain, the recorder, exports and reports."""

@@ -1,0 +1,54 @@
+"""A session out of the store, whole: CSV (samples, for a spreadsheet) or JSON (everything)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import IO, Any
+
+from controller.records.store import SessionStore
+
+SAMPLE_COLUMNS = (
+    "cycle",
+    "t_s",
+    "target_n",
+    "force_a_n",
+    "force_b_n",
+    "position_m",
+    "velocity_m_s",
+    "state",
+    "phase",
+    "status",
+)
+
+
+def export_csv(store: SessionStore, session_id: int, out: IO[str]) -> int:
+    store.session(session_id)  # refuses an unknown id before writing a header
+    writer = csv.writer(out)
+    writer.writerow(SAMPLE_COLUMNS)
+    rows = store.samples(session_id)
+    for r in rows:
+        writer.writerow([r[c] for c in SAMPLE_COLUMNS])
+    return len(rows)
+
+
+def session_document(store: SessionStore, session_id: int) -> dict[str, Any]:
+    session = dict(store.session(session_id))
+    session["protocol"] = json.loads(session.pop("protocol_json"))
+    identity = session.pop("board_identity")
+    session["board_identity"] = json.loads(identity) if identity else None
+    return {
+        "session": session,
+        "events": [
+            {**{k: getattr(e, k) for k in e.__slots__ if k != "data"}, "data": json.loads(e.data)}
+            for e in store.events(session_id)
+        ],
+        "samples": [{c: r[c] for c in SAMPLE_COLUMNS} for r in store.samples(session_id)],
+    }
+
+
+def export_json(store: SessionStore, session_id: int, out: IO[str]) -> int:
+    doc = session_document(store, session_id)
+    json.dump(doc, out, indent=1)
+    out.write("\n")
+    return len(doc["samples"])

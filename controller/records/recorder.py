@@ -1,0 +1,244 @@
+"""From a running treatment to the store: samples every cycle, events as they happen.
+
+Runs in the control thread and only queues (the writer thread commits). Samples go out in
+batches of at most one second of session time, events at once. A failed write is an alarm
+that stops the treatment with its controlled ramp down; whatever could not be written is
+dumped next to the store as JSON lines rather than lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from controller import logs
+from controller.records.store import NewEvent, SampleRow, SessionInfo
+from controller.records.writer import Batch, RecordWriter
+from controller.session_states import TREATING, State
+
+if TYPE_CHECKING:
+    from controller.control_loop import CycleRecord
+    from controller.preparation import Prepared
+    from controller.protocols.checks import CheckedProtocol
+    from controller.protocols.models import ProtocolFile
+    from controller.treatment import Treatment
+    from safety.limits import SafetyLimits
+
+log = structlog.get_logger(__name__)
+
+SELF_TEST_EVENT = "table prepared: identity read, interlocks verified, tared"
+BATCH_S = 1.0  # samples are committed at least this often (issue: batches of at most 1 s)
+SOFTWARE = "traction-table"
+
+
+def software_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{SOFTWARE} {version(SOFTWARE)}"
+    except PackageNotFoundError:
+        return f"{SOFTWARE} (not installed)"
+
+
+class SessionRecorder:
+    def __init__(self, path: Path, *, operator: str, patient_ref: str, device_url: str) -> None:
+        self.path = path
+        self.operator = operator
+        self.patient_ref = patient_ref
+        self.device_url = device_url
+        self.writer = RecordWriter(path)
+        self.session_id = 0
+        self.t0 = 0.0
+        self.cycle_no = 0
+        self.samples: list[SampleRow] = []
+        self.next_flush_t = 0.0
+        self.seen_events = 0
+        self.seen_trips = 0
+        self.seen_releases = 0
+        self.alarmed = False
+        self.finished = False
+
+    @property
+    def error(self) -> str | None:
+        return self.writer.error
+
+    # --- the session's life -----------------------------------------------------------------
+    def begin(
+        self,
+        entry: ProtocolFile,
+        checked: CheckedProtocol,
+        weight_kg: float,
+        limits: SafetyLimits,
+        now: float,
+    ) -> int:
+        self.t0 = self.next_flush_t = now
+        info = SessionInfo(
+            protocol_name=entry.name,
+            protocol_json=entry.model_dump_json(),
+            region=checked.protocol.region,
+            patient_ref=self.patient_ref,
+            weight_kg=weight_kg,
+            operator=self.operator,
+            limits_sha256=limits.fingerprint(),
+            software_version=software_version(),
+            device_url=self.device_url,
+        )
+        self.session_id = self.writer.begin(info, 0.0)
+        logs.bind_session(self.session_id)
+        log.info("session recorded", session_id=self.session_id, store=str(self.path))
+        return self.session_id
+
+    def prepared(self, prepared: Prepared, now: float) -> None:
+        identity = json.dumps(asdict(prepared.identity), sort_keys=True)
+        data: dict[str, Any] = {
+            "board": asdict(prepared.identity),
+            "interlocks": asdict(prepared.interlocks),
+            "force_limit_n": prepared.force_limit_n,
+        }
+        self._put(
+            [NewEvent(self._t(now), "info", "none", SELF_TEST_EVENT, data)],
+            updates={"board_identity": identity, "force_limit_n": prepared.force_limit_n},
+        )
+
+    def not_started(self, reason: str, now: float) -> None:
+        """Self-test or link failure before the treatment started: recorded, then ended."""
+        self._put([NewEvent(self._t(now), "alarm", "medium", reason, {"reason": reason})])
+        self.finish("not started", State.IDLE.value, now)
+
+    def cycle(self, treatment: Treatment, record: CycleRecord) -> None:
+        tel = record.telemetry
+        t = self._t(record.time_s)
+        self.samples.append(
+            SampleRow(
+                self.cycle_no,
+                t,
+                treatment.target_n,
+                None if tel is None else tel.force_a_n,
+                None if tel is None else tel.force_b_n,
+                None if tel is None else tel.position_m,
+                None if tel is None else tel.velocity_m_s,
+                treatment.states.state,
+                treatment.phase,
+                None if tel is None else int(tel.status),
+            )
+        )
+        self.cycle_no += 1
+        events = self._new_events(treatment, record.trips, record.release_requests)
+        if events or record.time_s >= self.next_flush_t:
+            self._put(events, last_state=treatment.states.state)
+            self.next_flush_t = record.time_s + BATCH_S
+        if self.error is not None and not self.alarmed:
+            self._records_alarm(treatment, record)
+
+    def sync(self, treatment: Treatment, now: float) -> None:
+        """Events that happened outside a cycle (e.g. the acknowledgement after the loop)."""
+        self._put(
+            self._new_events(treatment, [], self.seen_releases), last_state=treatment.states.state
+        )
+
+    def finish(self, outcome: str, state: str, now: float) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        batch = Batch(self.session_id, self.samples, [], {}, (outcome, state, self._t(now)))
+        self.samples = []
+        self.writer.put(batch)
+        self.writer.flush()
+        self.writer.close()
+        if self.writer.unsaved:
+            self._rescue()
+        log.info("session record closed", outcome=outcome, store=str(self.path))
+        logs.unbind_session()
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _t(self, now: float) -> float:
+        return round(now - self.t0, 6)
+
+    def _put(
+        self,
+        events: list[NewEvent],
+        *,
+        updates: dict[str, Any] | None = None,
+        last_state: str | None = None,
+    ) -> None:
+        upd = dict(updates or {})
+        if last_state is not None:
+            upd["last_state"] = last_state
+        self.writer.put(Batch(self.session_id, self.samples, events, upd))
+        self.samples = []
+
+    def _new_events(self, treatment: Treatment, trips: list[Any], releases: int) -> list[NewEvent]:
+        out: list[NewEvent] = []
+        for e in treatment.log.events[self.seen_events :]:
+            out.append(NewEvent(self._t(e.time_s), e.kind, "none", e.text, dict(e.data)))
+            if e.data.get("to") == State.COMPLETE.value:
+                out.append(
+                    NewEvent(
+                        self._t(e.time_s),
+                        "alarm",
+                        "low",
+                        "treatment complete: alarm until acknowledged",
+                        {},
+                    )
+                )
+        self.seen_events = len(treatment.log.events)
+        for trip in trips:
+            out.append(
+                NewEvent(
+                    self._t(trip.time_s),
+                    "fault",
+                    trip.priority.value,
+                    trip.describe(),
+                    {"fault": trip.fault.name, "code": trip.fault.code, **trip.evidence},
+                )
+            )
+        if releases > self.seen_releases:
+            out.append(
+                NewEvent(
+                    out[-1].t_s if out else None,
+                    "info",
+                    "none",
+                    "safety requested the board's release",
+                    {"requests": releases},
+                )
+            )
+            self.seen_releases = releases
+        return out
+
+    def _records_alarm(self, treatment: Treatment, record: CycleRecord) -> None:
+        self.alarmed = True
+        log.error(
+            "ALARM: session records cannot be written; stopping the treatment",
+            session_id=self.session_id,
+            error=self.error,
+        )
+        if treatment.states.current in TREATING and treatment.states.can("stop"):
+            treatment.event("stop", record.time_s, record.telemetry, by="records")
+
+    def _rescue(self) -> None:
+        """Last resort for rows the store refused: JSON lines beside it, if the disk lets us."""
+        target = self.path.with_name(
+            f"{self.path.name}.unsaved-session-{self.session_id}-{os.getpid()}.jsonl"
+        )
+        try:
+            with target.open("a", encoding="utf-8") as f:
+                for b in self.writer.unsaved:
+                    for s in b.samples:
+                        f.write(json.dumps({"sample": s._asdict()}) + "\n")
+                    for e in b.events:
+                        f.write(json.dumps({"event": asdict(e)}, default=str) + "\n")
+                    if b.end is not None:
+                        f.write(json.dumps({"end": b.end}) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            log.error(
+                "unsaved records could not be rescued either", file=str(target), error=str(exc)
+            )
+            return
+        log.error("unsaved records written beside the store", file=str(target))

@@ -1,0 +1,188 @@
+"""The treatment report: one PNG a clinician or a reviewer can read without the software.
+
+Measured force (the larger load-cell channel, as the safety layer reads it) against the
+target over time, the session force limit and the board's trip level as lines, the
+protocol's phases as coloured bands, every recorded event as a marker. Below it, the
+carriage position. Drawn with matplotlib's Agg backend: no screen needed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from itertools import groupby
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: files only, never a window
+import matplotlib.pyplot as plt
+
+from controller.records.chain import ChainedEvent
+from controller.records.recorder import SELF_TEST_EVENT
+from controller.records.store import SessionStore
+
+FIGSIZE_IN = (13.0, 7.5)
+DPI = 110
+EVENT_COLOURS = {"fault": "red", "alarm": "darkorange", "operator": "royalblue"}
+EVENT_STYLE_DEFAULT = "grey"
+SEVERITY_ORDER = ("fault", "alarm", "operator", "state", "info", "session")
+MARK_MERGE = 0.01  # share of the session's length within which events share a marker
+LABEL_CHARS = 48
+BAND_ALPHA = 0.12
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    phase: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(slots=True)
+class Report:
+    path: Path
+    session_id: int
+    bands: list[Band] = field(default_factory=list)
+    events: int = 0
+    samples: int = 0
+
+
+def phase_bands(times: list[float], phases: list[str]) -> list[Band]:
+    """Runs of one phase as bands; a band ends where the next begins (no gaps)."""
+    bands: list[Band] = []
+    i = 0
+    for phase, run in groupby(phases):
+        n = len(list(run))
+        start = times[i]
+        end = times[i + n] if i + n < len(times) else times[-1]
+        bands.append(Band(phase, start, end))
+        i += n
+    return bands
+
+
+def draw_report(store: SessionStore, session_id: int, out: Path) -> Report:
+    row = store.session(session_id)
+    samples = store.samples(session_id)
+    events = store.events(session_id)
+    t = [s["t_s"] for s in samples]
+    measured = [_larger(s["force_a_n"], s["force_b_n"]) for s in samples]
+    target = [s["target_n"] for s in samples]
+    phases = [s["phase"] for s in samples]
+    bands = phase_bands(t, phases) if t else []
+
+    fig, (ax, ax_pos) = plt.subplots(
+        2, 1, figsize=FIGSIZE_IN, sharex=True, height_ratios=(3, 1), layout="constrained"
+    )
+    colours = plt.get_cmap("tab10")
+    names = list(dict.fromkeys(b.phase for b in bands))
+    for b in bands:
+        ax.axvspan(
+            b.start_s, b.end_s, color=colours(names.index(b.phase) % 10), alpha=BAND_ALPHA, lw=0
+        )
+    for n, name in enumerate(names):  # one legend entry per phase
+        ax.fill_between([], [], color=colours(n % 10), alpha=BAND_ALPHA * 3, label=f"phase: {name}")
+    ax.plot(
+        t,
+        [v if v is not None else float("nan") for v in target],
+        color="black",
+        lw=1.2,
+        ls="--",
+        label="target",
+    )
+    ax.plot(t, measured, color="tab:green", lw=1.0, label="measured (larger channel)")
+    if row["force_limit_n"] is not None:
+        ax.axhline(row["force_limit_n"], color="red", lw=1.0, label="session force limit")
+    trip = _board_trip(events)
+    if trip is not None:
+        ax.axhline(trip, color="red", lw=1.0, ls=":", label="board force trip")
+    marks = event_marks(events, span_s=(t[-1] - t[0]) if len(t) > 1 else 1.0)
+    for m in marks:
+        ax.axvline(m.t_s, color=m.colour, lw=0.8, alpha=0.8)
+        ax.annotate(
+            m.label,
+            (m.t_s, 0.98),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            fontsize=6,
+            va="top",
+            ha="right",
+            color=m.colour,
+        )
+    shown = sum(m.count for m in marks)
+    ax.set_ylabel("force (N)")
+    ax.set_title(
+        f"session {session_id}: {row['protocol_name']} ({row['region']}), patient "
+        f"{row['patient_ref'] or '-'}, {row['weight_kg']:g} kg, operator {row['operator']} -- "
+        f"{row['outcome']}\nstarted {row['started_at']}, limits {row['limits_sha256'][:12]}, "
+        f"{row['software_version']}",
+        fontsize=9,
+    )
+    ax.legend(loc="upper right", fontsize=7, ncols=2)
+    ax.grid(alpha=0.3)
+    ax_pos.plot(t, [_mm(s["position_m"]) for s in samples], color="tab:purple", lw=1.0)
+    ax_pos.set_ylabel("carriage (mm)")
+    ax_pos.set_xlabel("session time (s)")
+    ax_pos.grid(alpha=0.3)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=DPI)
+    plt.close(fig)
+    return Report(out, session_id, bands, shown, len(samples))
+
+
+@dataclass(frozen=True, slots=True)
+class EventMark:
+    t_s: float
+    label: str
+    colour: str
+    count: int
+
+
+def event_marks(events: list[ChainedEvent], span_s: float) -> list[EventMark]:
+    """Events close together (within 1 % of the session) share one marker, so labels stay
+    legible; the marker takes the colour of its most serious event."""
+    timed = sorted((e for e in events if e.t_s is not None), key=lambda e: e.t_s or 0.0)
+    marks: list[EventMark] = []
+    group: list[ChainedEvent] = []
+    for e in [*timed, None]:
+        if group and (e is None or (e.t_s or 0.0) - (group[0].t_s or 0.0) > MARK_MERGE * span_s):
+            worst = min(
+                group,
+                key=lambda g: (
+                    SEVERITY_ORDER.index(g.kind)
+                    if g.kind in SEVERITY_ORDER
+                    else len(SEVERITY_ORDER)
+                ),
+            )
+            label = worst.message[:LABEL_CHARS]
+            if len(group) > 1:
+                label += f" (+{len(group) - 1})"
+            marks.append(
+                EventMark(
+                    group[0].t_s or 0.0,
+                    label,
+                    EVENT_COLOURS.get(worst.kind, EVENT_STYLE_DEFAULT),
+                    len(group),
+                )
+            )
+            group = []
+        if e is not None:
+            group.append(e)
+    return marks
+
+
+def _larger(a: float | None, b: float | None) -> float:
+    values = [v for v in (a, b) if v is not None]
+    return max(values) if values else float("nan")
+
+
+def _mm(m: float | None) -> float:
+    return float("nan") if m is None else m * 1e3
+
+
+def _board_trip(events: list[ChainedEvent]) -> float | None:
+    for e in events:
+        if e.message == SELF_TEST_EVENT:
+            value = json.loads(e.data).get("interlocks", {}).get("force_trip_n")
+            return float(value) if value is not None else None
+    return None

@@ -1,0 +1,89 @@
+"""The store's schema as numbered migrations, applied in order; PRAGMA user_version says
+which have run. A store written by a newer version is refused rather than guessed at.
+
+Never edit a released migration: add the next one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: sessions, per-cycle samples, hash-chained events, the chain's head
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        outcome TEXT NOT NULL,
+        last_state TEXT,
+        protocol_name TEXT NOT NULL,
+        protocol_json TEXT NOT NULL,
+        region TEXT NOT NULL,
+        patient_ref TEXT NOT NULL,
+        weight_kg REAL NOT NULL,
+        operator TEXT NOT NULL,
+        limits_sha256 TEXT NOT NULL,
+        force_limit_n REAL,
+        software_version TEXT NOT NULL,
+        device_url TEXT NOT NULL,
+        board_identity TEXT,
+        host TEXT NOT NULL,
+        process TEXT NOT NULL,
+        event_count INTEGER NOT NULL DEFAULT 0,
+        head_hash TEXT
+    );
+    CREATE TABLE samples (
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        cycle INTEGER NOT NULL,
+        t_s REAL NOT NULL,
+        target_n REAL,
+        force_a_n REAL,
+        force_b_n REAL,
+        position_m REAL,
+        velocity_m_s REAL,
+        state TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        PRIMARY KEY (session_id, cycle)
+    ) WITHOUT ROWID;
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        at TEXT NOT NULL,
+        t_s REAL,
+        kind TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        message TEXT NOT NULL,
+        data TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX events_by_session ON events(session_id, seq);
+    INSERT INTO meta VALUES ('chain_count', '0');
+    """,
+    # 2: the board's status bits with every sample (switch, e-stop, releasing on the report)
+    """
+    ALTER TABLE samples ADD COLUMN status INTEGER;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaError(RuntimeError):
+    """The store cannot be used by this version of the software."""
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the store to SCHEMA_VERSION; each migration commits with its version number."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise SchemaError(
+            f"the records store is at schema version {version}, this software knows up to "
+            f"{SCHEMA_VERSION}: use a newer version of the software, nothing was changed"
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        script = MIGRATIONS[number - 1]
+        # executescript commits first; BEGIN makes the migration and its number one unit
+        db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+    return SCHEMA_VERSION
