@@ -22,6 +22,7 @@ from controller.session_states import State
 from controller.treatment import Treatment
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError
+from firmware_bridge.link import WallClock
 from safety.limits import SafetyLimits
 
 SLACK_ALLOWANCE_S = 120.0
@@ -90,7 +91,8 @@ def run_treatment(
         treatment.event(trigger, now, prepared.telemetry)
     loop = ControlLoop(link, prepared.supervisor)
     done = {State.COMPLETE, State.FAULTED}
-    raise_priority()
+    if isinstance(link.clock, WallClock):  # never for virtual time: it never sleeps
+        raise_priority()
 
     def until(record: CycleRecord) -> bool:
         if on_cycle is not None:

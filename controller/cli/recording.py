@@ -13,7 +13,6 @@ from pathlib import Path
 import structlog
 
 from controller.records.recorder import SessionRecorder
-from controller.records.report import draw_report
 from controller.records.store import SessionStore
 from controller.runner import Outcome
 from controller.site_config import SiteConfig
@@ -54,6 +53,8 @@ def close_recording(
         recorder.finish(f"error: {type(outcome).__name__}: {outcome}", "unknown", now)
     if recorder.error is not None:
         return None
+    from controller.records.report import draw_report  # matplotlib: ~0.4 s, only when drawing
+
     path = site.reports / f"session-{recorder.session_id}.png"
     store = SessionStore(site.records, recover=False)
     try:

@@ -17,11 +17,13 @@ import time
 from pathlib import Path
 
 from controller.cli.operator_input import FORCE_EVENTS, OperatorInput
+from controller.cli.recording import close_recording, open_recorder
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
 from controller.protocols.library import load_protocol
+from controller.records.store import RecordsError
 from controller.runner import Outcome, run_treatment
 from controller.session_states import State
 from controller.site_config import SiteConfigError, site_config
@@ -44,6 +46,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--weight", type=float, required=True, metavar="KG")
     p.add_argument("--device", default=None, help="device URL (default: site configuration)")
     p.add_argument("--limits", type=Path, default=None, help="safety limits file")
+    p.add_argument("--operator", default=None, help="who runs it (default: the login name)")
+    p.add_argument("--patient-ref", default=None, help="the patient's reference for the record")
+    p.add_argument("--records", type=Path, default=None, help="records store (SQLite file)")
     p.set_defaults(run=run)
 
 
@@ -51,7 +56,11 @@ def run(args: argparse.Namespace) -> int:
     err = sys.stderr.write
     try:
         site = site_config(
-            cli={"device": args.device, "limits": str(args.limits) if args.limits else None}
+            cli={
+                "device": args.device,
+                "limits": str(args.limits) if args.limits else None,
+                "records": str(args.records) if args.records else None,
+            }
         )
         entry = load_protocol(args.protocol)
         limits = load_limits(site.limits)
@@ -59,11 +68,20 @@ def run(args: argparse.Namespace) -> int:
     except (SiteConfigError, ProtocolError, LimitsError, TargetError) as exc:
         err(f"traction run: refused: {exc}\n")
         return EXIT_INVALID
+    try:
+        recorder = open_recorder(
+            site, device_url=site.device, operator=args.operator, patient_ref=args.patient_ref
+        )
+    except RecordsError as exc:
+        link.close()
+        err(f"traction run: no treatment without its record: {exc}\n")
+        return EXIT_TABLE
     operator = OperatorInput()
     display = Display(sys.stdout.isatty())
     latest: list[tuple[Treatment, CycleRecord]] = []
     notes: queue.SimpleQueue[str] = queue.SimpleQueue()
     done: list[Outcome | BaseException] = []
+    alarmed: list[bool] = []
 
     def hook(treatment: Treatment, record: CycleRecord) -> None:
         """Runs in the control thread: apply operator events, publish the latest cycle."""
@@ -77,11 +95,16 @@ def run(args: argparse.Namespace) -> int:
                 treatment.event(event, record.time_s, record.telemetry, by="operator")
             else:
                 notes.put(f"'{event}' not possible while {treatment.states.state}")
+        if recorder.error is not None and not alarmed:
+            alarmed.append(True)
+            notes.put(f"\a*** ALARM: records cannot be written, stopping: {recorder.error} ***")
         latest[:] = [(treatment, record)]
 
     def control() -> None:
         try:
-            done.append(run_treatment(link, entry, limits, args.weight, on_cycle=hook))
+            done.append(
+                run_treatment(link, entry, limits, args.weight, on_cycle=hook, recorder=recorder)
+            )
         except BaseException as exc:  # handed to the main thread, which reports it
             done.append(exc)
 
@@ -97,7 +120,17 @@ def run(args: argparse.Namespace) -> int:
         result = done[0]
         if isinstance(result, Outcome) and result.state is State.COMPLETE:
             acknowledge(result.treatment, operator, display)
+    report = close_recording(recorder, site, result, link.clock.now())
     link.close()
+    if recorder.session_id:
+        sys.stdout.write(
+            f"record: session {recorder.session_id} in {site.records}"
+            + (f"; report: {report}" if report else "")
+            + "\n"
+        )
+    if recorder.error is not None:
+        err(f"traction run: ALARM: records could not be written: {recorder.error}\n")
+        return EXIT_TABLE
     if isinstance(result, ProtocolError):
         err(f"traction run: refused: {result}\n")
         return EXIT_INVALID

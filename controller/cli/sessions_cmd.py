@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from controller.records.export import export_csv, export_json
-from controller.records.report import draw_report
 from controller.records.schema import SchemaError
 from controller.records.store import RecordsError, SessionStore
 from controller.site_config import SiteConfig, SiteConfigError, site_config
@@ -96,6 +95,8 @@ def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int
             out(f"session {args.id}: {n} samples written to {args.out}\n")
         return 0
     if args.action == "report":
+        from controller.records.report import draw_report  # matplotlib: only when drawing
+
         report = draw_report(store, args.id, args.out or report_path(site, args.id))
         out(f"report: {report.path}\n")
         return 0

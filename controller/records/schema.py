@@ -74,14 +74,19 @@ class SchemaError(RuntimeError):
     """The store cannot be used by this version of the software."""
 
 
-def migrate(db: sqlite3.Connection) -> int:
-    """Bring the store to SCHEMA_VERSION; each migration commits with its version number."""
+def check_version(db: sqlite3.Connection) -> int:
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise SchemaError(
             f"the records store is at schema version {version}, this software knows up to "
             f"{SCHEMA_VERSION}: use a newer version of the software, nothing was changed"
         )
+    return version
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the store to SCHEMA_VERSION; each migration commits with its version number."""
+    version = check_version(db)
     for number in range(version + 1, SCHEMA_VERSION + 1):
         script = MIGRATIONS[number - 1]
         # executescript commits first; BEGIN makes the migration and its number one unit

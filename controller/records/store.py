@@ -9,6 +9,7 @@ process is gone as interrupted, with their last known state, before anything els
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -31,13 +32,28 @@ from controller.records.chain import (
     verify_chain,
     verify_session,
 )
-from controller.records.schema import migrate
+from controller.records.schema import SchemaError, check_version, migrate
 
 log = structlog.get_logger(__name__)
 
 RUNNING = "running"
 INTERRUPTED = "interrupted"
 BUSY_TIMEOUT_MS = 10_000
+# Rows per INSERT statement. executemany would release and retake the GIL for every row;
+# while a virtual-time control loop keeps the GIL busy, each retake waits a switch interval
+# (5 ms), and the writer fell minutes behind. One multi-row statement is one GIL release,
+# and its values are bound as doubles, exactly (11 columns x 500 < SQLite's 32766 variables).
+ROWS_PER_INSERT = 500
+_SAMPLE_COLUMNS = (
+    "session_id, cycle, t_s, target_n, force_a_n, force_b_n, position_m, velocity_m_s, "
+    "state, phase, status"
+)
+
+
+@functools.cache
+def _insert_samples_sql(rows: int) -> str:
+    one = "(" + ", ".join("?" * (_SAMPLE_COLUMNS.count(",") + 1)) + ")"
+    return f"INSERT INTO samples ({_SAMPLE_COLUMNS}) VALUES " + ", ".join([one] * rows)
 
 
 class RecordsError(RuntimeError):
@@ -129,13 +145,14 @@ class SessionStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1e3)
             self.db.row_factory = sqlite3.Row
+            check_version(self.db)  # before anything is written to a store we cannot read
             mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode != "wal":
                 raise RecordsError(f"{path}: cannot use a WAL journal here (got {mode})")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
             migrate(self.db)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, SchemaError) as exc:
             raise RecordsError(f"{path}: cannot open the records store: {exc}") from exc
         if recover:
             self.mark_interrupted()
@@ -186,12 +203,10 @@ class SessionStore:
     ) -> None:
         """Samples and events in one transaction: all of it is on disk, or none of it."""
         with self._write() as db:
-            if samples:
-                db.executemany(
-                    "INSERT INTO samples (session_id, cycle, t_s, target_n, force_a_n, "
-                    "force_b_n, position_m, velocity_m_s, state, phase, status) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(session_id, *s) for s in samples],
+            for start in range(0, len(samples), ROWS_PER_INSERT):
+                chunk = samples[start : start + ROWS_PER_INSERT]
+                db.execute(
+                    _insert_samples_sql(len(chunk)), [v for s in chunk for v in (session_id, *s)]
                 )
             if events:
                 self._chain(db, session_id, events)

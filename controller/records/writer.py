@@ -93,11 +93,10 @@ class RecordWriter:
             stopping = False
             while not stopping:
                 waiting = [self._queue.get()]
-                while True:  # whatever else is already queued joins this round
-                    try:
-                        waiting.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
+                # what is queued now joins this round -- and no more: a producer as fast as
+                # the drain (virtual time) would otherwise keep one round open all session
+                for _ in range(self._queue.qsize()):
+                    waiting.append(self._queue.get_nowait())
                 for item in _merged(waiting):
                     if item is _STOP:
                         stopping = True

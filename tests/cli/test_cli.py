@@ -118,12 +118,29 @@ def test_live_demo_runs_the_whole_chain_on_the_wire() -> None:
     assert re.search(r"released: force \d+\.\d N", out)
 
 
-def test_demo_runs_a_treatment_in_virtual_time() -> None:
-    result = traction("demo", "lumbar-progressive")
+def test_demo_runs_a_treatment_in_virtual_time(tmp_path: Path) -> None:
+    db, log_file = tmp_path / "records.sqlite3", tmp_path / "log.jsonl"
+    result = traction(
+        "--log-file", str(log_file), "demo", "lumbar-progressive", "--records", str(db)
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "session complete" in result.stdout
     assert "targets met" in result.stdout
     assert "trips: none" in result.stdout
+    # it ends by naming its record and its report
+    report = Path(re.findall(r"^report: (.+)$", result.stdout, re.M)[-1])
+    assert report == tmp_path / "reports" / "session-1.png"
+    assert report.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"record: session 1 in {db}" in result.stdout
+    # JSON log lines on disk, every one of the session's bearing its id
+    lines = [json.loads(x) for x in log_file.read_text().splitlines()]
+    events = [x["event"] for x in lines]
+    first, last = events.index("session recorded"), events.index("session record closed")
+    assert last - first >= 3
+    assert all(x.get("session_id") == 1 for x in lines[first : last + 1])
+    assert {"timestamp", "level", "logger"} <= set(lines[first])
+    verified = traction("sessions", "--records", str(db), "verify")
+    assert verified.returncode == 0 and "verified" in verified.stdout
 
 
 def test_demo_refuses_a_protocol_over_the_limit() -> None:
