@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sim_speed
 	$(BIN)/python -m bench.safety_faults
 	$(BIN)/python -m bench.controller_accuracy
+	$(BIN)/python -m bench.records_commit
 	$(BIN)/python -m bench.loop_jitter
 
 clean:
