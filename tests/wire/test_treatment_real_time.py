@@ -12,6 +12,7 @@ import pytest
 
 from controller.composition import open_link
 from controller.protocols.models import ProtocolFile, Static
+from controller.records.store import SessionStore
 from controller.runner import run_treatment
 from controller.session_states import State
 from safety.limits import load_limits
@@ -54,6 +55,12 @@ def test_run_command_stops_safely_on_sigint(
             "75",
             "--device",
             ep.tcp_url,
+            "--operator",
+            "tech-7",
+            "--patient-ref",
+            "P-42",
+            "--records",
+            str(tmp_path / "records.sqlite3"),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -71,6 +78,13 @@ def test_run_command_stops_safely_on_sigint(
     fw = server.board.firmware
     assert server.call(lambda: max(fw.force_a_n or 0.0, fw.force_b_n or 0.0)) < 12.5
     assert not server.call(lambda: fw.enabled)
+    store = SessionStore(tmp_path / "records.sqlite3")
+    (row,) = store.sessions()
+    assert (row["operator"], row["patient_ref"]) == ("tech-7", "P-42")
+    assert row["outcome"] == "stopped early by operator"
+    assert f"record: session {row['id']}" in out and "report:" in out
+    assert any(e.kind == "operator" and "stop" in e.message for e in store.events(row["id"]))
+    assert store.verify() == []
 
 
 def test_run_command_exit_codes(tmp_path: Path) -> None:
