@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test tools bench clean
+.PHONY: demo test hil tools bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ test: $(STAMP) tools
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q
+	$(MAKE) --no-print-directory hil
+
+# QA's hardware-in-the-loop suite against the built-in simulator, over TCP and over the RTU pty
+# (JUnit XML, JSON record and report in hil-results/<target>/). For a real table:
+#   .venv/bin/pytest hil --target my-table.toml
+hil: $(STAMP)
+	$(BIN)/pytest hil --target sim-tcp -q -p no:cacheprovider
+	$(BIN)/pytest hil --target sim-rtu -q -p no:cacheprovider
 
 # Debian's mbpoll (an independent Modbus master) for the outsider tests; socat for people.
 tools:
@@ -39,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.loop_jitter
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis hil-results

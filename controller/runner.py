@@ -72,8 +72,13 @@ def run_treatment(
     *,
     on_cycle: Callable[[Treatment, CycleRecord], None] | None = None,
     recorder: SessionRecorder | None = None,
+    before_start: Callable[[Prepared], None] | None = None,
 ) -> Outcome:
-    """The caller finishes the recorder (after the completion alarm is acknowledged)."""
+    """The caller finishes the recorder (after the completion alarm is acknowledged).
+
+    `before_start` runs between the self-test and the start, with the drive still disabled
+    (QA uses it to set a low FORCE_TRIP and prove the board's own trip, hil/).
+    """
     checked = check_protocol(entry.protocol, limits, weight_kg)  # before anything is sent
     if recorder is not None:
         recorder.begin(entry, checked, weight_kg, limits, link.clock.now())
@@ -83,6 +88,8 @@ def run_treatment(
         if recorder is not None:
             recorder.not_started(str(exc), link.clock.now())
         raise
+    if before_start is not None:
+        before_start(prepared)
     treatment = Treatment(checked, prepared.supervisor, request_release=link.release_now)
     now = link.clock.now()
     if recorder is not None:

@@ -171,9 +171,9 @@ class Treatment:
         dt = 0.0 if self.last_t is None else now - self.last_t
         self.last_t = now
         state = self.states.current
-        self.target_n, self.phase = None, _PHASE_WITHOUT_SETPOINT.get(state, state.value)
         if self.supervisor.tripped and state in TREATING | {State.READY}:
             state = self.event("fault", now)
+        self.target_n, self.phase = None, _PHASE_WITHOUT_SETPOINT.get(state, state.value)
         if state is State.RUNNING:
             self.log.running_s += dt
             return self._running(now, tel, dt)

@@ -268,7 +268,9 @@ class Firmware:
             self._try_reset()
         if rising & _TARE and not self.enabled and self.fault is FaultCode.NONE:
             self._tare()
-        if rising & _RELEASE and self.release is ReleaseMode.NONE:
+        if rising & _RELEASE and self.release is ReleaseMode.NONE and self.motion_allowed:
+            # not while the e-stop or a drive fault holds the carriage: RELEASING would claim
+            # a motion the board cannot make, and would run by itself once the cause cleared
             self._start_release(ReleaseMode.BY_FORCE)
         self.refresh_enable()
         self.version += 1

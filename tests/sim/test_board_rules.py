@@ -150,6 +150,21 @@ def test_host_release_latches_nothing_and_ends_braked(session: SimSession) -> No
     assert session.run(PULL, 0.05).has(Status.DRIVE_ENABLED)  # usable again, no reset needed
 
 
+@pytest.mark.parametrize("cause", ["estop-open", "drive-fault"])
+def test_host_release_is_ignored_while_the_carriage_cannot_move(
+    session: SimSession, cause: str
+) -> None:
+    session.pull_to(100.0)
+    session.inject(cause)
+    session.run(IDLE, 0.05)
+    before = session.link.read_telemetry()
+    session.link.release_now()
+    session.wait(1.0)
+    tel = session.link.read_telemetry()
+    assert not tel.has(Status.RELEASING) and tel.has(Status.BRAKE_ENGAGED)
+    assert tel.position_m == pytest.approx(before.position_m, abs=1e-4)
+
+
 def test_heartbeat_echo_sample_seq_and_uptime(session: SimSession) -> None:
     before = session.run(HOLD, 0.01)
     after = session.run(HOLD, 0.01)
