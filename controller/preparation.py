@@ -56,7 +56,9 @@ def _check_before_tare(tel: Telemetry, limits: SafetyLimits) -> None:
     if not tel.has(Status.PATIENT_SWITCH_CONNECTED):
         problems.append("patient hand switch not connected")
     if not tel.has(Status.AT_HOME):
-        problems.append(f"carriage not at home ({tel.position_m * 1e3:.1f} mm)")
+        problems.append(
+            f"carriage not at home ({tel.position_m * 1e3:.1f} mm): `traction home` brings it"
+        )
     if tel.has(Status.TARED) and abs(tel.force_n) > limits.plausibility.slack_min_n:
         problems.append(f"load on the harness ({tel.force_n:.1f} N): never tare under load")
     if problems:

@@ -3,7 +3,8 @@
 For the built-in target the suite starts `traction sim` (free loopback ports, its own
 process, real time) for every test, so each test starts from a powered-on board with the
 carriage at home, and stops it afterwards. For a real table the URL comes from the target
-file. Physical actions (the patient switch, the e-stop) are done by the simulator's control
+file, and the carriage is brought home (`controller.homing`) before each test. Physical
+actions (the patient switch, the e-stop) are done by the simulator's control
 interface when the target has automated switches, or asked of the operator when the target
 lists the step; a test that can do neither is skipped with the reason.
 """
@@ -21,9 +22,11 @@ import pytest
 
 from controller.cli.inject_cmd import request
 from controller.composition import open_link
+from controller.homing import home
 from firmware_bridge import TableLink
 from hil.operator import Operator, Prompt
 from hil.targets import Capability, OperatorStep, Target
+from safety.limits import load_limits
 
 SIM_START_TIMEOUT_S = 30.0
 SIM_STOP_TIMEOUT_S = 10.0
@@ -48,6 +51,7 @@ class HilTable:
     # --- lifetime ------------------------------------------------------------------------------
     def start(self) -> None:
         if self.target.kind != "builtin-sim":
+            self._bring_home()  # the previous test left the carriage where its release ended
             return
         args = ["--tcp", "127.0.0.1:0", "--control", "127.0.0.1:0"]
         if self.target.wire == "rtu":
@@ -82,6 +86,13 @@ class HilTable:
         if not self.device or self.control is None:
             self.stop()
             raise RuntimeError("traction sim did not say where it listens")
+
+    def _bring_home(self) -> None:
+        link = open_link(self.device).link
+        try:
+            home(link, load_limits(), weight_kg=self.target.weight_kg)
+        finally:
+            link.close()
 
     def stop(self) -> None:
         for link in self.links:

@@ -8,6 +8,7 @@ import pytest
 
 from controller.accuracy import Accuracy
 from controller.control_loop import CycleRecord
+from controller.homing import home
 from controller.protocols.models import (
     Cyclic,
     Intermittent,
@@ -25,6 +26,7 @@ from hil.measurements import Measurements
 from hil.record import RunRecord
 from hil.sessions import plot, treat
 from hil.table import HilTable
+from safety.limits import load_limits
 
 RAMP_UP_N_S, RAMP_DOWN_N_S = 40.0, 60.0  # short sessions, the same controller
 PROTOCOLS: dict[str, Static | Intermittent | Progressive | Regressive | Cyclic | Program] = {
@@ -233,3 +235,27 @@ def test_session_is_recorded_and_verifiable(
         measure("verify problems", len(store.verify()), low=0, high=0)
     finally:
         store.close()
+
+
+@pytest.mark.requirement("Controller: the carriage is brought home between sessions")
+def test_homing_after_a_session(
+    table: HilTable, measure: Measurements, hil_run: RunRecord, request: pytest.FixtureRequest
+) -> None:
+    table.ensure_test_load()
+    result = hil_run.result(request.node.nodeid)
+    entry = ProtocolFile(
+        name="hil-home",
+        protocol=Static(
+            force_n=60.0, duration_s=2.0, ramp_up_n_s=RAMP_UP_N_S, ramp_down_n_s=RAMP_DOWN_N_S
+        ),
+    )
+    treated = treat(table, hil_run, result, entry)
+    assert treated.outcome is not None
+    left_at = treated.link.read_telemetry().position_m
+    homed = home(treated.link, load_limits(), weight_kg=table.target.weight_kg)
+    measure("carriage after the session", left_at * 1e3, "mm", low=0.0)
+    measure("at home after homing", str(homed.telemetry.has(Status.AT_HOME)), equals="True")
+    measure(
+        "drive enabled after homing", str(homed.telemetry.has(Status.DRIVE_ENABLED)), equals="False"
+    )
+    measure("homing time", homed.seconds, "s", high=60.0, timing=True)

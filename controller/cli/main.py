@@ -11,6 +11,7 @@ from pathlib import Path
 from controller import logs
 from controller.cli import (
     demo_cmd,
+    home_cmd,
     inject_cmd,
     live_demo_cmd,
     ports_cmd,
@@ -33,7 +34,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--log-file", type=Path, default=None, help="JSON log lines (default: site `logs`)"
     )
-    for module in (run_cmd, demo_cmd, sessions_cmd, live_demo_cmd, sim_cmd, inject_cmd, ports_cmd):
+    for module in (
+        run_cmd,
+        demo_cmd,
+        home_cmd,
+        sessions_cmd,
+        live_demo_cmd,
+        sim_cmd,
+        inject_cmd,
+        ports_cmd,
+    ):
         module.add_parser(sub)
     protocols_cmd.add_parsers(sub)
     return p
