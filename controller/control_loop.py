@@ -4,7 +4,8 @@ One cycle: the FC23 writes the command the gate approved last cycle and reads th
 the safety supervisor judges the snapshot before anything else (a trip requests the board's
 release at once, out of cycle); then the policy proposes a velocity, and the gate turns it
 into the next cycle's command. Absolute deadlines; a late cycle is counted and handed to the
-monitor as its gap. On `sim://` the same loop runs in virtual time.
+monitor as its gap; a cycle that ends after the next one's start is a missed deadline. On
+`sim://` the same loop runs in virtual time.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ class CycleRecord:
 @dataclass(slots=True)
 class LoopResult:
     records: list[CycleRecord] = field(default_factory=list)
-    overruns: int = 0
+    overruns: int = 0  # cycles that started more than half a period late
+    deadline_misses: int = 0  # cycles whose work ended after the next cycle's start
     link_errors: int = 0
 
     @property
@@ -136,9 +138,12 @@ class ControlLoop:
                 result.records.append(record)
                 if until is not None and until(record):
                     return result
-            deadline += self.period_s
-            if clock.now() > deadline + self.period_s:
-                deadline = clock.now()  # missed whole periods: skip them, never burst to catch up
+            deadline += self.period_s  # this cycle's deadline: the next one's start
+            done = clock.now()
+            if done > deadline:
+                result.deadline_misses += 1
+            if done > deadline + self.period_s:
+                deadline = done  # missed whole periods: skip them, never burst to catch up
             clock.sleep_until(deadline)
 
     def reset(self, tel: Telemetry | None, *, acknowledged_by: str) -> ResetOutcome:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -116,7 +117,12 @@ class SimServer:
             self._stopped.set()
 
     async def serve_forever(self, on_ready: Callable[[Endpoints], None]) -> None:
+        """`traction sim`'s own process. A board has no garbage collector: the set-up's
+        objects are frozen out of Python's full collections, which otherwise paused this
+        process (and so the replies) for milliseconds at a time."""
         on_ready(await self.start())
+        gc.collect()
+        gc.freeze()
         try:
             await asyncio.Event().wait()
         finally:
