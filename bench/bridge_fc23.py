@@ -27,9 +27,11 @@ from safety import gate
 TARGET_RATIO = 1.3
 
 
-def start_sim() -> tuple[subprocess.Popen[str], int]:
+def start_sim(prefix: tuple[str, ...] = ()) -> tuple[subprocess.Popen[str], int]:
+    """`traction sim` on a free port; `prefix` wraps the command (e.g. chrt for priority)."""
     proc = subprocess.Popen(
         [
+            *prefix,
             sys.executable,
             "-m",
             "controller.cli.main",

@@ -30,9 +30,16 @@ PERIOD_S = 0.01
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument(
+        "--sim-priority",
+        type=int,
+        default=0,
+        help="run the simulated board at SCHED_FIFO priority N (chrt; a board is real-time)",
+    )
     args = ap.parse_args()
     logs.configure("error")
-    proc, port = start_sim()
+    prefix = ("chrt", "-f", str(args.sim_priority)) if args.sim_priority else ()
+    proc, port = start_sim(prefix)
     starts: list[float] = []
     ends: list[float] = []
 

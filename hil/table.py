@@ -11,6 +11,8 @@ lists the step; a test that can do neither is skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import signal
 import subprocess
@@ -30,6 +32,7 @@ from safety.limits import load_limits
 
 SIM_START_TIMEOUT_S = 30.0
 SIM_STOP_TIMEOUT_S = 10.0
+SIM_PRIORITY = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,16 @@ class HilTable:
         if not self.device or self.control is None:
             self.stop()
             raise RuntimeError("traction sim did not say where it listens")
+        self._board_priority(self.proc.pid)
+
+    @staticmethod
+    def _board_priority(pid: int) -> None:
+        """A board is a real-time device; on a shared machine the simulated one is given
+        SCHED_FIFO where permitted, so that a stall of the machine is not taken for the
+        board's (and an RTU frame is not split by a descheduled reader). Below the host's
+        control thread (controller.runner.REALTIME_PRIORITY)."""
+        with contextlib.suppress(PermissionError, OSError, AttributeError):
+            os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(SIM_PRIORITY))
 
     def _bring_home(self) -> None:
         link = open_link(self.device).link
