@@ -134,6 +134,12 @@ class HilTable:
         if not reply.get("ok"):
             raise RuntimeError(f"injection {name} refused: {reply.get('error')}")
 
+    def injection(self, name: str, **params: object) -> Actuation:
+        """An injection as an action on the table, time-stamped for reaction measurements."""
+        at = time.monotonic()
+        self.inject(name, **params)
+        return Actuation(at, "automated")
+
     def actuate(
         self, step: OperatorStep, injection: str, question: str, *, once: bool = False
     ) -> Actuation:
@@ -154,9 +160,7 @@ class HilTable:
                 pytest.skip(f"operator step '{step.value}' not confirmed ({why})")
             return Actuation(time.monotonic(), "operator", prompt)
         if self.target.has(Capability.AUTOMATED_SWITCHES):
-            at = time.monotonic()
-            self.inject(injection)
-            return Actuation(at, "automated")
+            return self.injection(injection)
         pytest.skip(
             f"target '{self.target.name}' has no automated switches and no operator step "
             f"'{step.value}'"

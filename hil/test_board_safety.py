@@ -3,13 +3,15 @@ board must catch, the reaction, and the safe state it ends in (ICD 4.1)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from firmware_bridge.icd import FaultCode, Status
 from hil.measurements import Measurements
 from hil.record import RunRecord
 from hil.sessions import Watched, hold_then
-from hil.table import Actuation, HilTable
+from hil.table import HilTable
 from hil.targets import Capability, OperatorStep
 
 # Reaction: the host sees the board's fault within this long of the action (switch, fault).
@@ -119,11 +121,7 @@ def test_a_jerk_past_the_limit_is_caught(
 ) -> None:
     result = hil_run.result(request.node.nodeid)
 
-    def jerk() -> Actuation:
-        at = _now()
-        table.inject("disturbance", force_n=JERK_N, duration_s=JERK_S)
-        return Actuation(at, "automated")
-
+    jerk = partial(table.injection, "disturbance", force_n=JERK_N, duration_s=JERK_S)
     watched = hold_then(table, hil_run, result, jerk)
     outcome = watched.treated.outcome
     assert outcome is not None
@@ -234,12 +232,7 @@ def test_sensor_faults_release_to_home(  # noqa: PLR0917 - fixtures and paramete
 ) -> None:
     result = hil_run.result(request.node.nodeid)
 
-    def fault() -> Actuation:
-        at = _now()
-        table.inject(injection, **params)
-        return Actuation(at, "automated")
-
-    watched = hold_then(table, hil_run, result, fault)
+    watched = hold_then(table, hil_run, result, partial(table.injection, injection, **params))
     _fault_and_release(watched, measure, FaultCode.SENSOR)
     measure("carriage at home", str(watched.after[-1].has(Status.AT_HOME)), equals="True")
     _reaction(watched, measure, DEBOUNCED_REACTION_S)
@@ -254,12 +247,7 @@ def test_a_runaway_drive_is_stopped(
 ) -> None:
     result = hil_run.result(request.node.nodeid)
 
-    def runaway() -> Actuation:
-        at = _now()
-        table.inject("runaway")
-        return Actuation(at, "automated")
-
-    watched = hold_then(table, hil_run, result, runaway)
+    watched = hold_then(table, hil_run, result, partial(table.injection, "runaway"))
     table.inject("runaway-stop")
     outcome = watched.treated.outcome
     assert outcome is not None
@@ -271,9 +259,3 @@ def test_a_runaway_drive_is_stopped(
     fastest = max(abs(t.velocity_m_s) for t in outcome.loop.telemetry + watched.after)
     measure("peak carriage speed / VELOCITY_LIMIT", fastest / limit, high=OVERSPEED_ALLOWED)
     _reaction(watched, measure, DEBOUNCED_REACTION_S + REACTION_S)
-
-
-def _now() -> float:
-    import time
-
-    return time.monotonic()

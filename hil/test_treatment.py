@@ -28,7 +28,7 @@ from hil.sessions import plot, treat
 from hil.table import HilTable
 from safety.limits import load_limits
 
-RAMP_UP_N_S, RAMP_DOWN_N_S = 40.0, 60.0  # short sessions, the same controller
+RAMP_UP_N_S, RAMP_DOWN_N_S = 30.0, 30.0  # the presets ramp at 20-30 N/s
 PROTOCOLS: dict[str, Static | Intermittent | Progressive | Regressive | Cyclic | Program] = {
     "static": Static(
         force_n=80.0, duration_s=4.0, ramp_up_n_s=RAMP_UP_N_S, ramp_down_n_s=RAMP_DOWN_N_S
@@ -126,7 +126,11 @@ def test_protocol_tracks_within_the_targets(
     assert outcome is not None
     measure("session outcome", outcome.label, equals="complete")
     _accuracy(measure, outcome.accuracy)
-    planned = outcome.checked.profile.total_s
+    # the timer ends where the final ramp reaches the slack force; the board releases the rest
+    proto = PROTOCOLS[kind]
+    first = proto.steps[0] if isinstance(proto, Program) else proto
+    last = proto.steps[-1] if isinstance(proto, Program) else proto
+    planned = outcome.checked.profile.total_s - first.slack_take_up_n / last.ramp_down_n_s
     measure(
         "timer ran / planned",
         outcome.treatment.timer_s - planned,

@@ -53,6 +53,16 @@ def recompute(e: ChainedEvent) -> str:
     )
 
 
+def samples_digest(rows: Iterable[Sequence[object]]) -> str:
+    """SHA-256 over a session's sample rows in cycle order, every value by its repr (exact
+    for floats). Sealed into the chain when the session ends, so that the samples -- too many
+    to chain one by one -- cannot be edited or deleted unnoticed afterwards either."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(("\x1f".join(repr(v) for v in row) + "\n").encode("utf-8"))
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class Head:
     """Where a chain (or one session's part of it) must end: its last seq and hash."""

@@ -29,6 +29,7 @@ from controller.records.chain import (
     Head,
     canonical,
     event_hash,
+    samples_digest,
     verify_chain,
     verify_session,
 )
@@ -44,10 +45,14 @@ BUSY_TIMEOUT_MS = 10_000
 # (5 ms), and the writer fell minutes behind. One multi-row statement is one GIL release,
 # and its values are bound as doubles, exactly (11 columns x 500 < SQLite's 32766 variables).
 ROWS_PER_INSERT = 500
+SEAL_COUNT, SEAL_DIGEST = "samples", "samples_sha256"
 _SAMPLE_COLUMNS = (
     "session_id, cycle, t_s, target_n, force_a_n, force_b_n, position_m, velocity_m_s, "
     "state, phase, status"
 )
+
+
+_SEALED_COLUMNS = _SAMPLE_COLUMNS.removeprefix("session_id, ")
 
 
 @functools.cache
@@ -226,15 +231,27 @@ class SessionStore:
                 "UPDATE sessions SET ended_at = ?, outcome = ?, last_state = ? WHERE id = ?",
                 (utc_now(), outcome, last_state, session_id),
             )
+            seal = self._seal(session_id)
             self._chain(
                 db,
                 session_id,
                 [
                     NewEvent(
-                        t_s, "session", "none", f"session ended: {outcome}", {"outcome": outcome}
+                        t_s,
+                        "session",
+                        "none",
+                        f"session ended: {outcome}",
+                        {"outcome": outcome, **seal},
                     )
                 ],
             )
+
+    def _seal(self, session_id: int) -> dict[str, Any]:
+        rows = self.db.execute(
+            f"SELECT {_SEALED_COLUMNS} FROM samples WHERE session_id = ? ORDER BY cycle",
+            (session_id,),
+        ).fetchall()
+        return {SEAL_COUNT: len(rows), SEAL_DIGEST: samples_digest(rows)}
 
     def _chain(self, db: sqlite3.Connection, session_id: int, events: Iterable[NewEvent]) -> None:
         row = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
@@ -273,16 +290,13 @@ class SessionStore:
                 "ORDER BY cycle DESC LIMIT 1",
                 (sid,),
             ).fetchone()
-            count = self.db.execute(
-                "SELECT COUNT(*) FROM samples WHERE session_id = ?", (sid,)
-            ).fetchone()[0]
             state = last["state"] if last else "not started"
             evidence = {
                 "last_state": state,
                 "last_phase": last["phase"] if last else None,
                 "last_sample_t_s": last["t_s"] if last else None,
-                "samples": count,
                 "process": row["process"],
+                **self._seal(sid),
             }
             with self._write() as db:
                 still = db.execute(
@@ -341,11 +355,26 @@ class SessionStore:
         for row in rows:
             sid = int(row["id"])
             problems += verify_session(events, Head(row["event_count"], row["head_hash"]), sid)
-            problems += _check_identity(row, next((e for e in events if e.session_id == sid), None))
+            mine = [e for e in events if e.session_id == sid]
+            problems += _check_identity(row, mine[0] if mine else None)
+            problems += self._check_seal(sid, mine)
         integrity = self.db.execute("PRAGMA integrity_check").fetchone()[0]
         if integrity != "ok":
             problems.append(f"SQLite integrity_check: {integrity}")
         return problems
+
+    def _check_seal(self, session_id: int, events: list[ChainedEvent]) -> list[str]:
+        """The samples against the seal in the session's last sealing event, if it has one."""
+        seals = [d for d in (json.loads(e.data) for e in events) if SEAL_DIGEST in d]
+        if not seals:
+            return []  # still running: nothing sealed yet
+        sealed, now = seals[-1], self._seal(session_id)
+        if now != {SEAL_COUNT: sealed[SEAL_COUNT], SEAL_DIGEST: sealed[SEAL_DIGEST]}:
+            return [
+                f"session {session_id}: samples differ from those sealed when it ended "
+                f"({now[SEAL_COUNT]} rows now, {sealed[SEAL_COUNT]} sealed; edited or deleted)"
+            ]
+        return []
 
 
 def _check_identity(row: sqlite3.Row, first: ChainedEvent | None) -> list[str]:

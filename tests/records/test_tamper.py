@@ -109,6 +109,23 @@ def test_an_edited_session_record_is_found(pristine: Path, tmp_path: Path) -> No
     assert any("operator differ" in p for p in verify(db))
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE samples SET force_a_n = force_a_n + 0.1 WHERE session_id = 1 AND cycle = 50",
+        "UPDATE samples SET phase = 'hold' WHERE session_id = 2 AND cycle = 0",
+        "DELETE FROM samples WHERE session_id = 2 AND cycle = 10",
+        "DELETE FROM samples WHERE session_id = 1 AND cycle = "
+        "(SELECT MAX(cycle) FROM samples WHERE session_id = 1)",
+    ],
+    ids=["force-edited", "phase-edited", "row-deleted", "last-row-deleted"],
+)
+def test_edited_or_deleted_samples_are_found(pristine: Path, tmp_path: Path, sql: str) -> None:
+    """Samples are sealed (count and SHA-256) into the chain when the session ends."""
+    problems = verify(tamper(pristine, tmp_path, sql))
+    assert any("samples differ" in p for p in problems), problems
+
+
 def test_the_cli_reports_tampering_and_fails(
     pristine: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
