@@ -29,6 +29,21 @@ JERK_N, JERK_S = 480.0, 2.0  # a patient's jerk that would pass the lumbar limit
 OVERSPEED_ALLOWED = 1.6  # the board trips at 1.2x after 20 ms; the host at its own limit
 
 
+def _hold_and_actuate(
+    table: HilTable,
+    run: RunRecord,
+    request: pytest.FixtureRequest,
+    step: OperatorStep,
+    *,
+    injection: str,
+    question: str,
+) -> Watched:
+    """Hold against the test load, then the physical action: a person's or automated."""
+    table.ensure_test_load()
+    result = run.result(request.node.nodeid)
+    return hold_then(table, run, result, lambda: table.actuate(step, injection, question))
+
+
 def _fault_and_release(watched: Watched, measure: Measurements, expected: FaultCode) -> None:
     final = watched.after[-1]
     measure("board fault", final.fault.name, equals=expected.name)
@@ -139,17 +154,13 @@ def test_a_jerk_past_the_limit_is_caught(
 def test_patient_switch_press_releases(
     table: HilTable, measure: Measurements, hil_run: RunRecord, request: pytest.FixtureRequest
 ) -> None:
-    table.ensure_test_load()
-    result = hil_run.result(request.node.nodeid)
-    watched = hold_then(
+    watched = _hold_and_actuate(
         table,
         hil_run,
-        result,
-        lambda: table.actuate(
-            OperatorStep.PRESS_PATIENT_SWITCH,
-            "patient-press",
-            "Press the patient hand switch now (the table is pulling the test load).",
-        ),
+        request,
+        OperatorStep.PRESS_PATIENT_SWITCH,
+        injection="patient-press",
+        question="Press the patient hand switch now (the table is pulling the test load).",
     )
     _fault_and_release(watched, measure, FaultCode.PATIENT_STOP)
     _reaction(watched, measure, REACTION_S)
@@ -160,17 +171,13 @@ def test_patient_switch_press_releases(
 def test_patient_switch_unplug_releases(
     table: HilTable, measure: Measurements, hil_run: RunRecord, request: pytest.FixtureRequest
 ) -> None:
-    table.ensure_test_load()
-    result = hil_run.result(request.node.nodeid)
-    watched = hold_then(
+    watched = _hold_and_actuate(
         table,
         hil_run,
-        result,
-        lambda: table.actuate(
-            OperatorStep.UNPLUG_PATIENT_SWITCH,
-            "patient-unplug",
-            "Unplug the patient hand switch cable now.",
-        ),
+        request,
+        OperatorStep.UNPLUG_PATIENT_SWITCH,
+        injection="patient-unplug",
+        question="Unplug the patient hand switch cable now.",
     )
     _fault_and_release(watched, measure, FaultCode.PATIENT_STOP)
     measure(
@@ -185,15 +192,13 @@ def test_patient_switch_unplug_releases(
 def test_estop_stops_at_once(
     table: HilTable, measure: Measurements, hil_run: RunRecord, request: pytest.FixtureRequest
 ) -> None:
-    table.ensure_test_load()
-    result = hil_run.result(request.node.nodeid)
-    watched = hold_then(
+    watched = _hold_and_actuate(
         table,
         hil_run,
-        result,
-        lambda: table.actuate(
-            OperatorStep.PRESS_ESTOP, "estop-open", "Press the emergency stop now."
-        ),
+        request,
+        OperatorStep.PRESS_ESTOP,
+        injection="estop-open",
+        question="Press the emergency stop now.",
     )
     final = watched.after[-1]
     measure("board fault", final.fault.name, equals="ESTOP")
