@@ -10,7 +10,6 @@ Target (issue 2): bridge cost at most 1.3x raw pymodbus.
 from __future__ import annotations
 
 import argparse
-import re
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pymodbus.client import ModbusTcpClient
 
 from bench.stats import summary_us
 from controller import logs
+from controller.cli.sim_cmd import read_announcement
 from controller.composition import open_link
 from firmware_bridge import icd
 from safety import gate
@@ -45,9 +45,9 @@ def start_sim(prefix: tuple[str, ...] = ()) -> tuple[subprocess.Popen[str], int]
         text=True,
     )
     assert proc.stdout is not None
-    for line in proc.stdout:
-        if m := re.search(r"modbus tcp\s+127\.0\.0\.1:(\d+)", line):
-            return proc, int(m.group(1))
+    said = read_announcement(proc.stdout)
+    if said.tcp is not None:
+        return proc, said.tcp[1]
     raise RuntimeError("traction sim did not say where it listens")
 
 

@@ -42,6 +42,9 @@ class SiteConfig:
     def reports(self) -> Path:
         return self.records.parent / "reports"
 
+    def report_path(self, session_id: int) -> Path:
+        return self.reports / f"session-{session_id}.png"
+
 
 def site_config(
     *, cli: Mapping[str, str | None] | None = None, env: Mapping[str, str] | None = None

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 import pytest
 
 from controller.cli.inject_cmd import request
+from controller.cli.sim_cmd import read_announcement
 from controller.composition import open_link
 from controller.homing import home
 from firmware_bridge import TableLink
@@ -30,7 +30,6 @@ from hil.operator import Operator, Prompt
 from hil.targets import Capability, OperatorStep, Target
 from safety.limits import load_limits
 
-SIM_START_TIMEOUT_S = 30.0
 SIM_STOP_TIMEOUT_S = 10.0
 SIM_PRIORITY = 40
 
@@ -78,14 +77,9 @@ class HilTable:
             text=True,
         )
         assert self.proc.stdout is not None
-        deadline = time.monotonic() + SIM_START_TIMEOUT_S
-        for line in self.proc.stdout:
-            if m := re.search(r"device URL (\S+)", line):
-                self.device = m.group(1)
-            if m := re.search(r"control\s+(\S+):(\d+)", line):
-                self.control = (m.group(1), int(m.group(2)))
-            if "Ctrl-C" in line or time.monotonic() > deadline:
-                break
+        said = read_announcement(self.proc.stdout)
+        self.device = said.urls[0] if said.urls else ""
+        self.control = said.control
         if not self.device or self.control is None:
             self.stop()
             raise RuntimeError("traction sim did not say where it listens")

@@ -55,7 +55,7 @@ def close_recording(
         return None
     from controller.records.report import draw_report  # matplotlib: ~0.4 s, only when drawing
 
-    path = site.reports / f"session-{recorder.session_id}.png"
+    path = site.report_path(recorder.session_id)
     store = SessionStore(site.records, recover=False)
     try:
         draw_report(store, recorder.session_id, path)

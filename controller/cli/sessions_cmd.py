@@ -41,10 +41,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(run=run)
 
 
-def report_path(site: SiteConfig, session_id: int) -> Path:
-    return site.reports / f"session-{session_id}.png"
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         site = site_config(cli={"records": str(args.records) if args.records else None})
@@ -97,7 +93,7 @@ def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int
     if args.action == "report":
         from controller.records.report import draw_report  # matplotlib: only when drawing
 
-        report = draw_report(store, args.id, args.out or report_path(site, args.id))
+        report = draw_report(store, args.id, args.out or site.report_path(args.id))
         out(f"report: {report.path}\n")
         return 0
     problems = store.verify(args.id)

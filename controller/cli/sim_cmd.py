@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from controller.cli.args import host_port
 from firmware_bridge import icd
 from sim.board import SimBoard
 from sim.profiles import DEFAULT_PROFILE, profile_names
 from sim.server import DEFAULT_CONTROL_PORT, LOOPBACK, Endpoints, ServeOptions, SimServer
+
+_LAST_LINE = "Ctrl-C stops it."
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,6 +80,36 @@ def announce(ep: Endpoints, args: argparse.Namespace) -> None:
             f"  control      {ep.control[0]}:{ep.control[1]}"
             f"  (traction inject NAME --control {ep.control[0]}:{ep.control[1]})"
         )
-    lines.append("  Ctrl-C stops it.")
+    lines.append(f"  {_LAST_LINE}")
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Announced:
+    """Where a `traction sim` said it listens (what `announce` printed, read back)."""
+
+    tcp: tuple[str, int] | None = None
+    rtu: str | None = None
+    control: tuple[str, int] | None = None
+    urls: tuple[str, ...] = ()  # device URLs, TCP first
+
+
+def read_announcement(lines: Iterable[str]) -> Announced:
+    """For programs that start `traction sim` (HIL, benchmarks, tests): the parser lives
+    beside the printer so that the two cannot drift apart. Reads up to the last line."""
+    tcp = control = None
+    rtu = None
+    urls: list[str] = []
+    for line in lines:
+        if m := re.search(r"modbus tcp\s+(\S+):(\d+)", line):
+            tcp = (m.group(1), int(m.group(2)))
+        if m := re.search(r"modbus rtu\s+(\S+)", line):
+            rtu = m.group(1)
+        if m := re.search(r"control\s+(\S+):(\d+)", line):
+            control = (m.group(1), int(m.group(2)))
+        if m := re.search(r"device URL (\S+)", line):
+            urls.append(m.group(1))
+        if _LAST_LINE in line:
+            break
+    return Announced(tcp, rtu, control, tuple(urls))

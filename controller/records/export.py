@@ -6,20 +6,7 @@ import csv
 import json
 from typing import IO, Any
 
-from controller.records.store import SessionStore
-
-SAMPLE_COLUMNS = (
-    "cycle",
-    "t_s",
-    "target_n",
-    "force_a_n",
-    "force_b_n",
-    "position_m",
-    "velocity_m_s",
-    "state",
-    "phase",
-    "status",
-)
+from controller.records.store import SAMPLE_COLUMNS, SessionStore
 
 
 def export_csv(store: SessionStore, session_id: int, out: IO[str]) -> int:

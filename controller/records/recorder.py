@@ -148,8 +148,7 @@ class SessionRecorder:
         batch = Batch(self.session_id, self.samples, [], {}, (outcome, state, self._t(now)))
         self.samples = []
         self.writer.put(batch)
-        self.writer.flush()
-        self.writer.close()
+        self.writer.close()  # the writer commits everything queued before it stops
         if self.writer.unsaved:
             self._rescue()
         log.info("session record closed", outcome=outcome, store=str(self.path))

@@ -46,19 +46,13 @@ BUSY_TIMEOUT_MS = 10_000
 # and its values are bound as doubles, exactly (11 columns x 500 < SQLite's 32766 variables).
 ROWS_PER_INSERT = 500
 SEAL_COUNT, SEAL_DIGEST = "samples", "samples_sha256"
-_SAMPLE_COLUMNS = (
-    "session_id, cycle, t_s, target_n, force_a_n, force_b_n, position_m, velocity_m_s, "
-    "state, phase, status"
-)
-
-
-_SEALED_COLUMNS = _SAMPLE_COLUMNS.removeprefix("session_id, ")
 
 
 @functools.cache
 def _insert_samples_sql(rows: int) -> str:
-    one = "(" + ", ".join("?" * (_SAMPLE_COLUMNS.count(",") + 1)) + ")"
-    return f"INSERT INTO samples ({_SAMPLE_COLUMNS}) VALUES " + ", ".join([one] * rows)
+    columns = ("session_id", *SAMPLE_COLUMNS)
+    one = "(" + ", ".join("?" * len(columns)) + ")"
+    return f"INSERT INTO samples ({', '.join(columns)}) VALUES " + ", ".join([one] * rows)
 
 
 class RecordsError(RuntimeError):
@@ -109,6 +103,9 @@ class SampleRow(NamedTuple):
     state: str
     phase: str
     status: int | None
+
+
+SAMPLE_COLUMNS: tuple[str, ...] = SampleRow._fields  # the samples table, session_id aside
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +245,7 @@ class SessionStore:
 
     def _seal(self, session_id: int) -> dict[str, Any]:
         rows = self.db.execute(
-            f"SELECT {_SEALED_COLUMNS} FROM samples WHERE session_id = ? ORDER BY cycle",
+            f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM samples WHERE session_id = ? ORDER BY cycle",
             (session_id,),
         ).fetchall()
         return {SEAL_COUNT: len(rows), SEAL_DIGEST: samples_digest(rows)}

@@ -72,12 +72,6 @@ class RecordWriter:
     def put(self, batch: Batch) -> None:
         self._queue.put(batch)
 
-    def flush(self) -> None:
-        """Wait until everything queued so far is committed (or the writer has failed)."""
-        done: Future[None] = Future()
-        self._queue.put(_Call(lambda _: None, done))
-        done.result()
-
     def close(self) -> None:
         self._queue.put(_STOP)
         self._thread.join()

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from controller.cli.sim_cmd import read_announcement
+
 TRACTION = [sys.executable, "-m", "controller.cli.main"]
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 60
@@ -47,16 +49,13 @@ def sim_process() -> Iterator[dict[str, str]]:
         cwd=ROOT,
     )
     assert proc.stdout is not None
-    found: dict[str, str] = {}
-    for line in proc.stdout:
-        if m := re.search(r"modbus tcp\s+(\S+)", line):
-            found["tcp"] = m.group(1)
-        if m := re.search(r"modbus rtu\s+(\S+)", line):
-            found["rtu"] = m.group(1)
-        if m := re.search(r"control\s+(\S+)", line):
-            found["control"] = m.group(1)
-        if "Ctrl-C" in line:
-            break
+    said = read_announcement(proc.stdout)
+    assert said.tcp is not None and said.rtu is not None and said.control is not None
+    found = {
+        "tcp": f"{said.tcp[0]}:{said.tcp[1]}",
+        "rtu": said.rtu,
+        "control": f"{said.control[0]}:{said.control[1]}",
+    }
     try:
         yield found
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from controller.composition import open_link
@@ -50,6 +51,19 @@ SHORT: dict[str, ProtocolFile] = {
         ),
     ),
 }
+
+
+def demo_command(db: Path) -> list[str]:
+    """`traction demo` (the 15-minute lumbar intermittent preset) recording into `db`."""
+    return [
+        sys.executable,
+        "-m",
+        "controller.cli.main",
+        "demo",
+        "lumbar-intermittent",
+        "--records",
+        str(db),
+    ]
 
 
 def recorded(

@@ -14,12 +14,12 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from controller.records.store import INTERRUPTED, SessionStore
+from tests.records.sessions import demo_command
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 20
@@ -38,15 +38,7 @@ class Snapshot:
 
 def start(db: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "controller.cli.main",
-            "demo",
-            "lumbar-intermittent",
-            "--records",
-            str(db),
-        ],
+        demo_command(db),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from controller.records.export import SAMPLE_COLUMNS, session_document
+from controller.records.export import session_document
 from controller.records.schema import MIGRATIONS, SCHEMA_VERSION, SchemaError, migrate
 from controller.records.store import (
     INTERRUPTED,
+    SAMPLE_COLUMNS,
     NewEvent,
     RecordsError,
     SampleRow,

@@ -10,10 +10,10 @@ import json
 import resource
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 from controller.records.store import SessionStore
+from tests.records.sessions import demo_command
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE_LIMIT_BYTES = 3 * 1024 * 1024  # the 15-minute demo's store grows past 7 MB
@@ -27,15 +27,7 @@ def limit_file_size() -> None:
 def test_a_failed_write_stops_the_session_with_an_alarm(tmp_path: Path) -> None:
     db = tmp_path / "records.sqlite3"
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "controller.cli.main",
-            "demo",
-            "lumbar-intermittent",
-            "--records",
-            str(db),
-        ],
+        demo_command(db),
         cwd=ROOT,
         capture_output=True,
         text=True,
