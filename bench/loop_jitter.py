@@ -6,25 +6,70 @@ error p50 / p99 / max, the cycle's work time, missed deadlines (a cycle whose wo
 the next cycle's start), cycles that started over half a period late, link errors, the
 process's CPU share, and the treatment's accuracy. Target (issue 4): no missed deadline and
 p99 period error under 1 ms.
+
+Beside it runs bench/machine_stalls.py, a probe above every other priority: a missed deadline
+during which the probe, too, was held off is the machine's, not the loop's; each miss is
+printed with what the probe saw. `--records` records the session as `traction run` does
+(writer thread, SQLite with fsync) into a temporary store.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
+import tempfile
 import time
 from itertools import pairwise
+from pathlib import Path
 
 from bench.bridge_fc23 import start_sim
 from bench.stats import percentile
 from controller import logs
 from controller.composition import open_link
-from controller.control_loop import CycleRecord
+from controller.control_loop import CycleRecord, DeadlineMiss
 from controller.protocols.models import ProtocolFile, Static
-from controller.runner import run_treatment
+from controller.records.recorder import SessionRecorder
+from controller.runner import Outcome, run_treatment
 from controller.treatment import Treatment
 from safety.limits import load_limits
 
 PERIOD_S = 0.01
+Stall = tuple[float, float]  # when the probe's wake-up was due, how late it came (s)
+
+
+def start_probe() -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.machine_stalls"], stdout=subprocess.PIPE, text=True
+    )
+
+
+def stop_probe(probe: subprocess.Popen[str]) -> list[Stall]:
+    probe.terminate()
+    out, _ = probe.communicate(timeout=10)
+    return [(due, late) for due, late in json.loads(out)] if probe.returncode == 0 else []
+
+
+def stalls_during(miss: DeadlineMiss, stalls: list[Stall]) -> list[Stall]:
+    """The probe's stalls that overlap the missed cycle (from its start to its end)."""
+    begin = miss.deadline_s - PERIOD_S
+    return [(due, late) for due, late in stalls if due < miss.done_s and due + late > begin]
+
+
+def describe_misses(outcome: Outcome, stalls: list[Stall]) -> None:
+    machine = 0
+    for miss in outcome.loop.misses:
+        seen = stalls_during(miss, stalls)
+        machine += bool(seen)
+        over = (miss.done_s - miss.deadline_s) * 1e3
+        probe = ", ".join(f"{late * 1e3:.1f} ms" for _, late in seen) or "nothing"
+        print(f"    miss: work ended {over:.1f} ms after its deadline; probe held off: {probe}")
+    print(
+        f"  machine stalls seen by the probe (> 2 ms, nothing in user space could run): "
+        f"{len(stalls)}, max {max((late for _, late in stalls), default=0) * 1e3:.1f} ms; "
+        f"missed deadlines during one: {machine} of {outcome.loop.deadline_misses}"
+    )
 
 
 def main() -> None:
@@ -36,10 +81,18 @@ def main() -> None:
         default=0,
         help="run the simulated board at SCHED_FIFO priority N (chrt; a board is real-time)",
     )
+    ap.add_argument("--records", action="store_true", help="record the session (temporary store)")
     args = ap.parse_args()
     logs.configure("error")
     prefix = ("chrt", "-f", str(args.sim_priority)) if args.sim_priority else ()
     proc, port = start_sim(prefix)
+    probe = start_probe()
+    store = Path(tempfile.mkdtemp(prefix="loop-jitter-")) / "records.sqlite3"
+    recorder = (
+        SessionRecorder(store, operator="bench", patient_ref="", device_url="bench")
+        if args.records
+        else None
+    )
     starts: list[float] = []
     ends: list[float] = []
 
@@ -53,10 +106,16 @@ def main() -> None:
     try:
         link = open_link(f"tcp://127.0.0.1:{port}").link
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        outcome = run_treatment(link, entry, load_limits(), 75.0, on_cycle=record)
+        outcome = run_treatment(
+            link, entry, load_limits(), 75.0, on_cycle=record, recorder=recorder
+        )
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        if recorder is not None:
+            recorder.sync(outcome.treatment, link.clock.now())
+            recorder.finish(outcome.label, outcome.state.value, link.clock.now())
         link.close()
     finally:
+        stalls = stop_probe(probe)
         proc.terminate()
         proc.wait(timeout=10)
     errors_ms = [abs((b - a) - PERIOD_S) * 1e3 for a, b in pairwise(starts)]
@@ -66,6 +125,7 @@ def main() -> None:
     print(
         f"100 Hz loop over TCP, {len(starts)} cycles in {wall:.1f} s "
         f"({args.minutes:g} min hold + slack, ramps, release); session {outcome.state.value}"
+        + (f"; recorded: {recorder.error or 'ok'}" if recorder is not None else "")
     )
     print(
         f"  period error: p50 {percentile(errors_ms, 50):.3f} ms  p99 "
@@ -82,6 +142,7 @@ def main() -> None:
         f"link errors: {outcome.loop.link_errors}; "
         f"safety trips: {len(outcome.prepared.supervisor.trips)}"
     )
+    describe_misses(outcome, stalls)
     print(f"  CPU share of this process: {100 * cpu / wall:.1f} % of one core")
     print(
         f"  hold error mean {acc.mean_error_n:.2f} N, peak {acc.peak_error_n:.2f} N, "

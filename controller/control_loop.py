@@ -50,12 +50,25 @@ class CycleRecord:
     release_requests: int
 
 
+@dataclass(frozen=True, slots=True)
+class DeadlineMiss:
+    """When a cycle's work ended after its deadline: kept so a miss can be laid beside what
+    else the machine did at that moment (bench/loop_jitter.py), not just counted."""
+
+    deadline_s: float
+    done_s: float
+
+
 @dataclass(slots=True)
 class LoopResult:
     records: list[CycleRecord] = field(default_factory=list)
     overruns: int = 0  # cycles that started more than half a period late
-    deadline_misses: int = 0  # cycles whose work ended after the next cycle's start
+    misses: list[DeadlineMiss] = field(default_factory=list)  # work ended after the next start
     link_errors: int = 0
+
+    @property
+    def deadline_misses(self) -> int:
+        return len(self.misses)
 
     @property
     def trips(self) -> list[Trip]:
@@ -141,7 +154,7 @@ class ControlLoop:
             deadline += self.period_s  # this cycle's deadline: the next one's start
             done = clock.now()
             if done > deadline:
-                result.deadline_misses += 1
+                result.misses.append(DeadlineMiss(deadline, done))
             if done > deadline + self.period_s:
                 deadline = done  # missed whole periods: skip them, never burst to catch up
             clock.sleep_until(deadline)

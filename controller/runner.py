@@ -6,17 +6,16 @@ and `traction sim` it runs on the wall clock with absolute deadlines.
 
 from __future__ import annotations
 
-import os
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import structlog
 
 from controller.accuracy import Accuracy, accuracy
 from controller.control_loop import ControlLoop, CycleRecord, LoopResult
 from controller.preparation import Prepared, SelfTestError, prepare
 from controller.protocols.checks import CheckedProtocol, check_protocol
 from controller.protocols.models import ProtocolFile
+from controller.realtime import realtime_thread
 from controller.records.recorder import SessionRecorder
 from controller.session_states import State
 from controller.treatment import Treatment
@@ -26,18 +25,6 @@ from firmware_bridge.link import WallClock
 from safety.limits import SafetyLimits
 
 SLACK_ALLOWANCE_S = 120.0
-REALTIME_PRIORITY = 50
-log = structlog.get_logger(__name__)
-
-
-def raise_priority() -> bool:
-    """Ask for SCHED_FIFO for the calling (control) thread; without the right, carry on."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
-    except (PermissionError, OSError, AttributeError) as exc:
-        log.info("control loop at normal priority", reason=str(exc))
-        return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +85,6 @@ def run_treatment(
         treatment.event(trigger, now, prepared.telemetry)
     loop = ControlLoop(link, prepared.supervisor)
     done = {State.COMPLETE, State.FAULTED}
-    if isinstance(link.clock, WallClock):  # never for virtual time: it never sleeps
-        raise_priority()
 
     def until(record: CycleRecord) -> bool:
         if on_cycle is not None:
@@ -108,12 +93,14 @@ def run_treatment(
             recorder.cycle(treatment, record)
         return treatment.states.current in done
 
-    result = loop.run(
-        treatment,
-        checked.profile.total_s * 2 + SLACK_ALLOWANCE_S,
-        until=until,
-        feedback=treatment.approved,
-    )
+    realtime = isinstance(link.clock, WallClock)  # never virtual time: it never sleeps
+    with realtime_thread() if realtime else contextlib.nullcontext():
+        result = loop.run(
+            treatment,
+            checked.profile.total_s * 2 + SLACK_ALLOWANCE_S,
+            until=until,
+            feedback=treatment.approved,
+        )
     return Outcome(
         treatment.states.current,
         checked,

@@ -90,7 +90,7 @@ class HilTable:
         """A board is a real-time device; on a shared machine the simulated one is given
         SCHED_FIFO where permitted, so that a stall of the machine is not taken for the
         board's (and an RTU frame is not split by a descheduled reader). Below the host's
-        control thread (controller.runner.REALTIME_PRIORITY)."""
+        control thread (controller.realtime.REALTIME_PRIORITY)."""
         with contextlib.suppress(PermissionError, OSError, AttributeError):
             os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(SIM_PRIORITY))
 

@@ -1,0 +1,83 @@
+"""What a wall-clock control loop asks of the operating system, and gives back afterwards.
+
+A 100 Hz loop that must never miss a deadline cannot wait behind ordinary processes, page
+faults or another Python thread holding the GIL. For the length of a treatment the control
+thread asks for SCHED_FIFO, the process locks its memory (no page fault in a cycle, now or
+as the session's history grows), and the GIL is handed over sooner than Python's default
+5 ms so that the display and records threads of `traction run` cannot hold the control
+thread off for half a period. Each grant is optional: without the right (no CAP_SYS_NICE,
+no CAP_IPC_LOCK, not Linux) the loop runs anyway and the log says what it lacks. Never for
+virtual time: that loop never sleeps and would starve everything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+REALTIME_PRIORITY = 50  # above the simulated board's 40 (docs/benchmarks.md), below IRQ threads
+GIL_SWITCH_S = 0.0005  # longest another thread keeps the GIL once the control thread wants it
+_MCL_CURRENT = 1  # <sys/mman.h>
+_MCL_FUTURE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Grants:
+    priority: bool
+    memory_locked: bool
+
+
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name, use_errno=True) if name else None
+
+
+def _raise_priority() -> bool:
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+    except (PermissionError, OSError, AttributeError) as exc:
+        log.info("control loop at normal priority", reason=str(exc))
+        return False
+    return True
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(PermissionError, OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+
+
+def _lock_memory(libc: ctypes.CDLL | None) -> bool:
+    if libc is None or not hasattr(libc, "mlockall"):
+        log.info("memory not locked", reason="no mlockall on this system")
+        return False
+    if libc.mlockall(_MCL_CURRENT | _MCL_FUTURE) != 0:
+        log.info("memory not locked", reason=os.strerror(ctypes.get_errno()))
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def realtime_thread() -> Iterator[Grants]:
+    """Run the calling thread's block as the real-time control thread."""
+    libc = _libc()
+    switch = sys.getswitchinterval()
+    grants = Grants(priority=_raise_priority(), memory_locked=_lock_memory(libc))
+    sys.setswitchinterval(GIL_SWITCH_S)
+    log.info("real-time control thread", priority=grants.priority, memory=grants.memory_locked)
+    try:
+        yield grants
+    finally:
+        sys.setswitchinterval(switch)
+        if grants.memory_locked and libc is not None:
+            libc.munlockall()
+        if grants.priority:
+            _lower_priority()
