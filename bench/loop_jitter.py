@@ -7,16 +7,17 @@ the next cycle's start), cycles that started over half a period late, link error
 process's CPU share, and the treatment's accuracy. Target (issue 4): no missed deadline and
 p99 period error under 1 ms.
 
-Beside it runs bench/machine_stalls.py, a probe above every other priority: a missed deadline
-during which the probe, too, was held off is the machine's, not the loop's; each miss is
-printed with what the probe saw. `--records` records the session as `traction run` does
-(writer thread, SQLite with fsync) into a temporary store.
+Beside it runs bench/machine_stalls.py on every CPU, a probe above every other priority: a
+missed deadline during which a probe, too, was held off is the machine's, not the loop's;
+each miss is printed with its FC23 round trip and what the probes saw. `--records` records
+the session as `traction run` does (writer thread, SQLite with fsync) into a temporary store.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -39,16 +40,27 @@ PERIOD_S = 0.01
 Stall = tuple[float, float]  # when the probe's wake-up was due, how late it came (s)
 
 
-def start_probe() -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bench.machine_stalls"], stdout=subprocess.PIPE, text=True
-    )
+def start_probes() -> list[subprocess.Popen[str]]:
+    """One probe pinned to each CPU this process may use: a stall can hold off one CPU only."""
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.machine_stalls", "--cpu", str(cpu)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for cpu in sorted(os.sched_getaffinity(0))
+    ]
 
 
-def stop_probe(probe: subprocess.Popen[str]) -> list[Stall]:
-    probe.terminate()
-    out, _ = probe.communicate(timeout=10)
-    return [(due, late) for due, late in json.loads(out)] if probe.returncode == 0 else []
+def stop_probes(probes: list[subprocess.Popen[str]]) -> list[Stall]:
+    stalls: list[Stall] = []
+    for probe in probes:
+        probe.terminate()
+    for probe in probes:
+        out, _ = probe.communicate(timeout=10)
+        if probe.returncode == 0:
+            stalls.extend((due, late) for due, late in json.loads(out))
+    return sorted(stalls)
 
 
 def stalls_during(miss: DeadlineMiss, stalls: list[Stall]) -> list[Stall]:
@@ -64,9 +76,12 @@ def describe_misses(outcome: Outcome, stalls: list[Stall]) -> None:
         machine += bool(seen)
         over = (miss.done_s - miss.deadline_s) * 1e3
         probe = ", ".join(f"{late * 1e3:.1f} ms" for _, late in seen) or "nothing"
-        print(f"    miss: work ended {over:.1f} ms after its deadline; probe held off: {probe}")
+        print(
+            f"    miss: work ended {over:.1f} ms after its deadline (FC23 round trip "
+            f"{miss.transaction_s * 1e3:.1f} ms); a probe held off meanwhile: {probe}"
+        )
     print(
-        f"  machine stalls seen by the probe (> 2 ms, nothing in user space could run): "
+        f"  machine stalls seen by the per-CPU probes (> 2 ms, that CPU ran nothing else): "
         f"{len(stalls)}, max {max((late for _, late in stalls), default=0) * 1e3:.1f} ms; "
         f"missed deadlines during one: {machine} of {outcome.loop.deadline_misses}"
     )
@@ -86,7 +101,7 @@ def main() -> None:
     logs.configure("error")
     prefix = ("chrt", "-f", str(args.sim_priority)) if args.sim_priority else ()
     proc, port = start_sim(prefix)
-    probe = start_probe()
+    probes = start_probes()
     store = Path(tempfile.mkdtemp(prefix="loop-jitter-")) / "records.sqlite3"
     recorder = (
         SessionRecorder(store, operator="bench", patient_ref="", device_url="bench")
@@ -115,7 +130,7 @@ def main() -> None:
             recorder.finish(outcome.label, outcome.state.value, link.clock.now())
         link.close()
     finally:
-        stalls = stop_probe(probe)
+        stalls = stop_probes(probes)
         proc.terminate()
         proc.wait(timeout=10)
     errors_ms = [abs((b - a) - PERIOD_S) * 1e3 for a, b in pairwise(starts)]

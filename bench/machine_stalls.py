@@ -3,9 +3,10 @@
 Runs at a real-time priority above the control loop's and the simulated board's, wakes every
 millisecond on absolute deadlines and notes each wake-up that came more than a threshold
 late. Nothing in user space outranks it, so when it is late the machine (hypervisor, kernel,
-interrupts) held every process off -- that is how bench/loop_jitter.py tells a missed
-control deadline of ours from one of the machine's. Prints the stalls as JSON on SIGTERM or
-when its time is up: a list of [when the wake-up was due (CLOCK_MONOTONIC), how late, s].
+interrupts) held that CPU off. One probe pinned to each CPU (`--cpu`) is how
+bench/loop_jitter.py tells a missed control deadline of ours from one of the machine's.
+Prints the stalls as JSON on SIGTERM or when its time is up: a list of [when the wake-up was
+due (CLOCK_MONOTONIC), how late, s].
 """
 
 from __future__ import annotations
@@ -50,8 +51,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=3600.0)
     ap.add_argument("--threshold-ms", type=float, default=THRESHOLD_S * 1e3)
+    ap.add_argument("--cpu", type=int, help="watch this CPU only (one probe per CPU)")
     args = ap.parse_args()
     try:
+        if args.cpu is not None:
+            os.sched_setaffinity(0, {args.cpu})
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(PROBE_PRIORITY))
     except (PermissionError, OSError) as exc:
         sys.exit(f"machine_stalls: needs SCHED_FIFO to mean anything: {exc}")

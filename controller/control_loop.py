@@ -57,6 +57,7 @@ class DeadlineMiss:
 
     deadline_s: float
     done_s: float
+    transaction_s: float  # of which the FC23 round trip: the board's and the wire's share
 
 
 @dataclass(slots=True)
@@ -89,6 +90,7 @@ class ControlLoop:
         self.pending: ApprovedCommand = supervisor.command(0.0, None)
         self.context = Proposal(treatment_active=False)
         self.last_telemetry: Telemetry | None = None
+        self.last_transaction_s = 0.0
 
     def run(
         self,
@@ -147,6 +149,7 @@ class ControlLoop:
                 result.overruns += 1
             talking = write(now - start) if callable(write) else write
             record = self._cycle(now, gap, policy, result, feedback) if talking else None
+            transaction = self.last_transaction_s if talking else 0.0
             if record is not None:
                 result.records.append(record)
                 if until is not None and until(record):
@@ -154,7 +157,7 @@ class ControlLoop:
             deadline += self.period_s  # this cycle's deadline: the next one's start
             done = clock.now()
             if done > deadline:
-                result.misses.append(DeadlineMiss(deadline, done))
+                result.misses.append(DeadlineMiss(deadline, done, transaction))
             if done > deadline + self.period_s:
                 deadline = done  # missed whole periods: skip them, never burst to catch up
             clock.sleep_until(deadline)
@@ -178,11 +181,14 @@ class ControlLoop:
         sup = self.supervisor
         tel: Telemetry | None
         error = ""
+        clock = self.link.clock
+        sent = clock.now()
         try:
             tel = self.link.cycle(self.pending)
         except LinkError as exc:
             tel, error = None, type(exc).__name__
             result.link_errors += 1
+        self.last_transaction_s = clock.now() - sent
         context = self.context  # what the session was doing when this snapshot was taken
         trips = sup.observe(
             Observation(

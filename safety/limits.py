@@ -61,6 +61,7 @@ class TrackingLimits(_Strict):
     window_share: float = Field(ge=0, le=1)
     time_s: float = Field(gt=0, le=60)
     overshoot_n: float = Field(gt=0)
+    lag_s: float = Field(ge=0, le=1)
 
 
 class LivenessLimits(_Strict):

@@ -45,6 +45,7 @@ class Monitor:
         self.disagree_since: float | None = None
         self.tracking_since: float | None = None
         self.history: deque[tuple[float, float]] = deque()
+        self.targets: deque[tuple[float, float]] = deque()  # (time, target) over tracking.lag_s
         self.session_uptime_s: float | None = None
         self.session_tared = False
 
@@ -52,6 +53,7 @@ class Monitor:
         """After a reset: report afresh; liveness counters keep running."""
         self.reported.clear()
         self.disagree_since = self.tracking_since = None
+        self.targets.clear()
 
     def check(self, obs: Observation) -> list[Trip]:
         found: list[Finding] = []
@@ -77,6 +79,14 @@ class Monitor:
         found.extend(self._motion(tel))
         self.last = tel
         return self._report(found, obs.time_s)
+
+    def _recent_target(self, t: float, target: float) -> float:
+        """The highest target of the last tracking.lag_s (the force may still be following it)."""
+        targets = self.targets
+        while targets and t - targets[0][0] > self.limits.tracking.lag_s:
+            targets.popleft()
+        targets.append((t, target))
+        return max(value for _, value in targets)
 
     # --- groups of checks ----------------------------------------------------------------
     def _board(self, tel: Telemetry) -> list[Finding]:
@@ -153,8 +163,14 @@ class Monitor:
             self.history.clear()
         target = obs.target_force_n
         if obs.treatment_active and target is not None:
-            if force > target + lim.tracking.overshoot_n:
-                out.append((SafetyFault.OVERSHOOT, {"force_n": force, "target_n": target}))
+            planned = self._recent_target(t, target)
+            if force > planned + lim.tracking.overshoot_n:
+                out.append(
+                    (
+                        SafetyFault.OVERSHOOT,
+                        {"force_n": force, "target_n": target, "recent_target_n": planned},
+                    )
+                )
             window = max(lim.tracking.window_n, lim.tracking.window_share * target)
             if abs(force - target) > window:
                 self.tracking_since = t if self.tracking_since is None else self.tracking_since
@@ -169,6 +185,7 @@ class Monitor:
                 self.tracking_since = None
         else:
             self.tracking_since = None
+            self.targets.clear()
         if not obs.treatment_active and not releasing and force > p.idle_force_n:
             out.append((SafetyFault.FORCE_WHILE_IDLE, {"force_n": force}))
         return out

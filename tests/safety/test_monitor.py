@@ -6,6 +6,8 @@ import math
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_bridge.icd import FaultCode, Status
 from firmware_bridge.values import Telemetry
@@ -89,6 +91,65 @@ def test_tracking_error_outside_the_window_too_long() -> None:
 def test_overshoot() -> None:
     over = 200.0 + LIMITS.tracking.overshoot_n + 1.0
     assert SafetyFault.OVERSHOOT in feed(monitor(), [snapshot(over)], target=200.0)
+
+
+RAMP_DOWN_N_S = 60.0  # a ramp down the presets allow; the loop lags it by a fraction of a second
+
+
+def ramp_down(lag_s: float, extra_n: float = 0.0) -> set[SafetyFault]:
+    """Target falls from 300 N at RAMP_DOWN_N_S; the force follows `lag_s` late (+ extra)."""
+    m, found = monitor(), set()
+    for i in range(200):
+        t = i * DT
+        target = 300.0 - RAMP_DOWN_N_S * t
+        force = 300.0 - RAMP_DOWN_N_S * max(0.0, t - lag_s) + extra_n
+        obs = Observation(
+            t, snapshot(force, seq=i), cycle_gap_s=DT, treatment_active=True, target_force_n=target
+        )
+        found |= {trip.fault for trip in m.check(obs)}
+    return found
+
+
+def test_force_following_a_ramp_down_late_is_not_overshoot() -> None:
+    lag = LIMITS.tracking.lag_s * 0.9  # more than overshoot_n behind the falling target
+    assert RAMP_DOWN_N_S * lag > LIMITS.tracking.overshoot_n
+    assert ramp_down(lag) == set()
+
+
+def test_force_above_anything_recently_planned_is_overshoot() -> None:
+    lag = LIMITS.tracking.lag_s
+    over = LIMITS.tracking.overshoot_n + 1.0
+    assert SafetyFault.OVERSHOOT in ramp_down(lag + 0.1, extra_n=over - RAMP_DOWN_N_S * 0.1 + 1)
+    assert SafetyFault.OVERSHOOT in ramp_down(0.0, extra_n=over)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    targets=st.lists(st.floats(0.0, 400.0), min_size=1, max_size=60),
+    offset=st.floats(-50.0, 50.0),
+)
+def test_overshoot_is_never_looser_than_the_plan_nor_stricter_than_the_target(
+    targets: list[float], offset: float
+) -> None:
+    """Force within overshoot_n of the present target never trips; force above every target
+    of the session by more than overshoot_n always does."""
+    over = LIMITS.tracking.overshoot_n
+    m = Monitor(LIMITS, 1000.0, hw_force_max_n=1000.0)
+    for i, target in enumerate(targets):
+        force = max(0.0, target + offset)
+        obs = Observation(
+            i * DT,
+            snapshot(force, seq=i),
+            cycle_gap_s=DT,
+            treatment_active=True,
+            target_force_n=target,
+        )
+        overshoot = any(trip.fault is SafetyFault.OVERSHOOT for trip in m.check(obs))
+        if force <= target + over:
+            assert not overshoot
+        if force > max(targets[: i + 1]) + over:
+            assert overshoot or SafetyFault.OVERSHOOT in m.reported
+            return
 
 
 def test_force_while_no_treatment_runs_but_not_while_releasing() -> None:
