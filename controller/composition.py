@@ -39,7 +39,7 @@ class SimTransport:
         self._port = InProcessPort(board)
         self._board = board
         self._clock = clock
-        self._timeout_s = timeout_s
+        self.timeout_s = timeout_s
 
     def open(self) -> None:
         return None
@@ -75,8 +75,8 @@ class SimTransport:
         except BoardRefused as exc:
             raise ModbusExceptionReply(int(exc.function_code), int(exc.code)) from exc
         fate = self._board.reply_fate()
-        if fate.drop or fate.delay_s >= self._timeout_s:
-            self._clock.sleep(self._timeout_s)
+        if fate.drop or fate.delay_s >= self.timeout_s:
+            self._clock.sleep(self.timeout_s)
             raise LinkTimeout("sim://: no valid reply within the timeout (injected link fault)")
         if fate.delay_s:
             self._clock.sleep(fate.delay_s)

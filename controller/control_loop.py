@@ -27,6 +27,7 @@ from safety.supervisor import ResetOutcome, SafetySupervisor
 # second keeps each collection to the last second's objects (the history is acyclic and is
 # freed by reference counting; the freeze is lifted when the loop ends).
 _GC_FREEZE_CYCLES = 100
+PERIOD_S = 0.01  # 100 Hz: what FC23 at 115200 baud RTU carries with room (docs/architecture.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,7 @@ class LoopResult:
 
 class ControlLoop:
     def __init__(
-        self, link: TableLink, supervisor: SafetySupervisor, *, period_s: float = 0.01
+        self, link: TableLink, supervisor: SafetySupervisor, *, period_s: float = PERIOD_S
     ) -> None:
         self.link = link
         self.supervisor = supervisor

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from controller.accuracy import Accuracy, accuracy
-from controller.control_loop import ControlLoop, CycleRecord, LoopResult
+from controller.control_loop import PERIOD_S, ControlLoop, CycleRecord, LoopResult
 from controller.preparation import Prepared, SelfTestError, prepare
 from controller.protocols.checks import CheckedProtocol, check_protocol
 from controller.protocols.models import ProtocolFile
@@ -20,9 +20,10 @@ from controller.records.recorder import SessionRecorder
 from controller.session_states import State
 from controller.treatment import Treatment
 from firmware_bridge import TableLink
-from firmware_bridge.errors import LinkError
+from firmware_bridge.errors import LinkError, TargetError
 from firmware_bridge.link import WallClock
 from safety.limits import SafetyLimits
+from safety.link_timing import link_timing_problems
 
 SLACK_ALLOWANCE_S = 120.0
 
@@ -51,6 +52,16 @@ class Outcome:
         return "complete" if self.state in (State.COMPLETE, State.IDLE) else self.state.value
 
 
+def check_link_timing(link: TableLink, limits: SafetyLimits) -> None:
+    """Refuse a target whose transaction timeout would defeat the liveness limits."""
+    problems = link_timing_problems(limits, timeout_s=link.transport.timeout_s, period_s=PERIOD_S)
+    if problems:
+        raise TargetError(
+            f"{link.url}: transaction timeout {link.transport.timeout_s} s does not fit the "
+            f"safety limits: {'; '.join(problems)} (lower ?timeout= in the device URL)"
+        )
+
+
 def run_treatment(
     link: TableLink,
     entry: ProtocolFile,
@@ -67,6 +78,7 @@ def run_treatment(
     (QA uses it to set a low FORCE_TRIP and prove the board's own trip, hil/).
     """
     checked = check_protocol(entry.protocol, limits, weight_kg)  # before anything is sent
+    check_link_timing(link, limits)
     if recorder is not None:
         recorder.begin(entry, checked, weight_kg, limits, link.clock.now())
     try:

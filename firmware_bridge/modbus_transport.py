@@ -71,6 +71,7 @@ class ModbusTransport:
     def __init__(self, target: TcpTarget | RtuTarget) -> None:
         self.target = target
         self.unit = target.unit
+        self.timeout_s = target.timeout_s
         self._client: ModbusBaseSyncClient
         if isinstance(target, TcpTarget):
             self._client = ModbusTcpClient(

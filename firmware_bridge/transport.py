@@ -13,6 +13,8 @@ from typing import Protocol
 
 
 class Transport(Protocol):
+    timeout_s: float  # how long one transaction waits for its reply
+
     def open(self) -> None: ...
 
     def close(self) -> None: ...

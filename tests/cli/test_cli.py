@@ -146,3 +146,12 @@ def test_demo_refuses_a_protocol_over_the_limit() -> None:
     result = traction("demo", "lumbar-intermittent", "--weight", "40")
     assert result.returncode == 2
     assert "hold_force_n = 300 N" in result.stderr
+
+
+def test_run_refuses_a_device_url_whose_timeout_defeats_the_liveness_limits() -> None:
+    done = traction(
+        "run", "lumbar-static", "--weight", "75", "--device", "tcp://127.0.0.1:9?timeout=0.1"
+    )
+    assert done.returncode == 2
+    assert "refused" in done.stderr and "liveness.max_cycle_gap_s" in done.stderr
+    assert "lower ?timeout=" in done.stderr

@@ -32,6 +32,7 @@ class FalsifyingTransport:
         product: bytes | None = None,
     ) -> None:
         self.inner = inner
+        self.timeout_s = inner.timeout_s
         self.config_word = config_word
         self.version = version
         self.product = product

@@ -102,7 +102,7 @@ def test_run_command_exit_codes(tmp_path: Path) -> None:
     assert run("lumbar-static", "--weight", "75", "--device", "ftp://x").returncode == 2
     assert run("nope", "--weight", "75").returncode == 2
     unreachable = run(
-        "lumbar-static", "--weight", "75", "--device", "tcp://127.0.0.1:1?timeout=0.2"
+        "lumbar-static", "--weight", "75", "--device", "tcp://127.0.0.1:1?timeout=0.02"
     )
     assert unreachable.returncode == 1 and "cannot open" in unreachable.stderr
     ok = run(str(tmp_path / "p.toml"), "--weight", "75", "--device", "sim://")
