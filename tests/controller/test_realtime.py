@@ -28,7 +28,10 @@ def test_the_control_thread_gets_priority_locked_memory_and_a_short_gil_hand_ove
             seen["policy"] = os.sched_getscheduler(0)
             seen["priority"] = os.sched_getparam(0).sched_priority
             seen["locked"] = locked_kib()
-        seen["after"] = (os.sched_getscheduler(0), before, sys.getswitchinterval(), locked_kib())
+        seen["policy_after"] = os.sched_getscheduler(0)
+        seen["policy_before"] = before
+        seen["switch_after"] = sys.getswitchinterval()
+        seen["locked_after"] = locked_kib()
 
     switch = sys.getswitchinterval()
     thread = threading.Thread(target=control)
@@ -41,7 +44,6 @@ def test_the_control_thread_gets_priority_locked_memory_and_a_short_gil_hand_ove
         assert seen["policy"] == os.SCHED_FIFO and seen["priority"] == REALTIME_PRIORITY
     if grants.memory_locked:
         assert isinstance(seen["locked"], int) and seen["locked"] > 0
-    policy_after, policy_before, switch_after, locked_after = seen["after"]  # type: ignore[misc]
-    assert policy_after == policy_before
-    assert switch_after == switch
-    assert locked_after == 0
+    assert seen["policy_after"] == seen["policy_before"]
+    assert seen["switch_after"] == switch
+    assert seen["locked_after"] == 0
