@@ -9,8 +9,9 @@ p99 period error under 1 ms.
 
 Beside it runs bench/machine_stalls.py on every CPU, a probe above every other priority: a
 missed deadline during which a probe, too, was held off is the machine's, not the loop's;
-each miss is printed with its FC23 round trip and what the probes saw. `--records` records
-the session as `traction run` does (writer thread, SQLite with fsync) into a temporary store.
+each miss is printed with its FC23 round trip and what the probes saw. The session is
+recorded as `traction run` records it (writer thread, SQLite with fsync), into a temporary
+store; `--no-records` leaves that out.
 """
 
 from __future__ import annotations
@@ -96,7 +97,11 @@ def main() -> None:
         default=0,
         help="run the simulated board at SCHED_FIFO priority N (chrt; a board is real-time)",
     )
-    ap.add_argument("--records", action="store_true", help="record the session (temporary store)")
+    ap.add_argument(
+        "--no-records",
+        action="store_true",
+        help="do not record the session (by default it is, as traction run does, to a temp store)",
+    )
     args = ap.parse_args()
     logs.configure("error")
     prefix = ("chrt", "-f", str(args.sim_priority)) if args.sim_priority else ()
@@ -105,7 +110,7 @@ def main() -> None:
     store = Path(tempfile.mkdtemp(prefix="loop-jitter-")) / "records.sqlite3"
     recorder = (
         SessionRecorder(store, operator="bench", patient_ref="", device_url="bench")
-        if args.records
+        if not args.no_records
         else None
     )
     starts: list[float] = []
