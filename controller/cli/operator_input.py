@@ -2,8 +2,9 @@
 
 A reader thread turns keys into events (p pause, r resume, s stop, + / - force up or
 down); SIGINT, SIGTERM and SIGHUP (a closed terminal) become "stop" -- a controlled ramp
-down, never tension left on the patient. The control loop never blocks on input: it drains
-the queue once per cycle.
+down, never tension left on the patient. Each request says who made it, because the record
+must tell the technician's Ctrl-C from a shutdown of the machine or a lost terminal. The
+control loop never blocks on input: it drains the queue once per cycle.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 import tty
 from collections.abc import Iterator
 from types import FrameType
+from typing import NamedTuple
 
 KEYS = {
     "p": "pause",
@@ -27,14 +29,25 @@ KEYS = {
     "a": "acknowledge",
 }
 FORCE_EVENTS = {"force_up": 1.0, "force_down": -1.0}
+OPERATOR = "operator"
+SIGNALLED_BY = {
+    signal.SIGINT: OPERATOR,  # Ctrl-C at the table's terminal
+    signal.SIGTERM: "system (SIGTERM)",
+    signal.SIGHUP: "terminal closed (SIGHUP)",
+}
+
+
+class Request(NamedTuple):
+    event: str
+    by: str
 
 
 class OperatorInput:
     def __init__(self) -> None:
-        self.events: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.events: queue.SimpleQueue[Request] = queue.SimpleQueue()
         self.signals = 0
 
-    def drain(self) -> list[str]:
+    def drain(self) -> list[Request]:
         out = []
         while True:
             try:
@@ -44,7 +57,7 @@ class OperatorInput:
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.signals += 1
-        self.events.put("stop")
+        self.events.put(Request("stop", SIGNALLED_BY.get(signal.Signals(signum), OPERATOR)))
 
     def _read_keys(self) -> None:
         while True:
@@ -53,14 +66,11 @@ class OperatorInput:
                 return
             event = KEYS.get(ch.lower())
             if event:
-                self.events.put(event)
+                self.events.put(Request(event, OPERATOR))
 
     @contextlib.contextmanager
     def attached(self) -> Iterator[OperatorInput]:
-        previous = {
-            s: signal.signal(s, self._on_signal)
-            for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-        }
+        previous = {s: signal.signal(s, self._on_signal) for s in SIGNALLED_BY}
         saved = None
         if sys.stdin.isatty():
             saved = termios.tcgetattr(sys.stdin.fileno())

@@ -86,14 +86,14 @@ def run(args: argparse.Namespace) -> int:
 
     def hook(treatment: Treatment, record: CycleRecord) -> None:
         """Runs in the control thread: apply operator events, publish the latest cycle."""
-        for event in operator.drain():
+        for event, by in operator.drain():
             if event in FORCE_EVENTS:
                 try:
                     treatment.adjust_force(FORCE_EVENTS[event] * FORCE_STEP_N, record.time_s)
                 except ValueError as exc:
                     notes.put(str(exc))
             elif treatment.states.can(event):
-                treatment.event(event, record.time_s, record.telemetry, by="operator")
+                treatment.event(event, record.time_s, record.telemetry, by=by)
             else:
                 notes.put(f"'{event}' not possible while {treatment.states.state}")
         if recorder.error is not None and not alarmed:
@@ -168,7 +168,7 @@ def acknowledge(treatment: Treatment, operator: OperatorInput, display: Display)
         display.note("\a*** treatment complete: press a to acknowledge ***")
         for _ in range(round(ACK_REPEAT_S / REFRESH_S)):
             time.sleep(REFRESH_S)
-            if "acknowledge" in operator.drain() or operator.signals:
+            if any(r.event == "acknowledge" for r in operator.drain()) or operator.signals:
                 treatment.event("acknowledge", time.monotonic(), by="operator")
                 return
 

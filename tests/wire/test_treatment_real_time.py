@@ -1,8 +1,9 @@
 """Treatments in real time against `traction sim`: over TCP and over the RTU pty; the CLI
-stops safely on SIGINT. Short protocols keep each under ~20 s of wall time."""
+stops safely on SIGINT and SIGTERM. Short protocols keep each under ~20 s of wall time."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -38,8 +39,12 @@ def test_real_time_treatment(served: tuple[SimServer, Endpoints], wire: str) -> 
     assert outcome.loop.link_errors == 0
 
 
-def test_run_command_stops_safely_on_sigint(
-    served: tuple[SimServer, Endpoints], tmp_path: Path
+@pytest.mark.parametrize(
+    ("sig", "by"),
+    [(signal.SIGINT, "operator"), (signal.SIGTERM, "system (SIGTERM)")],
+)
+def test_run_command_stops_safely_on_a_signal_recording_who_stopped(
+    served: tuple[SimServer, Endpoints], tmp_path: Path, sig: signal.Signals, by: str
 ) -> None:
     server, ep = served
     protocol = tmp_path / "long.toml"
@@ -71,7 +76,7 @@ def test_run_command_stops_safely_on_sigint(
     for line in proc.stdout:
         if "hold" in line:
             break
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, out + err
     assert "session complete" in out
@@ -81,9 +86,12 @@ def test_run_command_stops_safely_on_sigint(
     store = SessionStore(tmp_path / "records.sqlite3")
     (row,) = store.sessions()
     assert (row["operator"], row["patient_ref"]) == ("tech-7", "P-42")
-    assert row["outcome"] == "stopped early by operator"
+    assert row["outcome"] == f"stopped early by {by}"
     assert f"record: session {row['id']}" in out and "report:" in out
-    assert any(e.kind == "operator" and "stop" in e.message for e in store.events(row["id"]))
+    data = [(e, json.loads(e.data)) for e in store.events(row["id"])]
+    stops = [(e, d) for e, d in data if d.get("trigger") == "stop"]
+    assert [d.get("by") for _, d in stops] == [by]
+    assert stops[0][0].kind == ("operator" if by == "operator" else "state")
     assert store.verify() == []
 
 
