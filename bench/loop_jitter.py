@@ -38,6 +38,7 @@ from controller.treatment import Treatment
 from safety.limits import load_limits
 
 PERIOD_S = 0.01
+MISSES_SHOWN = 10
 Stall = tuple[float, float]  # when the probe's wake-up was due, how late it came (s)
 
 
@@ -72,15 +73,19 @@ def stalls_during(miss: DeadlineMiss, stalls: list[Stall]) -> list[Stall]:
 
 def describe_misses(outcome: Outcome, stalls: list[Stall]) -> None:
     machine = 0
-    for miss in outcome.loop.misses:
+    for shown, miss in enumerate(outcome.loop.misses):
         seen = stalls_during(miss, stalls)
         machine += bool(seen)
+        if shown >= MISSES_SHOWN and seen:  # every unexplained miss is shown, whatever the count
+            continue
         over = (miss.done_s - miss.deadline_s) * 1e3
         probe = ", ".join(f"{late * 1e3:.1f} ms" for _, late in seen) or "nothing"
         print(
             f"    miss: work ended {over:.1f} ms after its deadline (FC23 round trip "
             f"{miss.transaction_s * 1e3:.1f} ms); a probe held off meanwhile: {probe}"
         )
+    if outcome.loop.deadline_misses > MISSES_SHOWN:
+        print(f"    (the first {MISSES_SHOWN} misses shown, and every one no probe explains)")
     print(
         f"  machine stalls seen by the per-CPU probes (> 2 ms, that CPU ran nothing else): "
         f"{len(stalls)}, max {max((late for _, late in stalls), default=0) * 1e3:.1f} ms; "
