@@ -4,6 +4,8 @@ is recorded and verifiable."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 
 from controller.accuracy import Accuracy
@@ -29,34 +31,37 @@ from hil.table import HilTable
 from safety.limits import load_limits
 
 RAMP_UP_N_S, RAMP_DOWN_N_S = 30.0, 30.0  # the presets ramp at 20-30 N/s
+
+
+class Ramps(TypedDict):
+    ramp_up_n_s: float
+    ramp_down_n_s: float
+
+
+RAMPS = Ramps(ramp_up_n_s=RAMP_UP_N_S, ramp_down_n_s=RAMP_DOWN_N_S)
 PROTOCOLS: dict[str, Static | Intermittent | Progressive | Regressive | Cyclic | Program] = {
-    "static": Static(
-        force_n=80.0, duration_s=4.0, ramp_up_n_s=RAMP_UP_N_S, ramp_down_n_s=RAMP_DOWN_N_S
-    ),
+    "static": Static(force_n=80.0, duration_s=4.0, **RAMPS),
     "intermittent": Intermittent(
         hold_force_n=90.0,
         hold_s=3.0,
         rest_force_n=40.0,
         rest_s=2.0,
         cycles=2,
-        ramp_up_n_s=RAMP_UP_N_S,
-        ramp_down_n_s=RAMP_DOWN_N_S,
+        **RAMPS,
     ),
     "progressive": Progressive(
         start_force_n=40.0,
         end_force_n=90.0,
         steps=3,
         step_s=2.0,
-        ramp_up_n_s=RAMP_UP_N_S,
-        ramp_down_n_s=RAMP_DOWN_N_S,
+        **RAMPS,
     ),
     "regressive": Regressive(
         start_force_n=90.0,
         end_force_n=40.0,
         steps=3,
         step_s=2.0,
-        ramp_up_n_s=RAMP_UP_N_S,
-        ramp_down_n_s=RAMP_DOWN_N_S,
+        **RAMPS,
     ),
     "cyclic": Cyclic(
         peak_force_n=90.0,
@@ -64,22 +69,18 @@ PROTOCOLS: dict[str, Static | Intermittent | Progressive | Regressive | Cyclic |
         rise_s=2.0,
         fall_s=2.0,
         cycles=2,
-        ramp_up_n_s=RAMP_UP_N_S,
-        ramp_down_n_s=RAMP_DOWN_N_S,
+        **RAMPS,
     ),
     "program": Program(
         steps=[
-            Static(
-                force_n=60.0, duration_s=2.0, ramp_up_n_s=RAMP_UP_N_S, ramp_down_n_s=RAMP_DOWN_N_S
-            ),
+            Static(force_n=60.0, duration_s=2.0, **RAMPS),
             Intermittent(
                 hold_force_n=80.0,
                 hold_s=2.0,
                 rest_force_n=40.0,
                 rest_s=2.0,
                 cycles=1,
-                ramp_up_n_s=RAMP_UP_N_S,
-                ramp_down_n_s=RAMP_DOWN_N_S,
+                **RAMPS,
             ),
         ]
     ),
@@ -87,6 +88,10 @@ PROTOCOLS: dict[str, Static | Intermittent | Progressive | Regressive | Cyclic |
 TIME_TOLERANCE_S = 0.5
 PAUSE_AT_S, PAUSE_FOR_S, STOP_AFTER_S = 2.0, 2.0, 1.0
 PAUSE_DRIFT_N = 3.0  # the force held while paused: the peak hold error's target
+
+
+def _static(name: str, force_n: float, duration_s: float) -> ProtocolFile:
+    return ProtocolFile(name=name, protocol=Static(force_n=force_n, duration_s=duration_s, **RAMPS))
 
 
 def _accuracy(measure: Measurements, acc: Accuracy) -> None:
@@ -150,12 +155,7 @@ def test_pause_resume_and_stop(
 ) -> None:
     table.ensure_test_load()
     result = hil_run.result(request.node.nodeid)
-    entry = ProtocolFile(
-        name="hil-pause",
-        protocol=Static(
-            force_n=80.0, duration_s=30.0, ramp_up_n_s=RAMP_UP_N_S, ramp_down_n_s=RAMP_DOWN_N_S
-        ),
-    )
+    entry = _static("hil-pause", 80.0, 30.0)
     marks: dict[str, float] = {}
     paused: list[tuple[float, float, float]] = []  # time, force, timer
 
@@ -211,12 +211,7 @@ def test_session_is_recorded_and_verifiable(
 ) -> None:
     table.ensure_test_load()
     result = hil_run.result(request.node.nodeid)
-    entry = ProtocolFile(
-        name="hil-record",
-        protocol=Static(
-            force_n=60.0, duration_s=2.0, ramp_up_n_s=RAMP_UP_N_S, ramp_down_n_s=RAMP_DOWN_N_S
-        ),
-    )
+    entry = _static("hil-record", 60.0, 2.0)
     treated = treat(table, hil_run, result, entry)
     plot(hil_run, result, treated)
     assert treated.outcome is not None
@@ -247,12 +242,7 @@ def test_homing_after_a_session(
 ) -> None:
     table.ensure_test_load()
     result = hil_run.result(request.node.nodeid)
-    entry = ProtocolFile(
-        name="hil-home",
-        protocol=Static(
-            force_n=60.0, duration_s=2.0, ramp_up_n_s=RAMP_UP_N_S, ramp_down_n_s=RAMP_DOWN_N_S
-        ),
-    )
+    entry = _static("hil-home", 60.0, 2.0)
     treated = treat(table, hil_run, result, entry)
     assert treated.outcome is not None
     left_at = treated.link.read_telemetry().position_m

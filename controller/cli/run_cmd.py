@@ -24,7 +24,7 @@ from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
 from controller.protocols.library import load_protocol
 from controller.records.store import RecordsError
-from controller.runner import Outcome, check_link_timing, run_treatment
+from controller.runner import Outcome, run_treatment
 from controller.session_states import State
 from controller.site_config import SiteConfigError, site_config
 from controller.treatment import Treatment
@@ -65,7 +65,6 @@ def run(args: argparse.Namespace) -> int:
         entry = load_protocol(args.protocol)
         limits = load_limits(site.limits)
         link = open_link(site.device).link
-        check_link_timing(link, limits)
     except (SiteConfigError, ProtocolError, LimitsError, TargetError) as exc:
         err(f"traction run: refused: {exc}\n")
         return EXIT_INVALID
@@ -132,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     if recorder.error is not None:
         err(f"traction run: ALARM: records could not be written: {recorder.error}\n")
         return EXIT_TABLE
-    if isinstance(result, ProtocolError):
+    if isinstance(result, ProtocolError | TargetError):  # refused before anything was sent
         err(f"traction run: refused: {result}\n")
         return EXIT_INVALID
     if isinstance(result, SelfTestError | LinkError):
