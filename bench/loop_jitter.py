@@ -136,7 +136,6 @@ def main() -> None:
         )
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         if recorder is not None:
-            recorder.sync(outcome.treatment, link.clock.now())
             recorder.finish(outcome.label, outcome.state.value, link.clock.now())
         link.close()
     finally:

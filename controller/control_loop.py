@@ -2,8 +2,10 @@
 
 One cycle: the FC23 writes the command the gate approved last cycle and reads the snapshot;
 the safety supervisor judges the snapshot before anything else (a trip requests the board's
-release at once, out of cycle); then the policy proposes a velocity, and the gate turns it
-into the next cycle's command. Absolute deadlines; a late cycle is counted and handed to the
+release at once, out of cycle); then the policy proposes a velocity and states its intents
+(the board's release), and the supervisor turns both into the next cycle's command. A policy
+never touches the link or the supervisor: the loop carries its intents out. Absolute
+deadlines; a late cycle is counted and handed to the
 monitor as its gap; a cycle that ends after the next one's start is a missed deadline. On
 `sim://` the same loop runs in virtual time.
 """
@@ -14,12 +16,14 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from controller.repeats import RepeatedCondition
 from firmware_bridge import TableLink
 from firmware_bridge.approval import ApprovedCommand
 from firmware_bridge.errors import LinkError
 from firmware_bridge.values import Telemetry
 from safety.faults import Trip
 from safety.monitor import Observation
+from safety.release import ReleaseState
 from safety.supervisor import ResetOutcome, SafetySupervisor
 
 # A session keeps its history in memory; Python's full garbage collections scan all of it and
@@ -37,6 +41,8 @@ class Proposal:
     velocity_m_s: float = 0.0
     target_force_n: float | None = None
     treatment_active: bool = True
+    release: bool = False  # intent: the board's safe release, held until seen finished
+    release_reason: str = ""
 
 
 Policy = Callable[[float, Telemetry], Proposal]
@@ -49,6 +55,7 @@ class CycleRecord:
     approved: ApprovedCommand
     trips: list[Trip]
     release_requests: int
+    release: ReleaseState = ReleaseState.IDLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +99,7 @@ class ControlLoop:
         self.context = Proposal(treatment_active=False)
         self.last_telemetry: Telemetry | None = None
         self.last_transaction_s = 0.0
+        self.no_reply = RepeatedCondition("no valid reply from the board")
 
     def run(
         self,
@@ -108,7 +116,7 @@ class ControlLoop:
         previous = start - self.period_s
         gc.freeze()  # see _GC_FREEZE_CYCLES
         try:
-            return self._run(
+            result = self._run(
                 policy=policy,
                 seconds=seconds,
                 until=until,
@@ -119,6 +127,8 @@ class ControlLoop:
                 deadline=deadline,
                 previous=previous,
             )
+            self.no_reply.ended(clock.now())  # an outage still on when the loop ends
+            return result
         finally:
             gc.unfreeze()
 
@@ -189,6 +199,10 @@ class ControlLoop:
         except LinkError as exc:
             tel, error = None, type(exc).__name__
             result.link_errors += 1
+            self.no_reply.seen(now, error, str(exc))
+        else:
+            if self.no_reply.active:
+                self.no_reply.ended(now)
         self.last_transaction_s = clock.now() - sent
         context = self.context  # what the session was doing when this snapshot was taken
         trips = sup.observe(
@@ -203,8 +217,10 @@ class ControlLoop:
         )
         proposal = policy(now, tel) if tel is not None else context
         self.context = proposal
+        if proposal.release:
+            sup.request_release(now, tel, proposal.release_reason or "policy")
         self.pending = sup.command(proposal.velocity_m_s, tel)
         if feedback is not None:
             feedback(proposal.velocity_m_s, self.pending.command.velocity_m_s)
         self.last_telemetry = tel if tel is not None else self.last_telemetry
-        return CycleRecord(now, tel, self.pending, trips, sup.release_requests)
+        return CycleRecord(now, tel, self.pending, trips, sup.release_requests, sup.release.state)

@@ -5,39 +5,33 @@ state. Running: take up the slack at a slow speed, then walk the setpoint profil
 clock waits until the force is within the reach tolerance (commercial tables start the
 timer once the new force is reached). Paused: hold the force measured at the pause, timer
 frozen. Stopping (operator stop or profile end): ramp the setpoint down to the slack force
-at the protocol's ramp-down rate, then ask the board for its safe release, then complete.
-A safety trip moves the machine to faulted; the supervisor has already released.
+at the protocol's ramp-down rate (bounded: past its planned time plus a margin, or on an
+urgent stop, it goes straight on), then state the intent "release" every cycle.
+
+The policy only proposes and states intents: the loop and the safety supervisor carry them
+out (the release handshake), and the session owner moves the machine to complete when the
+release is confirmed and to faulted when safety trips (controller/session.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from controller.control_loop import Proposal
+from controller.events import EventStream, SessionEvent
 from controller.force_loop import ForceLoop
 from controller.protocols.checks import CheckedProtocol
 from controller.protocols.models import Program
 from controller.protocols.profile import RELEASE_PHASE
-from controller.session_states import TREATING, SessionStates, State
-from firmware_bridge.icd import Status
+from controller.session_states import SessionStates, State
 from firmware_bridge.values import Telemetry
-from safety.supervisor import SafetySupervisor
+from safety.limits import ReleaseLimits
 
 REACH_SHARE = 0.02
 REACH_MIN_N = 2.0
-RELEASED_MARGIN_N = 2.5
 _PHASE_WITHOUT_SETPOINT = {State.RUNNING: "slack take-up", State.STOPPING: "release"}
-
-
-class LogEvent(NamedTuple):
-    """Something that happened in the session, for the records' audit trail."""
-
-    time_s: float
-    kind: str  # "state" (a transition), "operator" (a technician's action), "info"
-    text: str
-    data: dict[str, str | float | None]
+LogEvent = SessionEvent  # the name the records and tests know
 
 
 class Sample(NamedTuple):
@@ -50,21 +44,25 @@ class Sample(NamedTuple):
 
 @dataclass
 class TreatmentLog:
-    """What happened, for accuracy figures and records."""
+    """What happened, for accuracy figures and records; events are the session's stream."""
 
     samples: list[Sample] = field(default_factory=list)
     waited_s: float = 0.0
     running_s: float = 0.0
-    events: list[LogEvent] = field(default_factory=list)
+    stream: EventStream = field(default_factory=EventStream)
+
+    @property
+    def events(self) -> list[SessionEvent]:
+        return self.stream.history
 
 
 class Treatment:
     def __init__(
         self,
         checked: CheckedProtocol,
-        supervisor: SafetySupervisor,
         *,
-        request_release: Callable[[], None],
+        events: EventStream | None = None,
+        release_limits: ReleaseLimits | None = None,
         loop: ForceLoop | None = None,
     ) -> None:
         self.checked = checked
@@ -73,17 +71,18 @@ class Treatment:
         first = proto.steps[0] if isinstance(proto, Program) else proto
         self.slack_n = first.slack_take_up_n
         self.ramp_down_n_s = first.ramp_down_n_s
-        self.supervisor = supervisor
-        self.request_release = request_release
+        self.release_limits = release_limits or ReleaseLimits()
         self.force_loop = loop or ForceLoop()
         self.states = SessionStates()
-        self.log = TreatmentLog()
+        self.log = TreatmentLog(stream=events or EventStream())
         self.timer_s = 0.0
         self.slack_done = False
         self.reached: set[int] = set()
         self.hold_n = 0.0
         self.stop_target_n = 0.0
         self.release_requested = False
+        self.urgent = False  # an urgent stop: no ramp down, the board's release at once
+        self.ramp_deadline_s = 0.0
         self.last_t: float | None = None
         self.last_proposal = 0.0
         self.limited = False
@@ -98,8 +97,8 @@ class Treatment:
         """Fire `name`; `by` says who asked (the technician's actions are audited as such)."""
         before = self.states.state
         state = self.states.fire(name)
-        self.log.events.append(
-            LogEvent(
+        self.log.stream.publish(
+            SessionEvent(
                 now,
                 "operator" if by == "operator" else "state",
                 f"{name}: {before} -> {state.value}",
@@ -117,11 +116,24 @@ class Treatment:
             self.force_loop.reset_integral()
         elif name in ("stop", "profile_done") and tel is not None:
             self.stop_target_n = max(tel.force_n, self.slack_n)
-        if name == "start":
-            self.supervisor.start_treatment()
-        if state is State.STOPPING and name == "stop":
-            self.force_loop.reset_integral()
+        if state is State.STOPPING:
+            if name == "stop":
+                self.force_loop.reset_integral()
+            r = self.release_limits
+            planned = max(0.0, self.stop_target_n - self.slack_n) / self.ramp_down_n_s
+            self.ramp_deadline_s = now + planned * (1 + r.ramp_bound_share) + r.bound_margin_s
         return state
+
+    def stop_now(self, now: float, tel: Telemetry | None = None, *, by: str) -> None:
+        """An urgent stop (a signal ending the process, a second stop): skip the ramp down and
+        ask for the board's release at once. Also while already stopping."""
+        if self.states.can("stop"):
+            self.event("stop", now, tel, by=by)
+        if self.states.current is State.STOPPING and not self.urgent:
+            self.urgent = True
+            self.log.stream.publish(
+                SessionEvent(now, "operator", "urgent stop: release at once", {"by": by})
+            )
 
     def adjust_force(self, delta_n: float, now: float) -> float:
         """The technician's force change: every remaining setpoint moves by delta_n.
@@ -152,8 +164,8 @@ class Treatment:
         self.reached.discard(self.profile.at(self.timer_s).segment)
         if self.states.current is State.PAUSED:
             self.hold_n += delta_n
-        self.log.events.append(
-            LogEvent(
+        self.log.stream.publish(
+            SessionEvent(
                 now,
                 "operator",
                 f"force {delta_n:+g} N (offset {offset:+g} N)",
@@ -171,8 +183,6 @@ class Treatment:
         dt = 0.0 if self.last_t is None else now - self.last_t
         self.last_t = now
         state = self.states.current
-        if self.supervisor.tripped and state in TREATING | {State.READY}:
-            state = self.event("fault", now)
         self.target_n, self.phase = None, _PHASE_WITHOUT_SETPOINT.get(state, state.value)
         if state is State.RUNNING:
             self.log.running_s += dt
@@ -189,8 +199,8 @@ class Treatment:
                 return Proposal(self.force_loop.tuning.slack_speed_m_s, None)
             self.slack_done = True
             self.force_loop.reset_integral()
-            self.log.events.append(
-                LogEvent(now, "info", "slack taken up", {"force_n": round(tel.force_n, 2)})
+            self.log.stream.publish(
+                SessionEvent(now, "info", "slack taken up", {"force_n": round(tel.force_n, 2)})
             )
         sp = self.profile.at(self.timer_s)
         seg = self.profile.segments[sp.segment]
@@ -219,22 +229,25 @@ class Treatment:
     def _stopping(self, now: float, tel: Telemetry, dt: float) -> Proposal:
         if not self.release_requested:
             self.stop_target_n = max(self.slack_n, self.stop_target_n - self.ramp_down_n_s * dt)
-            if self.stop_target_n > self.slack_n or tel.force_n > self.slack_n + REACH_MIN_N:
+            ramping = self.stop_target_n > self.slack_n or tel.force_n > self.slack_n + REACH_MIN_N
+            overdue = now > self.ramp_deadline_s
+            if ramping and not overdue and not self.urgent:
                 return self._follow(
                     self.stop_target_n, -self.ramp_down_n_s, tel, dt, phase="stopping", now=now
                 )
-            self.supervisor.stop_treatment()
-            self.request_release()
             self.release_requested = True
-            self.log.events.append(
-                LogEvent(now, "info", "release requested", {"force_n": round(tel.force_n, 2)})
+            why = "urgent stop" if self.urgent else "ramp down over its bound" if overdue else ""
+            self.log.stream.publish(
+                SessionEvent(
+                    now,
+                    "info",
+                    "release requested" + (f" ({why})" if why else ""),
+                    {"force_n": round(tel.force_n, 2)},
+                    "medium" if overdue and not self.urgent else "none",
+                )
             )
-            return Proposal(0.0, None, treatment_active=True)  # judge the next snapshot
-        released_n = self.supervisor.limits.board.release_force_n + RELEASED_MARGIN_N
-        if not tel.has(Status.RELEASING) and (tel.force_n < released_n or tel.has(Status.AT_HOME)):
-            self.event("released", now)
-            return Proposal(0.0, None, treatment_active=False)
-        return Proposal(0.0, None, treatment_active=True)
+        # held by the supervisor until the release is confirmed; the session then completes
+        return Proposal(0.0, None, treatment_active=True, release=True, release_reason="stop")
 
     def _follow(
         self,

@@ -5,8 +5,9 @@ every transport alike -- the heartbeat (CMD_SEQ) is stamped here so no caller ca
 each reply to a cycle must echo that heartbeat (a stale reply is refused, not used), the
 interlocks are read back after writing, and the retry policy is explicit per kind of
 operation: a control cycle is never retried (a late command is worse than a missed one and
-the safety layer counts the miss), setup operations are, and the urgent release is retried
-hardest.
+the safety layer counts the miss), setup operations are. The out-of-cycle release write is
+tried once: every control-cycle command after it holds RELEASE until the release is seen
+finished (safety/release.py), so a retry loop here would only stall the loop.
 """
 
 from __future__ import annotations
@@ -52,10 +53,9 @@ class RetryPolicy:
 
     cycle_attempts: int = 1
     setup_attempts: int = 3
-    urgent_attempts: int = 5
 
     def __post_init__(self) -> None:
-        for name in ("cycle_attempts", "setup_attempts", "urgent_attempts"):
+        for name in ("cycle_attempts", "setup_attempts"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
 
@@ -189,11 +189,12 @@ class TableLink:
         """Ask the board for a safe release at once (CONTROL = RELEASE, ENABLE dropped).
 
         ENABLE is dropped with it so that the board keeps releasing even if the host then
-        falls silent: the watchdog only guards an enabled drive.
+        falls silent: the watchdog only guards an enabled drive. One attempt: the safety
+        supervisor holds RELEASE in every later command until the release is confirmed.
         """
         self._attempt(
             lambda: self.transport.write_register(icd.CONTROL.address, int(Control.RELEASE)),
-            self.policy.urgent_attempts,
+            self.policy.cycle_attempts,
         )
         self._log.info("release requested")
 

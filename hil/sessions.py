@@ -1,6 +1,6 @@
 """Treatments on the table under test, recorded, with their report plots in the HIL output.
 
-Every treatment a HIL test runs goes through the product's own path (`run_treatment` with
+Every treatment a HIL test runs goes through the product's own path (the session owner with
 the safety supervisor and the session recorder), so the suite also proves that what QA
 measured is what the records hold. `hold_then` holds a force and, once it holds, does
 something to the table (a switch, a fault, the host falling silent) and watches the board.
@@ -20,7 +20,7 @@ from controller.protocols.models import ProtocolFile, Static
 from controller.records.recorder import SessionRecorder
 from controller.records.report import draw_report
 from controller.records.store import SessionStore
-from controller.runner import Outcome, run_treatment
+from controller.session import Outcome, TreatmentSession
 from controller.treatment import Treatment
 from firmware_bridge import TableLink, Telemetry
 from firmware_bridge.icd import Status
@@ -79,26 +79,25 @@ def treat(
 
     outcome: Outcome | None = None
     error: BaseException | None = None
+    session = TreatmentSession(
+        link,
+        entry,
+        load_limits(),
+        table.target.weight_kg,
+        recorder=recorder,
+        before_start=low_trip,
+    )
     try:
-        outcome = run_treatment(
-            link,
-            entry,
-            load_limits(),
-            table.target.weight_kg,
-            on_cycle=hook,
-            recorder=recorder,
-            before_start=low_trip,
-        )
+        outcome = session.run(on_cycle=hook)
     except HostSilent as exc:
         error = exc
     now = time.monotonic()
     if outcome is not None:
-        recorder.sync(outcome.treatment, now)
-        recorder.finish(outcome.label, outcome.treatment.states.state, now)
+        session.finish(now)
         if run.board_identity is None:
             run.board_identity = asdict(outcome.prepared.identity)
     else:
-        recorder.finish(f"error: {error!r}", "unknown", now)
+        session.fail(now, error or RuntimeError("no outcome"))
     return Treated(outcome, error, recorder.session_id, store, link, last[0])
 
 

@@ -37,6 +37,13 @@ class SafetyFault(enum.Enum):
     BOARD_REBOOT = (115, Priority.HIGH)
     TRAVEL_LIMIT = (116, Priority.HIGH)
     SPEED_LIMIT = (117, Priority.HIGH)
+    RELEASE_TIMEOUT = (118, Priority.HIGH)  # the board's release not confirmed within its bound
+    BOARD_UNREACHABLE = (119, Priority.HIGH)  # no valid reply for liveness.board_lost_s
+
+    @property
+    def what_to_do(self) -> str:
+        """The operator's instruction for this alarm (IEC 60601-1-8: say what to do)."""
+        return _WHAT_TO_DO.get(self, "check the patient; the session was stopped safely")
 
     @property
     def code(self) -> int:
@@ -63,3 +70,14 @@ class Trip:
         details = ", ".join(f"{k}={v}" for k, v in self.evidence.items())
         head = f"{self.fault.name} ({self.fault.code}, {self.priority.value})"
         return f"{head} at {self.time_s:.3f} s: {details}"
+
+
+_CHECK = (
+    "check the patient now; if the harness is still under tension, use the table's manual release"
+)
+_WHAT_TO_DO = {
+    SafetyFault.RELEASE_TIMEOUT: f"release not confirmed: {_CHECK}",
+    SafetyFault.BOARD_UNREACHABLE: f"board not answering (power, cable): {_CHECK}",
+    SafetyFault.LINK_FAILURE: f"link to the board lost: {_CHECK}",
+    SafetyFault.ESTOP: f"e-stop pressed, the carriage cannot move: {_CHECK}",
+}

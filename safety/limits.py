@@ -68,6 +68,8 @@ class LivenessLimits(_Strict):
     stale_cycles: int = Field(ge=1, le=100)
     link_failures: int = Field(ge=1, le=100)
     max_cycle_gap_s: float = Field(gt=0, le=1)
+    # no valid reply for this long: the board is unreachable and the session ends (alarm)
+    board_lost_s: float = Field(default=3.0, gt=0, le=25)
 
 
 class PlausibilityLimits(_Strict):
@@ -90,6 +92,18 @@ class BoardLimits(_Strict):
     release_force_n: float = Field(ge=0)
 
 
+class ReleaseLimits(_Strict):
+    """How long the host waits for the board's safe release before it alarms."""
+
+    # the release is confirmed with both channels below RELEASE_FORCE plus this
+    confirm_margin_n: float = Field(default=2.5, ge=0, le=20)
+    # bound = distance from home / RELEASE_SPEED x (1 + bound_share) + bound_margin_s
+    bound_share: float = Field(default=0.5, ge=0, le=5)
+    bound_margin_s: float = Field(default=3.0, gt=0, le=30)
+    # a controlled ramp down: planned time x (1 + bound_share) + bound_margin_s, then release
+    ramp_bound_share: float = Field(default=0.5, ge=0, le=5)
+
+
 class SafetyLimits(_Strict):
     device_max_force_n: float = Field(gt=0, le=1000)
     lumbar: RegionLimits
@@ -101,6 +115,7 @@ class SafetyLimits(_Strict):
     liveness: LivenessLimits
     plausibility: PlausibilityLimits
     board: BoardLimits
+    release: ReleaseLimits = ReleaseLimits()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

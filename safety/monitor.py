@@ -41,6 +41,7 @@ class Monitor:
         self.reported: set[SafetyFault] = set()
         self.last: Telemetry | None = None
         self.link_failures = 0
+        self.lost_since: float | None = None  # first cycle of the present run of failures
         self.same_seq_cycles = 0
         self.disagree_since: float | None = None
         self.tracking_since: float | None = None
@@ -63,6 +64,8 @@ class Monitor:
             found.append((SafetyFault.LOOP_OVERRUN, {"gap_s": round(obs.cycle_gap_s, 4)}))
         if tel is None:
             self.link_failures += 1
+            if self.lost_since is None:
+                self.lost_since = obs.time_s
             if self.link_failures >= lim.liveness.link_failures:
                 found.append(
                     (
@@ -70,8 +73,17 @@ class Monitor:
                         {"consecutive": self.link_failures, "error": obs.link_error},
                     )
                 )
+            lost_s = obs.time_s - self.lost_since
+            if lost_s >= lim.liveness.board_lost_s:
+                found.append(
+                    (
+                        SafetyFault.BOARD_UNREACHABLE,
+                        {"lost_s": round(lost_s, 3), "error": obs.link_error},
+                    )
+                )
             return self._report(found, obs.time_s)
         self.link_failures = 0
+        self.lost_since = None
         found.extend(self._board(tel))
         found.extend(self._plausibility(tel))
         found.extend(self._staleness(tel))

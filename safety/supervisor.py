@@ -3,7 +3,10 @@
 The supervisor is the safety layer's face to the control loop. Per cycle: `observe` the
 snapshot first (a trip sends the release request immediately, out of cycle, before the
 controller runs), then `command` turns the controller's proposal into the only thing the link
-will write. A reset needs every cause gone and an operator's acknowledgement; it never
+will write. It owns the release handshake (safety/release.py): whoever wants the board's
+release -- a trip, or a policy's intent carried by the loop -- gets RELEASE held in every
+command until the release is seen finished, and RELEASE_TIMEOUT latched if it is not within
+its bound. A reset needs every cause gone and an operator's acknowledgement; it never
 starts motion (the gate holds the drive idle until a treatment is started again), and the
 controller must restart its setpoint from `restart_force_n`, the force measured at reset.
 """
@@ -17,11 +20,13 @@ import structlog
 
 from firmware_bridge.approval import ApprovedCommand
 from firmware_bridge.errors import LinkError
+from firmware_bridge.icd import FaultCode
 from firmware_bridge.values import Telemetry
-from safety.faults import Trip
+from safety.faults import SafetyFault, Trip
 from safety.gate import HOLD, IDLE, RELEASE, CommandGate
 from safety.limits import SafetyLimits
 from safety.monitor import Monitor, Observation
+from safety.release import ReleaseHandshake, ReleaseParams, ReleaseState
 
 log = structlog.get_logger(__name__)
 
@@ -50,8 +55,9 @@ class SafetySupervisor:
         self._request_release = request_release
         self.trips: list[Trip] = []
         self.armed = False
-        self.release_sent = False
-        self.release_requests = 0
+        self.release = ReleaseHandshake(ReleaseParams.from_limits(limits))
+        self.release_requests = 0  # handshakes started
+        self.release_write_failed = False
         self.restart_force_n: float | None = None
 
     @property
@@ -59,9 +65,23 @@ class SafetySupervisor:
         return bool(self.trips)
 
     def observe(self, obs: Observation) -> list[Trip]:
+        tel = obs.telemetry
         new = self.monitor.check(obs)
-        if obs.telemetry is not None:
-            self.gate.observe(obs.telemetry)
+        if tel is not None:
+            self.gate.observe(tel)
+        if self.release.observe(obs.time_s, tel) is ReleaseState.TIMED_OUT:
+            h = self.release
+            new.append(
+                Trip(
+                    SafetyFault.RELEASE_TIMEOUT,
+                    obs.time_s,
+                    {
+                        "reason": h.reason,
+                        "waited_s": round(obs.time_s - h.started_s, 3),
+                        "force_n": "unknown" if tel is None else round(tel.force_n, 2),
+                    },
+                )
+            )
         if new:
             self.trips.extend(new)
             self.armed = False
@@ -74,23 +94,49 @@ class SafetySupervisor:
                     evidence=trip.evidence,
                     t=trip.time_s,
                 )
-        if self.trips and not self.release_sent:
-            self._send_release()
+            # the board releases a SENSOR fault to home (forces not trusted): wait for AT_HOME
+            by_position = tel is not None and tel.fault is FaultCode.SENSOR
+            reason = "safety trip: " + ", ".join(t.fault.name for t in new)
+            if self._request(obs.time_s, tel, reason, by_position=by_position):
+                self._send_release_now()
         return new
 
-    def _send_release(self) -> None:
-        self.release_requests += 1
+    def request_release(self, now: float, tel: Telemetry | None, reason: str) -> None:
+        """A policy's intent (end of treatment, stop, homing): hold RELEASE until confirmed."""
+        if self.release.state is ReleaseState.DONE:
+            self.armed = False
+            return  # this release is over; a trip or a new start begins a new one
+        self._request(now, tel, reason, by_position=False)
+
+    def _request(
+        self, now: float, tel: Telemetry | None, reason: str, *, by_position: bool
+    ) -> bool:
+        self.armed = False
+        started = self.release.request(now, tel, reason, by_position=by_position)
+        if started:
+            self.release_requests += 1
+            log.info(
+                "release held until confirmed",
+                reason=reason,
+                bound_s=round(self.release.deadline_s - now, 2),
+            )
+        return started
+
+    def _send_release_now(self) -> None:
+        """Out of cycle, once per handshake: the next cycle's command holds RELEASE anyway."""
         try:
             self._request_release()
         except LinkError as exc:
-            log.error("release request failed; retrying next cycle", error=str(exc))
-            return
-        self.release_sent = True
+            if not self.release_write_failed:
+                log.error("immediate release write failed; every command holds it", error=str(exc))
+            self.release_write_failed = True
 
     def command(self, proposal_m_s: float, tel: Telemetry | None) -> ApprovedCommand:
         """The only command the link will write this cycle."""
-        if self.tripped:
+        if self.release.held:
             return RELEASE
+        if self.tripped:
+            return IDLE
         if tel is None:  # this cycle's reply was lost: hold still, keep the heartbeat going
             return HOLD if self.armed else IDLE
         return self.gate.approve(proposal_m_s, tel, tripped=False, armed=self.armed)
@@ -98,6 +144,9 @@ class SafetySupervisor:
     def start_treatment(self) -> None:
         if self.tripped:
             raise PermissionError("a safety trip is latched: reset first")
+        if self.release.held:
+            raise PermissionError("a release is held until confirmed: wait for it")
+        self.release.clear()  # a finished release belongs to the last treatment
         self.armed = True
 
     def stop_treatment(self) -> None:
@@ -114,7 +163,7 @@ class SafetySupervisor:
         log.warning("safety reset", by=acknowledged_by, cleared=[t.fault.name for t in self.trips])
         self.trips.clear()
         self.monitor.clear()
-        self.release_sent = False
+        self.release.clear()
         self.armed = False
         self.restart_force_n = tel.force_n
         return ResetOutcome(True)

@@ -12,14 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller.cli.recording import close_recording, open_recorder
+from controller.cli.recording import open_recorder
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
 from controller.protocols.library import load_protocol
 from controller.records.store import RecordsError
-from controller.runner import run_treatment
+from controller.session import TreatmentSession
 from controller.session_states import State
 from controller.site_config import SiteConfigError, site_config
 from controller.treatment import Treatment
@@ -86,19 +86,19 @@ def run(args: argparse.Namespace) -> int:
             f"{target} N  measured {tel.force_n:6.1f} N  timer {treatment.timer_s:6.1f} s\n"
         )
 
+    session = TreatmentSession(link, entry, limits, args.weight, recorder=recorder)
     try:
-        outcome = run_treatment(link, entry, limits, args.weight, on_cycle=show, recorder=recorder)
+        outcome = session.run(on_cycle=show)
     except (ProtocolError, LimitsError) as exc:
-        close_recording(recorder, site, exc, link.clock.now())
+        session.fail(link.clock.now(), exc)
         sys.stderr.write(f"traction demo: refused: {exc}\n")
         return EXIT_INVALID
     except (SelfTestError, LinkError) as exc:
-        close_recording(recorder, site, exc, link.clock.now())
+        session.fail(link.clock.now(), exc)
         sys.stderr.write(f"traction demo: {exc}\n")
         return EXIT_TABLE
-    if outcome.treatment.states.can("acknowledge"):  # nobody at a simulated table to press a
-        outcome.treatment.event("acknowledge", link.clock.now(), by="demo")
-    report = close_recording(recorder, site, outcome, link.clock.now())
+    session.acknowledge(link.clock.now(), by="demo")  # nobody at a simulated table to press a
+    report = session.finish(link.clock.now(), site.report_path(recorder.session_id))
     acc, log = outcome.accuracy, outcome.treatment.log
     prof = outcome.checked.profile
     out(

@@ -1,11 +1,10 @@
 """`traction live-demo`: the whole chain on the wire, in real time, printed live.
 
-It starts the simulated table
-(real time, Modbus TCP on a free loopback port), connects the firmware bridge to it over the
-wire, derives the board's interlocks from the safety limits and reads them back, tares, takes
-up the slack with a gentle pull up to a small force, holds, asks the board for a safe release,
-and prints the telemetry as it goes. Every command passes the safety layer's gate and every
-snapshot its monitor; the board's watchdog guards the heartbeat.
+It starts the simulated table (real time, Modbus TCP on a free loopback port) and runs a
+gentle static hold on it through the same session owner as `traction run` (one control loop
+in the product, not a second one here): interlocks written and read back, tare, slack, ramp,
+hold, controlled stop and the release handshake, with the telemetry and the session's events
+printed as they go.
 """
 
 from __future__ import annotations
@@ -16,12 +15,14 @@ from dataclasses import dataclass
 
 from controller.cli.telemetry_view import HEADER, line
 from controller.composition import open_link
-from controller.preparation import prepare
+from controller.control_loop import CycleRecord
+from controller.protocols.models import ProtocolFile, Static
+from controller.session import TreatmentSession
+from controller.session_states import State
+from controller.treatment import Treatment
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError
-from firmware_bridge.icd import Status
 from safety.limits import Region, SafetyLimits, load_limits
-from safety.monitor import Observation
 from sim.board import SimBoard
 from sim.profiles import DEFAULT_PROFILE, profile_names
 from sim.server import LOOPBACK, ServeOptions, SimServer
@@ -37,12 +38,9 @@ DEMO_WEIGHT_KG = 75.0
 class DemoPlan:
     """A deliberately gentle pull: far below any treatment force."""
 
-    period_s: float = 0.01
-    pull_speed_m_s: float = 0.01
     target_force_n: float = 60.0
-    hold_s: float = 1.5
-    print_every_s: float = 0.25
-    max_s: float = 60.0
+    hold_s: float = 2.0
+    print_every_s: float = 0.5
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,62 +68,39 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _session(link: TableLink, plan: DemoPlan, limits: SafetyLimits) -> int:
+    """A short static hold through the same session owner as `traction run`: self-test,
+    slack, ramp, hold, controlled stop and the release handshake, printed as it goes."""
     write = sys.stdout.write
-    ready = prepare(link, limits, region=DEMO_REGION, weight_kg=DEMO_WEIGHT_KG)
-    ident, cfg, tel, supervisor = (
-        ready.identity,
-        ready.interlocks,
-        ready.telemetry,
-        ready.supervisor,
+    entry = ProtocolFile(
+        name="live demo",
+        protocol=Static(region=DEMO_REGION, force_n=plan.target_force_n, duration_s=plan.hold_s),
     )
+    session = TreatmentSession(link, entry, limits, DEMO_WEIGHT_KG)
+    session.events.subscribe(lambda e: _print_event(e.text), replay=False)
+    next_print = [0.0]
+
+    def show(_: Treatment, record: CycleRecord) -> None:
+        tel = record.telemetry
+        if tel is not None and record.time_s >= next_print[0]:
+            if not next_print[0]:
+                write(HEADER + "\n")
+            next_print[0] = record.time_s + plan.print_every_s
+            write(line(record.time_s, tel) + "\n")
+
+    outcome = session.run(on_cycle=show)
+    p = outcome.prepared
+    cfg, tel = p.interlocks, link.read_telemetry()
     write(
-        f"board: {ident.product_code} rev {ident.revision}, ICD 0x{ident.icd_version:04X}, "
-        f"hardware max {ident.limits.force_max_n:.0f} N\n"
-        f"safety limits {limits.fingerprint()[:12]}: force limit {ready.force_limit_n:.0f} N "
-        f"({DEMO_REGION}, {DEMO_WEIGHT_KG:.0f} kg)\n"
-        f"interlocks written and read back: trip {cfg.force_trip_n:.0f} N, watchdog "
-        f"{cfg.watchdog_s * 1e3:.0f} ms, speed limit {cfg.velocity_limit_m_s * 1e3:.0f} mm/s\n"
-        "tared at home\n" + HEADER + "\n"
+        f"board: {p.identity.product_code} rev {p.identity.revision}, ICD "
+        f"0x{p.identity.icd_version:04X}; safety limits {limits.fingerprint()[:12]}: force limit "
+        f"{p.force_limit_n:.0f} N; interlocks written and read back: trip "
+        f"{cfg.force_trip_n:.0f} N, watchdog {cfg.watchdog_s * 1e3:.0f} ms\n"
+        f"session {outcome.state.value}; released: force {tel.force_n:.1f} N, carriage at "
+        f"{tel.position_m * 1e3:.1f} mm\n"
     )
-    supervisor.start_treatment()
-    clock = link.clock
-    start = next_print = last = clock.now()
-    deadline = start
-    phase, hold_until = "pull", 0.0
-    while True:
-        now = clock.now()
-        # the treatment runs until the release has ended (force is expected until then)
-        trips = supervisor.observe(
-            Observation(now, tel, cycle_gap_s=now - last, treatment_active=True)
-        )
-        last = now
-        for trip in trips:
-            write(f"SAFETY TRIP: {trip.describe()}\n")
-        if supervisor.tripped:
-            write("the safety layer released the patient\n")
-            return EXIT_FAILED
-        proposal = plan.pull_speed_m_s if phase == "pull" else 0.0
-        tel = link.cycle(supervisor.command(proposal, tel))
-        if phase == "pull" and tel.force_n >= plan.target_force_n:
-            phase, hold_until = "hold", now + plan.hold_s
-            write(f"-- reached {tel.force_n:.1f} N, holding\n")
-        elif phase == "hold" and now >= hold_until:
-            phase = "release"
-            supervisor.stop_treatment()
-            link.release_now()
-            write("-- release requested\n")
-        elif phase == "release" and not tel.has(Status.RELEASING):
-            write(line(now - start, tel) + "\n")
-            break
-        if now >= next_print:
-            write(line(now - start, tel) + "\n")
-            next_print += plan.print_every_s
-        if now - start > plan.max_s:
-            link.release_now()
-            write("demo took too long; release requested\n")
-            return EXIT_FAILED
-        deadline += plan.period_s
-        clock.sleep_until(deadline)
-    write(f"released: force {tel.force_n:.1f} N, carriage at {tel.position_m * 1e3:.1f} mm\n")
     sys.stdout.flush()
-    return 0
+    return 0 if outcome.state is State.COMPLETE else EXIT_FAILED
+
+
+def _print_event(text: str) -> None:
+    sys.stdout.write(f"-- {text}\n")

@@ -1,10 +1,12 @@
 """Keys and signals become session events, picked up by the control thread each cycle.
 
 A reader thread turns keys into events (p pause, r resume, s stop, + / - force up or
-down); SIGINT, SIGTERM and SIGHUP (a closed terminal) become "stop" -- a controlled ramp
-down, never tension left on the patient. Each request says who made it, because the record
-must tell the technician's Ctrl-C from a shutdown of the machine or a lost terminal. The
-control loop never blocks on input: it drains the queue once per cycle.
+down). Ctrl-C (SIGINT) is the technician's "stop" -- a controlled ramp down; SIGTERM, SIGHUP
+(a closed terminal) and any second signal are "stop_now": the process is being ended, so the
+board's release is asked for at once and the process ends within the release bound
+(docs/controller.md) -- never tension left on the patient. Each request says who made it,
+because the record must tell the technician's Ctrl-C from a shutdown of the machine or a
+lost terminal. The control loop never blocks on input: it drains the queue once per cycle.
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ class OperatorInput:
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.signals += 1
-        self.events.put(Request("stop", SIGNALLED_BY.get(signal.Signals(signum), OPERATOR)))
+        sig = signal.Signals(signum)
+        urgent = sig is not signal.SIGINT or self.signals > 1
+        self.events.put(Request("stop_now" if urgent else "stop", SIGNALLED_BY.get(sig, OPERATOR)))
 
     def _read_keys(self) -> None:
         while True:

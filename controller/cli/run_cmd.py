@@ -1,10 +1,12 @@
 """`traction run PROTOCOL --weight KG`: a treatment on the configured table, with live display.
 
 Keys: p pause, r resume, s stop, + and - change the force by 10 N within the limits.
-Ctrl-C, SIGTERM or a closed terminal stop the session with a controlled ramp down and the
-board's release. Exit codes: 0 complete, 1 table or link
-problem (self-test, connection), 2 invalid input (nothing was sent), 3 a safety fault ended
-the session.
+Ctrl-C stops the session with a controlled ramp down and the board's release; SIGTERM, a
+closed terminal (SIGHUP) or a second signal ask for the board's release at once, and the
+process ends within `ending_bound_s` (the longest release bound plus 10 s; docs/controller.md)
+whatever the board does. Exit codes: 0 complete, 1 table or link problem (self-test,
+connection), 2 invalid input (nothing was sent), 3 a safety fault ended the session (alarms
+say what to do).
 """
 
 from __future__ import annotations
@@ -17,18 +19,20 @@ import time
 from pathlib import Path
 
 from controller.cli.operator_input import FORCE_EVENTS, OperatorInput
-from controller.cli.recording import close_recording, open_recorder
+from controller.cli.recording import open_recorder
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
+from controller.events import SessionEvent
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
 from controller.protocols.library import load_protocol
 from controller.records.store import RecordsError
-from controller.runner import Outcome, run_treatment
+from controller.session import ACTIONS, Outcome, TreatmentSession, ending_bound_s
 from controller.session_states import State
 from controller.site_config import SiteConfigError, site_config
 from controller.treatment import Treatment
 from firmware_bridge.errors import LinkError, TargetError
+from safety.faults import SafetyFault
 from safety.limits import LimitsError, load_limits
 
 EXIT_TABLE = 1
@@ -78,49 +82,53 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_TABLE
     operator = OperatorInput()
     display = Display(sys.stdout.isatty())
+    session = TreatmentSession(link, entry, limits, args.weight, recorder=recorder)
     latest: list[tuple[Treatment, CycleRecord]] = []
     notes: queue.SimpleQueue[str] = queue.SimpleQueue()
     done: list[Outcome | BaseException] = []
-    alarmed: list[bool] = []
+    session.events.subscribe(lambda e: _note_event(e, notes), replay=False)
 
     def hook(treatment: Treatment, record: CycleRecord) -> None:
-        """Runs in the control thread: apply operator events, publish the latest cycle."""
-        for event, by in operator.drain():
-            if event in FORCE_EVENTS:
-                try:
-                    treatment.adjust_force(FORCE_EVENTS[event] * FORCE_STEP_N, record.time_s)
-                except ValueError as exc:
-                    notes.put(str(exc))
-            elif treatment.states.can(event):
-                treatment.event(event, record.time_s, record.telemetry, by=by)
-            else:
-                notes.put(f"'{event}' not possible while {treatment.states.state}")
-        if recorder.error is not None and not alarmed:
-            alarmed.append(True)
-            notes.put(f"\a*** ALARM: records cannot be written, stopping: {recorder.error} ***")
+        """Runs in the control thread: publish the latest cycle for the display."""
         latest[:] = [(treatment, record)]
 
     def control() -> None:
         try:
-            done.append(
-                run_treatment(link, entry, limits, args.weight, on_cycle=hook, recorder=recorder)
-            )
+            done.append(session.run(on_cycle=hook))
         except BaseException as exc:  # handed to the main thread, which reports it
             done.append(exc)
 
     with operator.attached():
-        thread = threading.Thread(target=control, name="control-loop")
+        thread = threading.Thread(target=control, name="control-loop", daemon=True)
         thread.start()
+        ending_since: float | None = None
         while thread.is_alive():  # the main thread only displays; the loop never waits on I/O
             thread.join(timeout=REFRESH_S)
+            for req in operator.drain():
+                if req.event in FORCE_EVENTS:
+                    session.ask("force", req.by, FORCE_EVENTS[req.event] * FORCE_STEP_N)
+                elif req.event in ACTIONS:
+                    session.ask(req.event, req.by)
+                if req.event == "stop_now" and ending_since is None:
+                    ending_since = time.monotonic()
             while not notes.empty():
                 display.note(notes.get())
             if latest:
                 display.show(*latest[0])
+            if ending_since is not None and time.monotonic() - ending_since > ending_bound_s(
+                limits
+            ):
+                return _abandon(session, ending_bound_s(limits))
+        while not notes.empty():
+            display.note(notes.get())
         result = done[0]
         if isinstance(result, Outcome) and result.state is State.COMPLETE:
-            acknowledge(result.treatment, operator, display)
-    report = close_recording(recorder, site, result, link.clock.now())
+            acknowledge(session, operator, display)
+    if isinstance(result, Outcome):
+        report = session.finish(link.clock.now(), site.report_path(recorder.session_id))
+    else:
+        session.fail(link.clock.now(), result)
+        report = None
     link.close()
     if recorder.session_id:
         sys.stdout.write(
@@ -141,20 +149,45 @@ def run(args: argparse.Namespace) -> int:
         raise result
     outcome = result
     display.end()
-    trips = outcome.prepared.supervisor.trips
     sys.stdout.write(
         f"session {outcome.state.value}; hold error mean "
         f"{outcome.accuracy.mean_error_n:.2f} N, peak "
         f"{outcome.accuracy.peak_error_n:.2f} N\n"
     )
     if outcome.state is State.FAULTED:
-        for trip in trips:
+        for trip in outcome.trips:
             sys.stdout.write(f"SAFETY: {trip.describe()}\n")
+        todo = sorted({t.fault.what_to_do for t in outcome.trips if t.priority.value == "high"})
+        for line in todo:
+            sys.stdout.write(f"\a*** ALARM: {line} ***\n")
         return EXIT_SAFETY
     return 0
 
 
-def acknowledge(treatment: Treatment, operator: OperatorInput, display: Display) -> None:
+def _note_event(event: SessionEvent, notes: queue.SimpleQueue[str]) -> None:
+    """What the technician must see at once: alarms, faults, refusals (not every transition)."""
+    if event.kind in ("alarm", "fault"):
+        bell = "\a" if event.priority == "high" else ""
+        notes.put(f"{bell}*** {event.priority.upper()}: {event.text} ***")
+        if event.kind == "fault" and event.data.get("what_to_do"):
+            notes.put(f"    what to do: {event.data['what_to_do']}")
+    elif event.kind == "info" and str(event.text).startswith(("refused", "'")):
+        notes.put(event.text)
+
+
+def _abandon(session: TreatmentSession, bound_s: float) -> int:
+    """The control thread did not end within the stated bound after a signal: never in a
+    correct build (every wait in it is bounded), but the process must still end, loudly."""
+    sys.stdout.write(
+        f"\a*** ALARM: the session did not end within {bound_s:.0f} s of the signal; release "
+        f"NOT confirmed: {SafetyFault.RELEASE_TIMEOUT.what_to_do} ***\n"
+    )
+    sys.stdout.flush()
+    session.fail(time.monotonic(), TimeoutError(f"not ended {bound_s:.0f} s after a signal"))
+    return EXIT_SAFETY
+
+
+def acknowledge(session: TreatmentSession, operator: OperatorInput, display: Display) -> None:
     """A completed session alarms until the technician acknowledges it (key a).
 
     Without a terminal there is nobody to press a key: the completion is recorded as not
@@ -168,7 +201,7 @@ def acknowledge(treatment: Treatment, operator: OperatorInput, display: Display)
         for _ in range(round(ACK_REPEAT_S / REFRESH_S)):
             time.sleep(REFRESH_S)
             if any(r.event == "acknowledge" for r in operator.drain()) or operator.signals:
-                treatment.event("acknowledge", time.monotonic(), by="operator")
+                session.acknowledge(time.monotonic(), by="operator")
                 return
 
 

@@ -1,9 +1,10 @@
 """From a running treatment to the store: samples every cycle, events as they happen.
 
 Runs in the control thread and only queues (the writer thread commits). Samples go out in
-batches of at most one second of session time, events at once. A failed write is an alarm
-that stops the treatment with its controlled ramp down; whatever could not be written is
-dumped next to the store as JSON lines rather than lost.
+batches of at most one second of session time; events come from the session's event stream
+(it subscribes) and go out at once. A failed write shows in `error`; the session owner turns
+it into an alarm and a controlled stop. Whatever could not be written is dumped next to the
+store as JSON lines rather than lost.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import structlog
 from controller import logs
 from controller.records.store import NewEvent, SampleRow, SessionInfo
 from controller.records.writer import Batch, RecordWriter
-from controller.session_states import TREATING, State
+from controller.session_states import State
 
 if TYPE_CHECKING:
     from controller.control_loop import CycleRecord
+    from controller.events import SessionEvent
     from controller.preparation import Prepared
     from controller.protocols.checks import CheckedProtocol
     from controller.protocols.models import ProtocolFile
@@ -57,10 +59,7 @@ class SessionRecorder:
         self.cycle_no = 0
         self.samples: list[SampleRow] = []
         self.next_flush_t = 0.0
-        self.seen_events = 0
-        self.seen_trips = 0
-        self.seen_releases = 0
-        self.alarmed = False
+        self.pending: list[NewEvent] = []
         self.finished = False
 
     @property
@@ -128,24 +127,32 @@ class SessionRecorder:
             )
         )
         self.cycle_no += 1
-        events = self._new_events(treatment, record.trips, record.release_requests)
-        if events or record.time_s >= self.next_flush_t:
-            self._put(events, last_state=treatment.states.state)
+        if self.pending or record.time_s >= self.next_flush_t:
+            self._put(self._take_pending(), last_state=treatment.states.state)
             self.next_flush_t = record.time_s + BATCH_S
-        if self.error is not None and not self.alarmed:
-            self._records_alarm(treatment, record)
 
-    def sync(self, treatment: Treatment, now: float) -> None:
-        """Events that happened outside a cycle (e.g. the acknowledgement after the loop)."""
-        self._put(
-            self._new_events(treatment, [], self.seen_releases), last_state=treatment.states.state
+    def on_event(self, event: SessionEvent) -> None:
+        """A subscriber of the session's event stream: queued, committed at the next cycle's
+        batch (or at once when no treatment is running to carry it)."""
+        if self.session_id == 0 or self.finished:
+            return
+        self.pending.append(
+            NewEvent(
+                self._t(event.time_s), event.kind, event.priority, event.text, dict(event.data)
+            )
         )
+
+    def _take_pending(self) -> list[NewEvent]:
+        out, self.pending = self.pending, []
+        return out
 
     def finish(self, outcome: str, state: str, now: float) -> None:
         if self.finished:
             return
         self.finished = True
-        batch = Batch(self.session_id, self.samples, [], {}, (outcome, state, self._t(now)))
+        batch = Batch(
+            self.session_id, self.samples, self._take_pending(), {}, (outcome, state, self._t(now))
+        )
         self.samples = []
         self.writer.put(batch)
         self.writer.close()  # the writer commits everything queued before it stops
@@ -170,54 +177,6 @@ class SessionRecorder:
             upd["last_state"] = last_state
         self.writer.put(Batch(self.session_id, self.samples, events, upd))
         self.samples = []
-
-    def _new_events(self, treatment: Treatment, trips: list[Any], releases: int) -> list[NewEvent]:
-        out: list[NewEvent] = []
-        for e in treatment.log.events[self.seen_events :]:
-            out.append(NewEvent(self._t(e.time_s), e.kind, "none", e.text, dict(e.data)))
-            if e.data.get("to") == State.COMPLETE.value:
-                out.append(
-                    NewEvent(
-                        self._t(e.time_s),
-                        "alarm",
-                        "low",
-                        "treatment complete: alarm until acknowledged",
-                        {},
-                    )
-                )
-        self.seen_events = len(treatment.log.events)
-        for trip in trips:
-            out.append(
-                NewEvent(
-                    self._t(trip.time_s),
-                    "fault",
-                    trip.priority.value,
-                    trip.describe(),
-                    {"fault": trip.fault.name, "code": trip.fault.code, **trip.evidence},
-                )
-            )
-        if releases > self.seen_releases:
-            out.append(
-                NewEvent(
-                    out[-1].t_s if out else None,
-                    "info",
-                    "none",
-                    "safety requested the board's release",
-                    {"requests": releases},
-                )
-            )
-            self.seen_releases = releases
-        return out
-
-    def _records_alarm(self, treatment: Treatment, record: CycleRecord) -> None:
-        self.alarmed = True
-        log.error(
-            "ALARM: session records cannot be written; stopping the treatment",
-            session_id=self.session_id,
-            error=self.error,
-        )
-        if treatment.states.current in TREATING and treatment.states.can("stop"):
-            treatment.event("stop", record.time_s, record.telemetry, by="records")
 
     def _rescue(self) -> None:
         """Last resort for rows the store refused: JSON lines beside it, if the disk lets us."""

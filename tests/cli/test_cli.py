@@ -113,7 +113,8 @@ def test_live_demo_runs_the_whole_chain_on_the_wire() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "interlocks written and read back" in out
-    assert "holding" in out and "release requested" in out
+    assert "release requested" in out and "board release done" in out
+    assert "session complete" in out
     assert re.search(r"released: force \d+\.\d N", out)
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
-from controller.preparation import SelfTestError, prepare
+from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError, check_protocol
 from controller.protocols.models import (
     Cyclic,
@@ -222,12 +222,7 @@ def test_force_change_mid_hold_waits_for_the_new_force_and_respects_the_limit() 
 
 
 def test_force_change_outside_a_treatment_is_refused() -> None:
-    opened = open_link("sim://")
-    treatment = Treatment(
-        check_protocol(SHORT["static"], LIMITS, 75.0),
-        prepare(opened.link, LIMITS, region="lumbar", weight_kg=75.0).supervisor,
-        request_release=opened.link.release_now,
-    )
+    treatment = Treatment(check_protocol(SHORT["static"], LIMITS, 75.0))
     with pytest.raises(ValueError, match="only while running or paused"):
         treatment.adjust_force(10.0, 0.0)
 

@@ -77,6 +77,5 @@ def recorded(
     link = open_link(url).link
     recorder = SessionRecorder(store, operator=operator, patient_ref="P-001", device_url=url)
     outcome = run_treatment(link, entry, load_limits(), 75.0, recorder=recorder)
-    recorder.sync(outcome.treatment, link.clock.now())
     recorder.finish(outcome.label, outcome.treatment.states.state, link.clock.now())
     return outcome, recorder

@@ -1,0 +1,379 @@
+"""The session owner: one treatment's whole life, from its record begun to its report drawn.
+
+Why one owner: the lifecycle used to be spread over the runner, two CLI helpers, HIL and the
+benches; the recorder polled the treatment's events, diffed the supervisor's counters and
+stopped treatments itself, and a safety trip reached the state machine only through the
+policy -- which ran only when a snapshot decoded, so a board answering garbage left the
+session "running" until the loop's overall limit. Here, every cycle, in the control thread:
+
+1. operator requests queued by any client (keys, signals, console) are applied;
+2. new trips put the machine in faulted in the cycle the supervisor trips, snapshot or not;
+3. the release handshake's transitions are published, and a confirmed release completes a
+   stopping session;
+4. records that cannot be written stop the treatment (the owner decides, not the recorder);
+5. every state has a bound: running or paused past the session's bound stops it, stopping
+   has the ramp bound (treatment) and the release bound (supervisor), and a faulted session
+   ends once the release is confirmed, timed out, or the board is unreachable.
+
+Everything that happens goes out once on the event stream (controller/events.py); the
+recorder, the display, the console and HIL subscribe to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import structlog
+
+from controller.accuracy import Accuracy, accuracy
+from controller.control_loop import PERIOD_S, ControlLoop, CycleRecord, LoopResult
+from controller.events import EventStream, SessionEvent
+from controller.preparation import Prepared, SelfTestError, prepare
+from controller.protocols.checks import CheckedProtocol, check_protocol
+from controller.protocols.models import ProtocolFile
+from controller.realtime import realtime_thread
+from controller.records.recorder import SessionRecorder
+from controller.session_states import State
+from controller.treatment import Treatment
+from firmware_bridge import TableLink
+from firmware_bridge.errors import LinkError, TargetError
+from firmware_bridge.link import WallClock
+from safety.faults import SafetyFault, Trip
+from safety.limits import SafetyLimits
+from safety.link_timing import link_timing_problems
+from safety.release import ReleaseState
+
+log = structlog.get_logger(__name__)
+
+SLACK_ALLOWANCE_S = 120.0  # beyond twice the planned time, for slack take-up and waits
+END_ALLOWANCE_S = 10.0  # the loop's last-resort bound beyond every state's own bound
+ACTIONS = ("pause", "resume", "stop", "stop_now", "force")
+_ENDED_RELEASE = frozenset({ReleaseState.DONE, ReleaseState.TIMED_OUT, ReleaseState.IDLE})
+
+
+class Request(NamedTuple):
+    """What a client asks of the session; applied in the control thread's next cycle."""
+
+    action: str  # one of ACTIONS
+    by: str
+    delta_n: float = 0.0  # for "force"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    state: State
+    checked: CheckedProtocol
+    prepared: Prepared
+    treatment: Treatment
+    loop: LoopResult
+    accuracy: Accuracy
+
+    @property
+    def trips(self) -> list[Trip]:
+        return self.prepared.supervisor.trips
+
+    @property
+    def label(self) -> str:
+        """The outcome as the records name it: who ended the session, and how."""
+        if self.state is State.FAULTED:
+            return "faulted"
+        stops = [
+            e.data.get("by") for e in self.treatment.log.events if e.data.get("trigger") == "stop"
+        ]
+        if "records" in stops:
+            return "stopped: records could not be written"
+        if stops:
+            return f"stopped early by {stops[0]}"
+        return "complete" if self.state in (State.COMPLETE, State.IDLE) else self.state.value
+
+
+def check_link_timing(link: TableLink, limits: SafetyLimits) -> None:
+    """Refuse a target whose transaction timeout would defeat the liveness limits."""
+    problems = link_timing_problems(limits, timeout_s=link.transport.timeout_s, period_s=PERIOD_S)
+    if problems:
+        raise TargetError(
+            f"{link.url}: transaction timeout {link.transport.timeout_s} s does not fit the "
+            f"safety limits: {'; '.join(problems)} (lower ?timeout= in the device URL)"
+        )
+
+
+def ending_bound_s(limits: SafetyLimits) -> float:
+    """How long a session may take to end once asked to at once (a signal): the longest
+    release bound, or the time to notice a lost board, plus the loop's allowance."""
+    from safety.release import ReleaseParams
+
+    longest = ReleaseParams.from_limits(limits).longest_s
+    return max(longest, limits.liveness.board_lost_s) + END_ALLOWANCE_S
+
+
+class TreatmentSession:
+    def __init__(
+        self,
+        link: TableLink,
+        entry: ProtocolFile,
+        limits: SafetyLimits,
+        weight_kg: float,
+        *,
+        recorder: SessionRecorder | None = None,
+        before_start: Callable[[Prepared], None] | None = None,
+    ) -> None:
+        """`before_start` runs between the self-test and the start, drive still disabled (QA
+        uses it to set a low FORCE_TRIP and prove the board's own trip, hil/)."""
+        self.link = link
+        self.entry = entry
+        self.limits = limits
+        self.weight_kg = weight_kg
+        self.recorder = recorder
+        self.before_start = before_start
+        self.events = EventStream()
+        self.requests: queue.SimpleQueue[Request] = queue.SimpleQueue()
+        self.treatment: Treatment | None = None
+        self.outcome: Outcome | None = None
+        self._release_seen = ReleaseState.IDLE
+        self._records_stopped = False
+        self._bound_s = 0.0
+        self._start_s = 0.0
+        if recorder is not None:
+            self.events.subscribe(recorder.on_event)
+
+    # --- clients ---------------------------------------------------------------------------
+    def ask(self, action: str, by: str, delta_n: float = 0.0) -> None:
+        """Thread-safe: queue an operator request for the next control cycle."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown session action {action!r}; one of {', '.join(ACTIONS)}")
+        self.requests.put(Request(action, by, delta_n))
+
+    def note(self, now: float, text: str, **data: str | float | None) -> None:
+        """Something a client has to tell the others (a refused request, an acknowledgement)."""
+        self.events.publish(SessionEvent(now, "info", text, dict(data)))
+
+    # --- the lifecycle -------------------------------------------------------------------------
+    def run(self, on_cycle: Callable[[Treatment, CycleRecord], None] | None = None) -> Outcome:
+        """Check, record, prepare, treat until the session has ended; the caller then finishes
+        it (after the completion alarm is acknowledged) with `finish`."""
+        link, limits, rec = self.link, self.limits, self.recorder
+        checked = check_protocol(self.entry.protocol, limits, self.weight_kg)  # nothing sent yet
+        check_link_timing(link, limits)
+        if rec is not None:
+            rec.begin(self.entry, checked, self.weight_kg, limits, link.clock.now())
+        try:
+            prepared = prepare(
+                link, limits, region=self.entry.protocol.region, weight_kg=self.weight_kg
+            )
+        except (SelfTestError, LinkError) as exc:
+            if rec is not None:
+                rec.not_started(str(exc), link.clock.now())
+            raise
+        if self.before_start is not None:
+            self.before_start(prepared)
+        treatment = self.treatment = Treatment(
+            checked, events=self.events, release_limits=limits.release
+        )
+        now = self._start_s = link.clock.now()
+        if rec is not None:
+            rec.prepared(prepared, now)
+        for trigger in ("connect", "begin_self_test", "self_test_passed", "start"):
+            treatment.event(trigger, now, prepared.telemetry)
+        prepared.supervisor.start_treatment()
+        loop = ControlLoop(link, prepared.supervisor)
+        self._bound_s = checked.profile.total_s * 2 + SLACK_ALLOWANCE_S
+        last_resort = self._bound_s + ending_bound_s(limits) * 2 + END_ALLOWANCE_S
+
+        def until(record: CycleRecord) -> bool:
+            ended = self._cycle(treatment, prepared, record)
+            if rec is not None:
+                rec.cycle(treatment, record)
+            if on_cycle is not None:
+                on_cycle(treatment, record)
+            return ended
+
+        realtime = isinstance(link.clock, WallClock)  # never virtual time: it never sleeps
+        with realtime_thread() if realtime else contextlib.nullcontext():
+            result = loop.run(treatment, last_resort, until=until, feedback=treatment.approved)
+        if treatment.states.current not in (State.COMPLETE, State.FAULTED):
+            self._overdue(treatment, link.clock.now())
+        self.outcome = Outcome(
+            treatment.states.current,
+            checked,
+            prepared,
+            treatment,
+            result,
+            accuracy(treatment.log.samples),
+        )
+        return self.outcome
+
+    def acknowledge(self, now: float, by: str) -> None:
+        """The technician acknowledged the end-of-treatment alarm."""
+        t = self.treatment
+        if t is not None and t.states.can("acknowledge"):
+            t.event("acknowledge", now, by=by)
+
+    def finish(self, now: float, report: Path | None = None) -> Path | None:
+        """Close the record with the outcome, then draw the report (None: not drawn)."""
+        rec = self.recorder
+        if rec is None:
+            return None
+        if rec.session_id == 0:  # refused before the session began: nothing to close
+            rec.writer.close()
+            return None
+        out = self.outcome
+        if out is not None:
+            rec.finish(out.label, out.treatment.states.state, now)
+        else:
+            rec.finish("error: the session did not run to an outcome", "unknown", now)
+        if rec.error is not None or report is None:
+            return None
+        return draw_session_report(rec.path, rec.session_id, report)
+
+    def fail(self, now: float, error: BaseException) -> None:
+        """Close the record of a session that ended in an error (nothing is drawn)."""
+        rec = self.recorder
+        if rec is None:
+            return
+        if rec.session_id == 0:
+            rec.writer.close()
+            return
+        rec.finish(f"error: {type(error).__name__}: {error}", "unknown", now)
+
+    # --- one cycle, in the control thread ------------------------------------------------------
+    def _cycle(self, treatment: Treatment, prepared: Prepared, record: CycleRecord) -> bool:
+        now, tel = record.time_s, record.telemetry
+        self._apply_requests(treatment, record)
+        for trip in record.trips:
+            self._publish_trip(trip)
+        states = treatment.states
+        if prepared.supervisor.tripped and states.can("fault"):
+            treatment.event("fault", now, tel, by="safety")
+        if record.release is not self._release_seen:
+            self._publish_release(now, prepared, record.release)
+            if record.release is ReleaseState.DONE and states.current is State.STOPPING:
+                treatment.event("released", now, tel)
+                self.events.publish(
+                    SessionEvent(
+                        now, "alarm", "treatment complete: alarm until acknowledged", {}, "low"
+                    )
+                )
+        rec = self.recorder
+        if rec is not None and rec.error is not None and not self._records_stopped:
+            self._records_stopped = True
+            log.error("ALARM: session records cannot be written; stopping", error=rec.error)
+            self.events.publish(
+                SessionEvent(
+                    now,
+                    "alarm",
+                    "records cannot be written: stopping",
+                    {"error": rec.error},
+                    "high",
+                )
+            )
+            if states.can("stop"):
+                treatment.event("stop", now, tel, by="records")
+        if states.current in (State.RUNNING, State.PAUSED) and now - self._start_s > self._bound_s:
+            self.events.publish(
+                SessionEvent(
+                    now,
+                    "alarm",
+                    "session over its time bound: stopping",
+                    {"bound_s": round(self._bound_s, 1)},
+                    "medium",
+                )
+            )
+            treatment.event("stop", now, tel, by="session time bound")
+        return self._ended(treatment, prepared, record)
+
+    def _apply_requests(self, treatment: Treatment, record: CycleRecord) -> None:
+        while True:
+            try:
+                req = self.requests.get_nowait()
+            except queue.Empty:
+                return
+            now, tel = record.time_s, record.telemetry
+            if req.action == "force":
+                try:
+                    treatment.adjust_force(req.delta_n, now)
+                except ValueError as exc:
+                    self.note(now, f"refused: {exc}", by=req.by)
+            elif req.action == "stop_now":
+                treatment.stop_now(now, tel, by=req.by)
+            elif treatment.states.can(req.action):
+                treatment.event(req.action, now, tel, by=req.by)
+            else:
+                self.note(
+                    now, f"'{req.action}' not possible while {treatment.states.state}", by=req.by
+                )
+
+    def _ended(self, treatment: Treatment, prepared: Prepared, record: CycleRecord) -> bool:
+        state = treatment.states.current
+        if state is State.COMPLETE:
+            return True
+        if state is not State.FAULTED:
+            return False
+        lost = any(t.fault is SafetyFault.BOARD_UNREACHABLE for t in prepared.supervisor.trips)
+        return lost or record.release in _ENDED_RELEASE
+
+    def _publish_trip(self, trip: Trip) -> None:
+        self.events.publish(
+            SessionEvent(
+                trip.time_s,
+                "fault",
+                trip.describe(),
+                {
+                    "fault": trip.fault.name,
+                    "code": trip.fault.code,
+                    "what_to_do": trip.fault.what_to_do,
+                    **trip.evidence,
+                },
+                trip.priority.value,
+            )
+        )
+
+    def _publish_release(self, now: float, prepared: Prepared, state: ReleaseState) -> None:
+        self._release_seen = state
+        h = prepared.supervisor.release
+        timed_out = state is ReleaseState.TIMED_OUT
+        self.events.publish(
+            SessionEvent(
+                now,
+                "alarm" if timed_out else "release",
+                f"board release {state.value}"
+                + (f": {SafetyFault.RELEASE_TIMEOUT.what_to_do}" if timed_out else ""),
+                {"reason": h.reason, "bound_s": round(h.deadline_s - h.started_s, 2)},
+                "high" if timed_out else "none",
+            )
+        )
+
+    def _overdue(self, treatment: Treatment, now: float) -> None:
+        """The loop's last-resort bound passed: never reached in a correct build; loud."""
+        log.error("session did not end within its last-resort bound", state=treatment.states.state)
+        self.events.publish(
+            SessionEvent(
+                now,
+                "alarm",
+                "session did not end within its bound: check the patient",
+                {"state": treatment.states.state},
+                "high",
+            )
+        )
+        if treatment.states.can("fault"):
+            treatment.event("fault", now, by="session bound")
+
+
+def draw_session_report(store: Path, session_id: int, path: Path) -> Path | None:
+    """The PNG report; a report that cannot be drawn is a warning, never a lost outcome."""
+    from controller.records.report import draw_report  # matplotlib: ~0.4 s, only when drawing
+    from controller.records.store import SessionStore
+
+    reader = SessionStore(store, recover=False)
+    try:
+        draw_report(reader, session_id, path)
+    except (OSError, ValueError, RuntimeError) as exc:
+        log.warning("report not drawn", error=str(exc), session_id=session_id)
+        return None
+    finally:
+        reader.close()
+    return path
