@@ -16,10 +16,11 @@ from firmware_bridge.modbus_transport import ModbusTransport
 from firmware_bridge.target import DEFAULT_TIMEOUT_S, SimTarget, parse_target
 from sim.board import SimBoard
 from sim.profiles import DEFAULT_PROFILE
+from sim.variants import DEFAULT_VARIANT, variant
 from sim.virtual import BoardRefused, InProcessPort, VirtualClock
 
 T = TypeVar("T")
-_SIM_OPTIONS = ("patient", "seed", "channel_b")
+_SIM_OPTIONS = ("patient", "seed", "channel_b", "variant")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,7 @@ def _sim_board(target: SimTarget) -> SimBoard:
             seed=seed,
             unit=target.unit,
             channel_b_fitted=channel_b == "1",
+            variant=variant(opts.get("variant", DEFAULT_VARIANT)),
         )
     except KeyError as exc:
         raise TargetError(f"{target.url}: {exc.args[0]}") from exc

@@ -127,7 +127,7 @@ class ControlLoop:
                 deadline=deadline,
                 previous=previous,
             )
-            self.no_reply.ended(clock.now())  # an outage still on when the loop ends
+            self.no_reply.close(clock.now())  # an outage still on, and the isolated losses
             return result
         finally:
             gc.unfreeze()

@@ -45,6 +45,7 @@ _TELEMETRY_MIRROR = icd.MIRROR_OFFSET + icd.TELEMETRY.start
 _TELEMETRY_COUNT = icd.TELEMETRY.count
 _COMMAND_START = icd.COMMAND.start
 _HEARTBEAT_MODULO = icd.U16_WRAP
+PULSE_TICKS = 3  # an edge bit is held this many board sample periods
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +221,11 @@ class TableLink:
         return after
 
     def _pulse(self, bit: Control) -> None:
+        """A rising edge the board cannot miss: the bit is held for PULSE_TICKS of the board's
+        sample period before it falls (a board that applies queued writes once per tick would
+        never see a set-and-clear that lands between two ticks)."""
         self._setup(lambda: self.transport.write_register(icd.CONTROL.address, int(bit)))
+        self.clock.sleep_until(self.clock.now() + PULSE_TICKS / self.limits.sample_rate_hz)
         self._setup(lambda: self.transport.write_register(icd.CONTROL.address, int(Control.NONE)))
 
     # --- plumbing -----------------------------------------------------------------------

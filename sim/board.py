@@ -18,6 +18,7 @@ from sim.firmware import TICK_S, Firmware
 from sim.physics import DriveModel
 from sim.profiles import DEFAULT_PROFILE, PatientProfile, load_profile
 from sim.registers import RegisterMap
+from sim.variants import VARIANTS, BoardVariant
 
 VENDOR_NAME = "Traction Table Simulator"
 _TICK_ROUNDING = 1e-6  # a deadline a hair before a tick's time still includes that tick
@@ -71,12 +72,17 @@ class SimBoard:
         unit: int = icd.DEFAULT_UNIT_ID,
         channel_b_fitted: bool = True,
         drive: DriveModel | None = None,
+        variant: BoardVariant | None = None,
     ) -> None:
         if isinstance(profile, str):
             profile = load_profile(profile)
         self.seed = seed
         self.unit = unit
-        self.firmware = Firmware(profile, seed=seed, channel_b_fitted=channel_b_fitted, drive=drive)
+        self.variant = variant or VARIANTS["reference"]
+        self.replies = 0  # replies sent (the late-replies variant counts them)
+        self.firmware = Firmware(
+            profile, seed=seed, channel_b_fitted=channel_b_fitted, drive=drive, variant=self.variant
+        )
         self.registers = RegisterMap(self.firmware)
         self.link = LinkFaults()
         self.disturbances: list[Disturbance] = []
@@ -132,11 +138,16 @@ class SimBoard:
     def reply_fate(self, *, has_crc: bool = False) -> ReplyFate:
         """What happens to the reply about to be sent (consumes one count of each fault).
 
-        A corrupted CRC only exists on RTU frames; elsewhere that fault is left pending.
+        A corrupted CRC only exists on RTU frames; elsewhere that fault is left pending. The
+        board variant's own timing (sim/variants.py) comes on top of the injected faults.
         """
-        lk = self.link
+        lk, var = self.link, self.variant
+        self.replies += 1
+        timing = var.reply_latency_s
+        if var.late_reply_every and self.replies % var.late_reply_every == 0:
+            timing = var.late_reply_s
         if not (lk.drop or lk.delay_count or lk.corrupt):
-            return _CLEAN
+            return ReplyFate(False, timing, False) if timing else _CLEAN
         drop = lk.drop > 0
         if drop:
             lk.drop -= 1
@@ -147,7 +158,7 @@ class SimBoard:
         corrupt = has_crc and lk.corrupt > 0
         if corrupt:
             lk.corrupt -= 1
-        return ReplyFate(drop, delay, corrupt)
+        return ReplyFate(drop, max(delay, timing), corrupt)
 
     def snapshot(self) -> dict[str, object]:
         """A readable summary for the control interface and for people."""
@@ -156,6 +167,7 @@ class SimBoard:
             "elapsed_s": round(self.elapsed_s, 4),
             "uptime_s": round(fw.time_s, 4),
             "profile": self.profile.name,
+            "variant": self.variant.name,
             "stiffness_scale": self.profile.stiffness_scale,
             "position_mm": round(fw.physics.x * 1e3, 3),
             "velocity_mm_s": round(fw.physics.v * 1e3, 3),

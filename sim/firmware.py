@@ -13,6 +13,8 @@ Choices the ICD leaves open (docs/simulator.md lists them):
 - CONTROL.RELEASE held high also keeps the drive disabled;
 - the watchdog period restarts when ENABLE rises and after a successful reset;
 - CMD_SEQ_ECHO is the last CMD_SEQ written, whatever the board's state.
+Each choice also has its other side as a named variant (sim/variants.py), so that the host is
+tested against every board the ICD permits, not only against this reading.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from firmware_bridge.icd import Control, FaultCode, Status
 from sim.loadcell import LoadCell
 from sim.physics import DriveModel, TablePhysics
 from sim.profiles import PatientProfile
+from sim.variants import VARIANTS, BoardVariant
 
 TICK_S = 1.0 / icd.BOARD_IDENTITY_RAW[icd.SAMPLE_RATE_HZ]
 HOME_SWITCH_M = 0.0005
@@ -121,7 +124,9 @@ class Firmware:
         seed: int = 0,
         channel_b_fitted: bool = True,
         drive: DriveModel | None = None,
+        variant: BoardVariant | None = None,
     ) -> None:
+        self.variant = variant or VARIANTS["reference"]
         self.rng = random.Random(seed)
         self.physics = TablePhysics(profile, drive)
         self.channel_b_fitted = channel_b_fitted
@@ -162,7 +167,8 @@ class Firmware:
         self.fault = FaultCode.NONE
         self.reacted: set[FaultCode] = set()
         self.release = ReleaseMode.NONE
-        self.host_release_seen = False
+        self.host_release = False  # the running release was asked for by the host
+        self.pending_control: int | None = None  # edges_per_tick: the last CONTROL written
         self.enabled = False
         self.inputs_quiet = True
         self.state_epoch = getattr(self, "state_epoch", 0) + 1
@@ -258,6 +264,13 @@ class Firmware:
 
     # --- register side effects (called by sim.registers after validation) ----------------
     def write_control(self, value: int) -> None:
+        if self.variant.edges_per_tick:
+            self.pending_control = value  # judged at the next tick: only the last write counts
+            self.version += 1
+            return
+        self._apply_control(value)
+
+    def _apply_control(self, value: int) -> None:
         if value == self.control:
             return  # no edge and no new level: nothing to re-evaluate
         rising = value & ~self.control
@@ -268,10 +281,16 @@ class Firmware:
             self._try_reset()
         if rising & _TARE and not self.enabled and self.fault is FaultCode.NONE:
             self._tare()
-        if rising & _RELEASE and self.release is ReleaseMode.NONE and self.motion_allowed:
-            # not while the e-stop or a drive fault holds the carriage: RELEASING would claim
-            # a motion the board cannot make, and would run by itself once the cause cleared
+        # not while the e-stop or a drive fault holds the carriage: RELEASING would claim a
+        # motion the board cannot make, and would run by itself once the cause cleared
+        if (
+            rising & _RELEASE
+            and self.release is ReleaseMode.NONE
+            and self.motion_allowed
+            and not (self.variant.instant_release and self._below_release_force())
+        ):
             self._start_release(ReleaseMode.BY_FORCE)
+            self.host_release = True
         self.refresh_enable()
         self.version += 1
 
@@ -281,7 +300,7 @@ class Firmware:
             self.seq_changed_at = self.time_s
         self.cmd_seq = seq
         self.velocity_cmd = velocity
-        if control != self.control:
+        if control != self.control or self.variant.edges_per_tick:
             self.write_control(control)
         self.version += 1
 
@@ -363,7 +382,13 @@ class Firmware:
     def _start_release(self, mode: ReleaseMode) -> None:
         if mode is ReleaseMode.BY_POSITION or self.release is ReleaseMode.NONE:
             self.release = mode
+        self.host_release = False  # a fault's release runs to its end on every variant
         self.refresh_enable()
+
+    def _below_release_force(self) -> bool:
+        limit = self.config.release_force_n
+        a, b = self.force_a_n, self.force_b_n
+        return a is not None and b is not None and a < limit and b < limit
 
     def refresh_enable(self) -> None:
         """Re-evaluate ICD 5; every event that changes the board's state ends here."""
@@ -386,6 +411,9 @@ class Firmware:
         step, sample_a, sample_b = phys.step, self.cell_a.sample, self.cell_b.sample
         check, fitted, none = self._check_faults, self.channel_b_fitted, ReleaseMode.NONE
         for _ in range(ticks):
+            if self.pending_control is not None:
+                value, self.pending_control = self.pending_control, None
+                self._apply_control(value)
             self.time_s += dt
             releasing = self.release is not none
             enabled = self.enabled
@@ -473,12 +501,15 @@ class Firmware:
         if self.release is ReleaseMode.NONE:
             return
         done = self.at_home
+        if self.host_release and self.variant.release_level and not self.control & _RELEASE:
+            done = True  # RELEASE read as a level: the host's release ends when the bit falls
         if self.release is ReleaseMode.BY_FORCE and not done and not self.end_of_travel:
             limit = self.config.release_force_n
             a, b = self.force_a_n, self.force_b_n
             done = a is not None and b is not None and a < limit and b < limit
         if done:
             self.release = ReleaseMode.NONE
+            self.host_release = False
             self.refresh_enable()
 
 

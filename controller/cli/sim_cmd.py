@@ -15,6 +15,7 @@ from firmware_bridge import icd
 from sim.board import SimBoard
 from sim.profiles import DEFAULT_PROFILE, profile_names
 from sim.server import DEFAULT_CONTROL_PORT, LOOPBACK, Endpoints, ServeOptions, SimServer
+from sim.variants import DEFAULT_VARIANT, VARIANTS
 
 _LAST_LINE = "Ctrl-C stops it."
 
@@ -39,6 +40,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--patient", choices=profile_names(), default=DEFAULT_PROFILE)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--variant",
+        choices=list(VARIANTS),
+        default=DEFAULT_VARIANT,
+        help="which reading of the ICD's open choices the board takes (docs/simulator.md)",
+    )
     p.add_argument("--no-channel-b", action="store_true", help="board without load-cell B")
     p.add_argument(
         "--virtual",
@@ -49,7 +56,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    board = SimBoard(args.patient, seed=args.seed, channel_b_fitted=not args.no_channel_b)
+    board = SimBoard(
+        args.patient,
+        seed=args.seed,
+        channel_b_fitted=not args.no_channel_b,
+        variant=VARIANTS[args.variant],
+    )
     options = ServeOptions(
         tcp=None if args.no_tcp else args.tcp,
         rtu_pty=args.rtu_pty,
@@ -64,7 +76,10 @@ def run(args: argparse.Namespace) -> int:
 
 def announce(ep: Endpoints, args: argparse.Namespace) -> None:
     clock = "virtual time" if args.virtual else "real time"
-    lines = [f"traction sim: patient {args.patient}, seed {args.seed}, {clock}"]
+    lines = [
+        f"traction sim: patient {args.patient}, seed {args.seed}, {clock}, "
+        f"board variant {args.variant}"
+    ]
     if ep.tcp:
         lines.append(
             f"  modbus tcp   {ep.tcp[0]}:{ep.tcp[1]}  (unit {icd.DEFAULT_UNIT_ID})"

@@ -25,8 +25,10 @@ from controller.runner import Outcome, run_treatment
 from controller.session_states import State
 from controller.treatment import Treatment
 from safety.limits import load_limits
+from safety.release import ReleaseState
 from sim.board import SimBoard
 from sim.injection import inject
+from sim.variants import VARIANTS
 
 LIMITS = load_limits()
 SETTLED_N = LIMITS.board.release_force_n + 2.5
@@ -73,8 +75,9 @@ def run(
     patient: str = "lumbar-average",
     on_cycle: Callable[[Treatment, CycleRecord], None] | None = None,
     seed: int = 1,
+    variant: str = "reference",
 ) -> tuple[Outcome, SimBoard]:
-    opened = open_link(f"sim://?patient={patient}&seed={seed}")
+    opened = open_link(f"sim://?patient={patient}&seed={seed}&variant={variant}")
     assert opened.board is not None
     entry = ProtocolFile(name="test", protocol=protocol)
     outcome = run_treatment(opened.link, entry, LIMITS, 75.0, on_cycle=on_cycle)
@@ -86,10 +89,12 @@ def final_force(board: SimBoard) -> float:
     return max(fw.force_a_n or 0.0, fw.force_b_n or 0.0)
 
 
+@pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("kind", sorted(SHORT))
-def test_every_protocol_type_completes_accurately(kind: str) -> None:
+def test_every_protocol_type_completes_accurately(kind: str, variant: str) -> None:
+    """On every board the ICD permits (sim/variants.py), not only on our reading of it."""
     patient = "cervical" if kind == "cervical" else "lumbar-average"
-    outcome, board = run(SHORT[kind], patient=patient)
+    outcome, board = run(SHORT[kind], patient=patient, variant=variant)
     assert outcome.state is State.COMPLETE
     assert not outcome.prepared.supervisor.trips
     assert outcome.accuracy.hold_samples > 0 and outcome.accuracy.meets, outcome.accuracy
@@ -101,6 +106,7 @@ def test_every_protocol_type_completes_accurately(kind: str) -> None:
     assert outcome.treatment.timer_s == pytest.approx(planned, abs=0.05)
     assert final_force(board) < SETTLED_N
     assert not board.firmware.enabled
+    assert board.firmware.release.name == "NONE"  # the release is over, not cut short
 
 
 def events_at(schedule: dict[float, str]):  # type: ignore[no-untyped-def]
@@ -147,22 +153,23 @@ def test_pause_holds_the_force_and_freezes_the_timer() -> None:
     assert outcome.state is State.COMPLETE
 
 
-@settings(max_examples=5, deadline=None)
-@given(st.floats(0.0, 60.0))
-def test_stop_at_any_moment_ends_released(at: float) -> None:
-    outcome, board = run(SHORT["intermittent"], on_cycle=events_at({at: "stop"}))
+@settings(max_examples=10, deadline=None)
+@given(st.floats(0.0, 60.0), st.sampled_from(list(VARIANTS)))
+def test_stop_at_any_moment_ends_released(at: float, variant: str) -> None:
+    outcome, board = run(SHORT["intermittent"], on_cycle=events_at({at: "stop"}), variant=variant)
     assert outcome.state is State.COMPLETE
     assert final_force(board) < SETTLED_N
     assert not outcome.prepared.supervisor.trips
 
 
-def test_a_fault_mid_treatment_ends_faulted_and_released() -> None:
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_a_fault_mid_treatment_ends_faulted_and_released(variant: str) -> None:
     def press(treatment: Treatment, record: CycleRecord) -> None:
-        if treatment.timer_s > 15.0:
+        if treatment.timer_s > 15.0 and not board_ref[0].firmware.switches.patient_pressed:
             inject(board_ref[0], "patient-press")
 
     board_ref: list[SimBoard] = []
-    opened = open_link("sim://?seed=2")
+    opened = open_link(f"sim://?seed=2&variant={variant}")
     assert opened.board is not None
     board_ref.append(opened.board)
     outcome = run_treatment(
@@ -170,6 +177,9 @@ def test_a_fault_mid_treatment_ends_faulted_and_released() -> None:
     )
     assert outcome.state is State.FAULTED
     assert outcome.prepared.supervisor.trips
+    # the session ended only once the board's release was seen finished
+    assert outcome.prepared.supervisor.release.state is ReleaseState.DONE
+    assert final_force(opened.board) < SETTLED_N
 
 
 def test_invalid_protocol_sends_nothing_to_the_board() -> None:

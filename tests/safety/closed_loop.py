@@ -14,6 +14,7 @@ from safety.limits import Region, SafetyLimits, load_limits
 from safety.supervisor import SafetySupervisor
 from sim.board import SimBoard
 
+BOARD = {"variant": "reference"}  # which board the rigs are built on (test_closed_loop sets it)
 GAIN_M_S_PER_N = 0.0002
 # the board stops releasing once both channels read below RELEASE_FORCE; the tissue then
 # recovers a little at the fixed carriage position, and the reading has noise
@@ -39,7 +40,7 @@ def rig(
     stiffness: float = 1.0,
     limits: SafetyLimits | None = None,
 ) -> Rig:
-    opened = open_link(f"sim://?patient={patient}&seed={seed}")
+    opened = open_link(f"sim://?patient={patient}&seed={seed}&variant={BOARD['variant']}")
     assert opened.board is not None
     if stiffness != 1.0:
         phys = opened.board.firmware.physics
