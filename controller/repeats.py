@@ -47,8 +47,9 @@ class RepeatedCondition:
         )
         return True
 
-    def ended(self, now: float) -> dict[str, Any] | None:
-        """The condition is gone: one summary line if it was announced, and its figures."""
+    def ended(self, now: float, *, still: bool = False) -> dict[str, Any] | None:
+        """The condition is gone (or, `still`, the watching ends with it on): one summary line
+        if it was announced, and its figures."""
         if self.since_s is None:
             return None
         count = sum(self.kinds.values())
@@ -58,7 +59,9 @@ class RepeatedCondition:
             "kinds": dict(self.kinds),
         }
         if self.announced:
-            self.log.warning(f"{self.what}: ended", **summary)
+            self.log.warning(
+                f"{self.what}: {'still so at the end' if still else 'ended'}", **summary
+            )
         else:
             self.isolated += count
         self.since_s = None
@@ -68,7 +71,7 @@ class RepeatedCondition:
 
     def close(self, now: float) -> None:
         """At the end of the loop: a run still on, and the isolated ones, told once."""
-        self.ended(now)
+        self.ended(now, still=True)
         if self.isolated:
             self.log.info(f"{self.what}: isolated occurrences tolerated", count=self.isolated)
             self.isolated = 0
