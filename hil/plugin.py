@@ -21,6 +21,7 @@ from hil.operator import Operator, load_script
 from hil.record import RunRecord
 from hil.table import HilTable
 from hil.targets import Capability, Target, TargetError, load_target
+from sim.variants import DEFAULT_VARIANT
 
 DEFAULT_TARGET = "sim-tcp"
 RUN_KEY = pytest.StashKey[RunRecord]()
@@ -37,6 +38,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="target file, or a built-in target: sim-tcp (default), sim-rtu, sim-as-real-table",
     )
     group.addoption("--hil-out", default=None, help="output directory (default hil-results/NAME)")
+    group.addoption(
+        "--board-variant",
+        default=None,
+        help="built-in simulator only: which reading of the ICD's open choices its board takes "
+        "(sim/variants.py; default: the target's, else reference)",
+    )
     group.addoption(
         "--operator-script",
         default=None,
@@ -56,9 +63,14 @@ def pytest_configure(config: pytest.Config) -> None:
             if config.getoption("--operator-script")
             else None
         )
+        variant = config.getoption("--board-variant")
+        if variant:
+            target = target.with_variant(str(variant))
     except (TargetError, ValueError, OSError) as exc:
         raise pytest.UsageError(f"--target {name}: {exc}") from exc
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(name).stem)
+    if target.variant != DEFAULT_VARIANT:
+        slug += f"-{target.variant}"
     out = Path(config.getoption("--hil-out") or Path("hil-results") / slug).resolve()
     if not config.option.xmlpath:
         config.option.xmlpath = str(out / "junit.xml")

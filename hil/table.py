@@ -71,6 +71,8 @@ class HilTable:
                 self.target.patient,
                 "--seed",
                 str(self.target.seed),
+                "--variant",
+                self.target.variant,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -16,6 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.variants import DEFAULT_VARIANT, VARIANTS
+
 
 class Capability(StrEnum):
     FAULT_INJECTION = "fault_injection"  # load-cell, drive, link faults on demand
@@ -46,6 +48,7 @@ class Target(BaseModel):
     wire: Literal["tcp", "rtu"] = "tcp"  # the built-in simulator: which of its wires to use
     patient: str = "test-spring"  # the built-in simulator: what it pulls against
     seed: int = 0
+    variant: str = DEFAULT_VARIANT  # the built-in simulator: its reading of the ICD (sim/variants)
     weight_kg: float = Field(default=75.0, gt=20, le=250)
     capabilities: set[Capability] = Field(default_factory=set)
     enforce_timing: bool = True  # false: timing recorded but not enforced (shared machines)
@@ -59,9 +62,19 @@ class Target(BaseModel):
             raise ValueError("a table target cannot be sim://; use kind = 'builtin-sim'")
         if self.kind == "builtin-sim" and self.device:
             raise ValueError("kind = 'builtin-sim' starts its own simulator: drop device")
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant {self.variant!r}: one of {', '.join(VARIANTS)}")
+        if self.kind == "table" and self.variant != DEFAULT_VARIANT:
+            raise ValueError("variant is a built-in simulator's; a table is what it is")
         if Capability.FAULT_INJECTION in self.capabilities and self.kind == "table":
             raise ValueError("fault_injection needs the simulator's control interface")
         return self
+
+    def with_variant(self, variant: str) -> Target:
+        """The same target with its simulated board taking another reading of the ICD."""
+        if self.kind != "builtin-sim":
+            raise TargetError("--board-variant is for the built-in simulator only")
+        return Target.model_validate({**self.model_dump(), "variant": variant})
 
     def has(self, capability: Capability) -> bool:
         return capability in self.capabilities

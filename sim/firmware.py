@@ -275,7 +275,7 @@ class Firmware:
             return  # no edge and no new level: nothing to re-evaluate
         rising = value & ~self.control
         self.control = value
-        if rising & _ENABLE:
+        if rising & _ENABLE and not self.variant.watchdog_from_seq:
             self.seq_changed_at = self.time_s
         if rising & _FAULT_RESET:
             self._try_reset()
@@ -286,7 +286,7 @@ class Firmware:
         if (
             rising & _RELEASE
             and self.release is ReleaseMode.NONE
-            and self.motion_allowed
+            and (self.motion_allowed or self.variant.release_while_held)
             and not (self.variant.instant_release and self._below_release_force())
         ):
             self._start_release(ReleaseMode.BY_FORCE)

@@ -27,6 +27,12 @@ class BoardVariant:
     # ICD 4.1 is silent on a release asked for with both forces already below RELEASE_FORCE:
     # this board is done at once and never shows RELEASING
     instant_release: bool = False
+    # ICD 4.1/5 are silent on CONTROL.RELEASE while the e-stop or a drive fault holds the
+    # carriage: this board claims RELEASING (it cannot move) and releases once power is back
+    release_while_held: bool = False
+    # ICD 4 WATCHDOG counts from the last CMD_SEQ change; this board does not restart the
+    # period when ENABLE rises (the reference does)
+    watchdog_from_seq: bool = False
     # every reply this late (the ICD states no reply time; below the host's timeout)
     reply_latency_s: float = 0.0
     # every Nth reply comes this late: after the host's timeout, i.e. a reply to an earlier
@@ -63,6 +69,16 @@ VARIANTS: dict[str, BoardVariant] = {
             "every 50th reply arrives 40 ms late, after the host's timeout",
             late_reply_every=50,
             late_reply_s=0.04,
+        ),
+        BoardVariant(
+            "release-while-held",
+            "RELEASE accepted under e-stop or drive fault: RELEASING shown, no motion",
+            release_while_held=True,
+        ),
+        BoardVariant(
+            "watchdog-from-seq",
+            "the watchdog period is not restarted when ENABLE rises",
+            watchdog_from_seq=True,
         ),
         BoardVariant(
             "strict",

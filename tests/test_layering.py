@@ -48,3 +48,53 @@ def test_only_the_composition_root_knows_sim_urls() -> None:
         if any(name.startswith("sim.virtual") for name in imports(p))
     ]
     assert users == ["controller/composition.py"]
+
+
+# Inside controller (issue 10): the application (CLI, composition root) on top, then the session
+# owner, then the records, then the control core; each imports only what lies below it.
+CONTROLLER_LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("application", ("controller.cli", "controller.composition", "controller.site_config")),
+    ("session", ("controller.session", "controller.runner")),
+    ("records", ("controller.records",)),
+]
+ABOVE = {
+    "core": (
+        "controller.cli",
+        "controller.composition",
+        "controller.site_config",
+        "controller.session",
+        "controller.runner",
+        "controller.records",
+    ),
+    "records": (
+        "controller.cli",
+        "controller.composition",
+        "controller.site_config",
+        "controller.session",
+        "controller.runner",
+    ),
+    "session": ("controller.cli", "controller.composition"),
+    "application": (),
+}
+
+
+def within(name: str, modules: tuple[str, ...]) -> bool:
+    return any(name == m or name.startswith(m + ".") for m in modules)
+
+
+def controller_layer(module: str) -> str:
+    for layer, modules in CONTROLLER_LAYERS:
+        if within(module, modules):
+            return layer
+    return "core"
+
+
+def test_controller_layers_import_only_downward() -> None:
+    bad = []
+    for path in sorted((ROOT / "controller").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        layer = controller_layer(module)
+        for name in imports(path):
+            if within(name, ABOVE[layer]):
+                bad.append(f"{module} ({layer}): {name}")
+    assert not bad, "controller layers importing upward:\n" + "\n".join(bad)
