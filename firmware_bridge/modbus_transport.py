@@ -8,6 +8,7 @@ Every pymodbus outcome is mapped to one of the bridge's typed errors here.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.client.base import ModbusBaseSyncClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.framer import FramerType
-from pymodbus.pdu import ModbusPDU
+from pymodbus.pdu import DecodePDU, ModbusPDU
 
 from firmware_bridge.errors import (
     ConnectError,
@@ -65,6 +66,38 @@ class _SerialClient(ModbusSerialClient):
         return True
 
 
+class _WholeFrameDecoder(DecodePDU):
+    """pymodbus's response decoder, refusing a register reply whose frame holds more or fewer
+    bytes than the PDU it decodes to (bytes after the PDU, a byte count short of the data).
+
+    pymodbus 3.16 decodes what it needs and ignores the rest of the frame, so such a reply was
+    taken as data. Re-encoding the decoded PDU and comparing lengths catches both; refused
+    replies surface as pymodbus's "Unable to decode" and become DecodeError below.
+    """
+
+    def decode(self, frame: bytes) -> ModbusPDU | None:
+        pdu = super().decode(frame)
+        if pdu is None or frame[0] not in _REGISTER_FUNCTIONS:
+            return pdu
+        try:
+            encoded = pdu.encode()
+        except (ValueError, TypeError, IndexError, struct.error):
+            return None
+        return pdu if 1 + len(encoded) == len(frame) else None
+
+
+_REGISTER_FUNCTIONS = frozenset(
+    int(fc)
+    for fc in (
+        FunctionCode.READ_HOLDING,
+        FunctionCode.READ_INPUT,
+        FunctionCode.WRITE_SINGLE,
+        FunctionCode.WRITE_MULTIPLE,
+        FunctionCode.READ_WRITE_MULTIPLE,
+    )
+)
+
+
 class ModbusTransport:
     """One pymodbus sync client; not thread-safe by itself (the link serialises calls)."""
 
@@ -88,6 +121,7 @@ class ModbusTransport:
                 timeout=target.timeout_s,
                 retries=0,
             )
+        self._client.framer.decoder = _WholeFrameDecoder(False)
 
     def open(self) -> None:
         try:

@@ -25,6 +25,19 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 logs.configure("warning")
 
+# Tests on the wall clock (real-time loops, `traction` processes against a real-time
+# simulator, HIL runs) run alone; everything in virtual time runs on every core (`make test`:
+# pytest -n auto -m "not realtime", then pytest -m realtime), so CI fits its time on 2 cores.
+_REALTIME_PARTS = ("tests/wire/", "tests/cli/", "tests/hil/", "tests/controller/test_realtime.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.as_posix()
+        if any(part in path for part in _REALTIME_PARTS):
+            item.add_marker(pytest.mark.realtime)
+
+
 # Every command a test starts (in process or as a subprocess) records into a throw-away store,
 # never into the developer's own records; tests that study records pass their own path.
 _RECORDS_DIR = tempfile.mkdtemp(prefix="traction-test-records-")

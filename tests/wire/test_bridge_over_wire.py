@@ -206,6 +206,11 @@ def _telemetry(echo: int, **over: int) -> list[int]:
         (lambda echo: b"\x97\x04", ModbusExceptionReply),  # device failure exception
         (lambda echo: b"\x03\x02\x00\x00", DecodeError),  # another function's reply
         (lambda echo: b"\x17\xff\x00", DecodeError),  # byte count beyond the frame
+        (lambda echo: _fc23_reply(_telemetry(echo)) + b"\x00\x00", DecodeError),  # extra bytes
+        (
+            lambda echo: b"\x17\x22" + _fc23_reply(_telemetry(echo))[2:],
+            DecodeError,
+        ),  # byte count short of the data that follows
     ],
     ids=[
         "short",
@@ -216,6 +221,8 @@ def _telemetry(echo: int, **over: int) -> list[int]:
         "exception",
         "wrong-fc",
         "bytecount",
+        "extra-bytes",
+        "bytecount-short",
     ],
 )
 def test_malformed_replies_become_typed_errors_never_snapshots(

@@ -129,8 +129,16 @@ def test_board_lost_mid_hold_ends_the_run_by_itself(board: Board, tmp_path: Path
     assert store.verify() == []
 
 
-@pytest.mark.parametrize("board", ["release-level", "strict"], indirect=True)
-@pytest.mark.parametrize("moment", ["holding", "stopping", "board gone"])
+@pytest.mark.parametrize(
+    ("board", "moment"),
+    [
+        ("release-level", "holding"),
+        ("release-level", "stopping"),
+        ("release-level", "board gone"),
+        ("strict", "stopping"),
+    ],
+    indirect=["board"],
+)
 def test_sigterm_ends_the_run_within_the_stated_bound(
     board: Board, tmp_path: Path, moment: str
 ) -> None:
