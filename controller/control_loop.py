@@ -5,9 +5,9 @@ the safety supervisor judges the snapshot before anything else (a trip requests 
 release at once, out of cycle); then the policy proposes a velocity and states its intents
 (the board's release), and the supervisor turns both into the next cycle's command. A policy
 never touches the link or the supervisor: the loop carries its intents out. Absolute
-deadlines; a late cycle is counted and handed to the
-monitor as its gap; a cycle that ends after the next one's start is a missed deadline. On
-`sim://` the same loop runs in virtual time.
+deadlines; a late cycle is counted and handed to the monitor as its gap; a cycle that ends
+after the next one's start is a missed deadline. On `sim://` the same loop runs in virtual
+time.
 """
 
 from __future__ import annotations

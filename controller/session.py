@@ -46,7 +46,7 @@ from firmware_bridge.link import WallClock
 from safety.faults import SafetyFault, Trip
 from safety.limits import SafetyLimits
 from safety.link_timing import link_timing_problems
-from safety.release import ReleaseState
+from safety.release import ReleaseParams, ReleaseState
 
 log = structlog.get_logger(__name__)
 
@@ -105,8 +105,6 @@ def check_link_timing(link: TableLink, limits: SafetyLimits) -> None:
 def ending_bound_s(limits: SafetyLimits) -> float:
     """How long a session may take to end once asked to at once (a signal): the longest
     release bound, or the time to notice a lost board, plus the loop's allowance."""
-    from safety.release import ReleaseParams
-
     longest = ReleaseParams.from_limits(limits).longest_s
     return max(longest, limits.liveness.board_lost_s) + END_ALLOWANCE_S
 
