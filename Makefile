@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test hil hil-variants tools bench clean
+.PHONY: demo test hil hil-variants trace tools bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,15 @@ test: $(STAMP) tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n auto -m "not realtime"
-	$(BIN)/pytest -q -m realtime
+	$(BIN)/pytest -q -n auto -m "not realtime" --junitxml=test-results/virtual/junit.xml
+	$(BIN)/pytest -q -m realtime --junitxml=test-results/realtime/junit.xml
 	$(MAKE) --no-print-directory hil
+	$(MAKE) --no-print-directory trace
+
+# The traceability matrix (docs/traceability.md) from the hazard and requirement files and the
+# JUnit XML of the last runs; fails naming every requirement without a passing test.
+trace: $(STAMP)
+	$(BIN)/traction trace test-results/*/junit.xml hil-results/*/junit.xml
 
 # QA's hardware-in-the-loop suite against the built-in simulator, over TCP and over the RTU pty
 # (JUnit XML, JSON record and report in hil-results/<target>/). For a real table:
@@ -59,4 +65,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.loop_jitter
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis hil-results
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis hil-results test-results

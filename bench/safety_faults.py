@@ -102,10 +102,11 @@ def runaway_row(patient: str, stiffness: float) -> str:
 
 def main() -> None:
     logs.configure("critical")
+    print("verifies SR-002 (release within 1 cycle), SR-006, SR-009, SR-010, SR-020, SR-021")
     print("fault             detect[ms] release[ms] [cycles] over[N]  safe[s]  safety trips")
     for name, params in SCENARIOS:
         print(measure(name, params))
-    print("\nrunaway controller (full-speed proposals, no setpoint), 60 s each:")
+    print("\nrunaway controller (full-speed proposals, no setpoint), 60 s each -- verifies SR-003:")
     for patient in profile_names():
         for stiffness in (0.3, 1.0, 3.0):
             print("  " + runaway_row(patient, stiffness))

@@ -96,6 +96,10 @@ def main() -> None:
     for handler in root.handlers[:]:
         root.removeHandler(handler)
     print(
+        "verifies SR-007 (released), SR-008 (release bound), SR-012 (board lost: ends within "
+        "30 s, <= 50 lines, <= 10 events)"
+    )
+    print(
         f"{'variant':<18} {'fault':<17} {'outcome':<24} {'end s':>7} {'left N':>7} "
         f"{'events':>6} {'ev/s':>7} {'lines':>6} {'lines/s':>7}"
     )

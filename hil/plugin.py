@@ -21,6 +21,7 @@ from hil.operator import Operator, load_script
 from hil.record import RunRecord
 from hil.table import HilTable
 from hil.targets import Capability, Target, TargetError, load_target
+from safety.hazards import marker_ids
 from sim.variants import DEFAULT_VARIANT
 
 DEFAULT_TARGET = "sim-tcp"
@@ -53,7 +54,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "requirement(text): the requirement a HIL test proves")
+    config.addinivalue_line(
+        "markers",
+        "requirement(*ids, text): the safety requirements (SR-nnn) a HIL test proves, and what",
+    )
     config.addinivalue_line("markers", "needs(*capabilities): target capabilities a test needs")
     name = str(config.getoption("--target"))
     try:
@@ -99,7 +103,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
     run = item.config.stash[RUN_KEY]
     mark = item.get_closest_marker("requirement")
-    result = run.result(item.nodeid, str(mark.args[0]) if mark else "")
+    ids, text = marker_ids(mark.args) if mark else ((), "")
+    result = run.result(item.nodeid, text)
+    if report.when == "setup":
+        result.requirements = list(ids)
+        item.user_properties += [("requirement", i) for i in ids]
     result.duration_s += report.duration
     measured = item.stash.get(MEASURE_KEY, None)
     if report.when == "call" and measured is not None:

@@ -16,6 +16,7 @@ from typing import Any
 from hil.measurements import Measurement
 from hil.operator import Prompt
 from hil.targets import Target
+from safety.hazards import load_case
 
 
 @dataclass
@@ -23,6 +24,7 @@ class TestResult:
     nodeid: str
     requirement: str
     outcome: str = "not run"  # passed | failed | skipped | error
+    requirements: list[str] = field(default_factory=list)  # SR-nnn ids the test proves
     duration_s: float = 0.0
     measurements: list[Measurement] = field(default_factory=list)
     prompts: list[Prompt] = field(default_factory=list)
@@ -33,6 +35,7 @@ class TestResult:
         return {
             "test": self.nodeid,
             "requirement": self.requirement,
+            "requirements": self.requirements,
             "outcome": self.outcome,
             "duration_s": round(self.duration_s, 3),
             "measurements": [m.as_dict() for m in self.measurements],
@@ -92,6 +95,29 @@ class RunRecord:
             counts[r.outcome] = counts.get(r.outcome, 0) + 1
         return counts
 
+    def _matrix(self) -> list[str]:
+        """The traceability rows this target proved: hazard -> requirement -> tests -> result."""
+        case = load_case()
+        rows = ["## Safety requirements on this target", ""]
+        rows += ["| requirement | hazards | tests | result |", "| --- | --- | --- | --- |"]
+        for req in case.requirements:
+            tests = [r for r in self.results.values() if req.id in r.requirements]
+            if not tests:
+                continue
+            outcomes = {r.outcome for r in tests}
+            verdict = (
+                "FAIL"
+                if outcomes & {"failed", "error"}
+                else "pass"
+                if "passed" in outcomes
+                else "not run"
+            )
+            names = ", ".join(f"`{r.nodeid.split('::')[-1]}`" for r in tests)
+            rows.append(
+                f"| {req.id} {req.statement} | {', '.join(req.hazards)} | {names} | {verdict} |"
+            )
+        return rows
+
     def _markdown(self, doc: dict[str, Any]) -> str:
         board = self.board_identity or {}
         lines = [
@@ -115,6 +141,7 @@ class RunRecord:
                 f"| `{r.nodeid.split('::')[-1]}` | {r.requirement} | {r.outcome.upper()} | "
                 f"{r.duration_s:.1f} s |"
             )
+        lines += ["", *self._matrix()]
         for r in self.results.values():
             lines += ["", f"## {r.nodeid.split('::')[-1]}: {r.outcome.upper()}", ""]
             if r.requirement:

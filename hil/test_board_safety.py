@@ -73,7 +73,9 @@ def _released(watched: Watched, measure: Measurements, table: HilTable) -> None:
     measure("force after release", final.force_n, "N", high=release_force + RELEASED_MARGIN_N)
 
 
-@pytest.mark.requirement("ICD 4 WATCHDOG: a host that falls silent is released within WATCHDOG_MS")
+@pytest.mark.requirement(
+    "SR-013", "ICD 4 WATCHDOG: a host that falls silent is released within WATCHDOG_MS"
+)
 def test_watchdog_releases_when_the_host_goes_silent(
     table: HilTable, measure: Measurements, hil_run: RunRecord, request: pytest.FixtureRequest
 ) -> None:
@@ -100,7 +102,7 @@ def test_watchdog_releases_when_the_host_goes_silent(
 
 
 @pytest.mark.requirement(
-    "ICD 4 OVERFORCE, layer 1 alone: the board trips at the first sample above FORCE_TRIP"
+    "SR-024", "ICD 4 OVERFORCE, layer 1 alone: the board trips at the first sample above FORCE_TRIP"
 )
 def test_board_over_force_trip_on_its_own(
     table: HilTable, measure: Measurements, hil_run: RunRecord, request: pytest.FixtureRequest
@@ -128,7 +130,9 @@ def test_board_over_force_trip_on_its_own(
 
 
 @pytest.mark.requirement(
-    "Safety in depth: a patient's jerk past the limit is caught and the pull released"
+    "SR-004",
+    "SR-002",
+    "Safety in depth: a patient's jerk past the limit is caught and the pull released",
 )
 @pytest.mark.needs(Capability.FAULT_INJECTION)
 def test_a_jerk_past_the_limit_is_caught(
@@ -150,7 +154,9 @@ def test_a_jerk_past_the_limit_is_caught(
     _reaction(watched, measure, REACTION_S)
 
 
-@pytest.mark.requirement("ICD 4 PATIENT_STOP: the patient's hand switch releases the pull")
+@pytest.mark.requirement(
+    "SR-020", "ICD 4 PATIENT_STOP: the patient's hand switch releases the pull"
+)
 def test_patient_switch_press_releases(
     table: HilTable, measure: Measurements, hil_run: RunRecord, request: pytest.FixtureRequest
 ) -> None:
@@ -167,7 +173,9 @@ def test_patient_switch_press_releases(
     _released(watched, measure, table)
 
 
-@pytest.mark.requirement("ICD 4 PATIENT_STOP: unplugging the hand switch while enabled releases")
+@pytest.mark.requirement(
+    "SR-020", "ICD 4 PATIENT_STOP: unplugging the hand switch while enabled releases"
+)
 def test_patient_switch_unplug_releases(
     table: HilTable, measure: Measurements, hil_run: RunRecord, request: pytest.FixtureRequest
 ) -> None:
@@ -188,7 +196,9 @@ def test_patient_switch_unplug_releases(
     _reaction(watched, measure, REACTION_S)
 
 
-@pytest.mark.requirement("ICD 4 ESTOP: the e-stop stops at once, brake on, no release motion")
+@pytest.mark.requirement(
+    "SR-021", "ICD 4 ESTOP: the e-stop stops at once, brake on, no release motion"
+)
 def test_estop_stops_at_once(
     table: HilTable, measure: Measurements, hil_run: RunRecord, request: pytest.FixtureRequest
 ) -> None:
@@ -214,7 +224,7 @@ def test_estop_stops_at_once(
     _reaction(watched, measure, REACTION_S)
 
 
-@pytest.mark.requirement("ICD 4 SENSOR: a load-cell fault releases by position, to home")
+@pytest.mark.requirement("SR-010", "ICD 4 SENSOR: a load-cell fault releases by position, to home")
 @pytest.mark.needs(Capability.FAULT_INJECTION)
 @pytest.mark.parametrize(
     ("injection", "params"),
@@ -244,7 +254,8 @@ def test_sensor_faults_release_to_home(  # noqa: PLR0917 - fixtures and paramete
 
 
 @pytest.mark.requirement(
-    "ICD 4 OVERSPEED and safety in depth: a runaway drive is stopped and the table released"
+    "SR-025",
+    "ICD 4 OVERSPEED and safety in depth: a runaway drive is stopped and the table released",
 )
 @pytest.mark.needs(Capability.FAULT_INJECTION)
 def test_a_runaway_drive_is_stopped(

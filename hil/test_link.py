@@ -49,7 +49,9 @@ def test_link_and_identity(table: HilTable, measure: Measurements, hil_run: RunR
     measure("telemetry_read_max", _ms(times, 100), "ms", high=4 * PERIOD_S * 1e3, timing=True)
 
 
-@pytest.mark.requirement("Safety 2: interlocks derived from the limits are written and read back")
+@pytest.mark.requirement(
+    "SR-024", "Safety 2: interlocks derived from the limits are written and read back"
+)
 def test_interlocks_are_written_and_read_back(table: HilTable, measure: Measurements) -> None:
     link = table.open_link()
     link.connect()

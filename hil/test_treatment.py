@@ -113,7 +113,9 @@ def _accuracy(measure: Measurements, acc: Accuracy) -> None:
     )
 
 
-@pytest.mark.requirement("Controller: every protocol type holds its force within the targets")
+@pytest.mark.requirement(
+    "SR-007", "Controller: every protocol type holds its force within the targets"
+)
 @pytest.mark.parametrize("kind", list(PROTOCOLS))
 def test_protocol_tracks_within_the_targets(
     table: HilTable,
@@ -148,7 +150,8 @@ def test_protocol_tracks_within_the_targets(
 
 
 @pytest.mark.requirement(
-    "Controller: pause holds the force with the timer frozen; stop ramps down and releases"
+    "SR-007",
+    "Controller: pause holds the force with the timer frozen; stop ramps down and releases",
 )
 def test_pause_resume_and_stop(
     table: HilTable, measure: Measurements, hil_run: RunRecord, request: pytest.FixtureRequest
@@ -205,7 +208,9 @@ def test_pause_resume_and_stop(
     )
 
 
-@pytest.mark.requirement("Records: the session is recorded whole and its audit chain verifies")
+@pytest.mark.requirement(
+    "SR-018", "Records: the session is recorded whole and its audit chain verifies"
+)
 def test_session_is_recorded_and_verifiable(
     table: HilTable, measure: Measurements, hil_run: RunRecord, request: pytest.FixtureRequest
 ) -> None:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from controller import logs
+from safety.hazards import load_case, marker_ids
 from sim.board import SimBoard
 from sim.server import LOOPBACK, Endpoints, ServeOptions, SimServer
 from tests.helpers import SimSession, open_sim_session
@@ -31,11 +32,29 @@ logs.configure("warning")
 _REALTIME_PARTS = ("tests/wire/", "tests/cli/", "tests/hil/", "tests/controller/test_realtime.py")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requirement(*ids): the safety requirements (SR-nnn) a test proves"
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    known = load_case().requirement_ids
+    unknown = []
     for item in items:
         path = item.path.as_posix()
         if any(part in path for part in _REALTIME_PARTS):
             item.add_marker(pytest.mark.realtime)
+        for mark in item.iter_markers("requirement"):
+            ids, _ = marker_ids(mark.args)
+            unknown += [f"{item.nodeid}: {i}" for i in ids if i not in known]
+            # into the JUnit XML, where `traction trace` finds test, requirement and result
+            item.user_properties += [("requirement", i) for i in ids]
+    if unknown:
+        raise pytest.UsageError(
+            "tests name requirements that safety/requirements.toml does not have:\n"
+            + "\n".join(unknown)
+        )
 
 
 # Every command a test starts (in process or as a subprocess) records into a throw-away store,

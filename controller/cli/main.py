@@ -19,6 +19,7 @@ from controller.cli import (
     run_cmd,
     sessions_cmd,
     sim_cmd,
+    trace_cmd,
 )
 from controller.site_config import SiteConfigError, site_config
 
@@ -43,6 +44,7 @@ def parser() -> argparse.ArgumentParser:
         sim_cmd,
         inject_cmd,
         ports_cmd,
+        trace_cmd,
     ):
         module.add_parser(sub)
     protocols_cmd.add_parsers(sub)

@@ -74,6 +74,7 @@ def test_a_one_write_release_pulse_leaves_the_patient_under_tension(variant: str
     assert s.board.firmware.release.name == "NONE"  # and the board is not releasing either
 
 
+@pytest.mark.requirement("SR-007")
 @pytest.mark.parametrize("variant", [v.name for v in VARIANTS.values() if not v.late_reply_every])
 def test_release_held_as_a_level_is_honoured_by_every_board(variant: str) -> None:
     """(The raw master here tolerates no lost reply: late-replies is left to the host tests.)"""
@@ -116,6 +117,7 @@ class Session:
         return [e for e in self.events if e.time_s >= self.acted_s]
 
 
+@pytest.mark.requirement("SR-012", "SR-019")
 def test_board_lost_mid_hold_ends_the_session_within_its_bound(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -195,6 +197,7 @@ BAD_REPLIES: list[LinkError] = [
 ]
 
 
+@pytest.mark.requirement("SR-012")
 @pytest.mark.parametrize("error", BAD_REPLIES, ids=lambda e: f"{type(e).__name__}:{e}"[:40])
 def test_a_board_that_turns_bad_after_a_trip_ends_the_session(error: LinkError) -> None:
     s = Session()
@@ -213,6 +216,7 @@ def test_a_board_that_turns_bad_after_a_trip_ends_the_session(error: LinkError) 
     assert len(s.after()) <= MAX_OUTAGE_EVENTS, [e.text for e in s.after()]
 
 
+@pytest.mark.requirement("SR-008", "SR-021")
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_a_release_the_board_cannot_make_times_out_loudly(variant: str) -> None:
     """E-stop mid-hold: the carriage cannot move, the release cannot be confirmed; the
@@ -259,6 +263,7 @@ SHORT_PROTOCOL = ProtocolFile(
 )
 
 
+@pytest.mark.requirement("SR-007", "SR-008")
 @settings(max_examples=25, deadline=None)
 @given(
     variant=st.sampled_from(list(VARIANTS)),

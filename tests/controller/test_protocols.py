@@ -161,6 +161,7 @@ def test_every_preset_loads_and_passes_for_an_average_patient() -> None:
         (Static(force_n=100.0, duration_s=60), 0.0, "weight_kg"),
     ],
 )
+@pytest.mark.requirement("SR-016")
 def test_protocols_beyond_the_limits_are_refused_naming_field_value_and_rule(
     protocol: Static | Cyclic | Program, weight: float, message: str
 ) -> None:

@@ -89,6 +89,7 @@ def final_force(board: SimBoard) -> float:
     return max(fw.force_a_n or 0.0, fw.force_b_n or 0.0)
 
 
+@pytest.mark.requirement("SR-007")
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("kind", sorted(SHORT))
 def test_every_protocol_type_completes_accurately(kind: str, variant: str) -> None:
@@ -153,6 +154,7 @@ def test_pause_holds_the_force_and_freezes_the_timer() -> None:
     assert outcome.state is State.COMPLETE
 
 
+@pytest.mark.requirement("SR-007")
 @settings(max_examples=10, deadline=None)
 @given(st.floats(0.0, 60.0), st.sampled_from(list(VARIANTS)))
 def test_stop_at_any_moment_ends_released(at: float, variant: str) -> None:
@@ -162,6 +164,7 @@ def test_stop_at_any_moment_ends_released(at: float, variant: str) -> None:
     assert not outcome.prepared.supervisor.trips
 
 
+@pytest.mark.requirement("SR-007")
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_a_fault_mid_treatment_ends_faulted_and_released(variant: str) -> None:
     def press(treatment: Treatment, record: CycleRecord) -> None:
@@ -182,6 +185,7 @@ def test_a_fault_mid_treatment_ends_faulted_and_released(variant: str) -> None:
     assert final_force(opened.board) < SETTLED_N
 
 
+@pytest.mark.requirement("SR-016")
 def test_invalid_protocol_sends_nothing_to_the_board() -> None:
     opened = open_link("sim://")
     assert opened.board is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -45,12 +46,14 @@ def head(events: list[ChainedEvent]) -> Head:
     return Head(len(events), events[-1].hash if events else None)
 
 
+@pytest.mark.requirement("SR-018")
 @given(raw_events)
 def test_an_intact_chain_verifies(raw: list) -> None:  # type: ignore[type-arg]
     events = build(raw)
     assert verify_chain(events, head(events)) == []
 
 
+@pytest.mark.requirement("SR-018")
 @given(raw_events, st.data())
 def test_an_edited_event_is_found(raw: list, data: st.DataObject) -> None:  # type: ignore[type-arg]
     events = build(raw)
@@ -63,6 +66,7 @@ def test_an_edited_event_is_found(raw: list, data: st.DataObject) -> None:  # ty
     assert any(f"seq {i + 1}" in p and "edited" in p for p in problems), problems
 
 
+@pytest.mark.requirement("SR-018")
 @given(raw_events, st.data())
 def test_a_deleted_event_is_found(raw: list, data: st.DataObject) -> None:  # type: ignore[type-arg]
     events = build(raw)
@@ -71,6 +75,7 @@ def test_a_deleted_event_is_found(raw: list, data: st.DataObject) -> None:  # ty
     assert verify_chain(events, original_head) != []
 
 
+@pytest.mark.requirement("SR-018")
 @given(raw_events.filter(lambda r: len(r) >= 2), st.data())
 def test_reordered_events_are_found(raw: list, data: st.DataObject) -> None:  # type: ignore[type-arg]
     events = build(raw)
@@ -79,6 +84,7 @@ def test_reordered_events_are_found(raw: list, data: st.DataObject) -> None:  # 
     assert verify_chain(events, head(build(raw))) != []
 
 
+@pytest.mark.requirement("SR-018")
 @given(raw_events.filter(lambda r: len(r) >= 2), st.data())
 def test_renumbering_after_a_deletion_is_still_found(
     raw: list,  # type: ignore[type-arg]

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from controller.records.store import INTERRUPTED, SessionStore
 from tests.records.sessions import demo_command
 
@@ -68,6 +70,7 @@ def snapshot(con: sqlite3.Connection, sid: int) -> Snapshot:
     return Snapshot(sid, int(samples[0]), [(int(s), str(h)) for s, h in events])
 
 
+@pytest.mark.requirement("SR-018")
 def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path: Path) -> None:
     db = tmp_path / "records.sqlite3"
     SessionStore(db).close()  # the schema exists before the first reader looks

@@ -37,6 +37,7 @@ INFO = SessionInfo(
 )
 
 
+@pytest.mark.requirement("SR-017", "SR-018")
 def test_a_recorded_session_round_trips(tmp_path: Path) -> None:
     db = tmp_path / "r.sqlite3"
     outcome, rec = recorded(db)

@@ -62,17 +62,20 @@ def event_count(db: Path) -> int:
         return int(con.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
 
+@pytest.mark.requirement("SR-018")
 def test_the_untouched_store_verifies(pristine: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sessions", "--records", str(pristine), "verify"]) == 0
     assert "verified: all 2 sessions" in capsys.readouterr().out
 
 
+@pytest.mark.requirement("SR-018")
 def test_deleting_any_event_row_is_found(pristine: Path, tmp_path: Path) -> None:
     for seq in range(1, event_count(pristine) + 1):
         db = tamper(pristine, tmp_path, f"DELETE FROM events WHERE seq = {seq}")
         assert verify(db), f"deleting event {seq} went unnoticed"
 
 
+@pytest.mark.requirement("SR-018")
 def test_editing_any_field_of_any_event_row_is_found(pristine: Path, tmp_path: Path) -> None:
     for seq in range(1, event_count(pristine) + 1):
         for column, value in EDITS.items():
@@ -82,6 +85,7 @@ def test_editing_any_field_of_any_event_row_is_found(pristine: Path, tmp_path: P
             assert verify(db), f"editing {column} of event {seq} went unnoticed"
 
 
+@pytest.mark.requirement("SR-018")
 def test_reordering_two_events_is_found(pristine: Path, tmp_path: Path) -> None:
     db = tamper(
         pristine,
@@ -93,6 +97,7 @@ def test_reordering_two_events_is_found(pristine: Path, tmp_path: Path) -> None:
     assert any("does not follow" in p for p in verify(db))
 
 
+@pytest.mark.requirement("SR-018")
 def test_deleting_a_whole_session_is_found(pristine: Path, tmp_path: Path) -> None:
     db = tamper(
         pristine,
@@ -104,6 +109,7 @@ def test_deleting_a_whole_session_is_found(pristine: Path, tmp_path: Path) -> No
     assert any("head records" in p for p in verify(db))
 
 
+@pytest.mark.requirement("SR-018")
 def test_an_edited_session_record_is_found(pristine: Path, tmp_path: Path) -> None:
     db = tamper(pristine, tmp_path, "UPDATE sessions SET operator = 'someone else' WHERE id = 1")
     assert any("operator differ" in p for p in verify(db))
@@ -120,12 +126,14 @@ def test_an_edited_session_record_is_found(pristine: Path, tmp_path: Path) -> No
     ],
     ids=["force-edited", "phase-edited", "row-deleted", "last-row-deleted"],
 )
+@pytest.mark.requirement("SR-018")
 def test_edited_or_deleted_samples_are_found(pristine: Path, tmp_path: Path, sql: str) -> None:
     """Samples are sealed (count and SHA-256) into the chain when the session ends."""
     problems = verify(tamper(pristine, tmp_path, sql))
     assert any("samples differ" in p for p in problems), problems
 
 
+@pytest.mark.requirement("SR-018")
 def test_the_cli_reports_tampering_and_fails(
     pristine: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

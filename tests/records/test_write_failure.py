@@ -12,6 +12,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from controller.records.store import SessionStore
 from tests.records.sessions import demo_command
 
@@ -24,6 +26,7 @@ def limit_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT_BYTES, FILE_LIMIT_BYTES))
 
 
+@pytest.mark.requirement("SR-018")
 def test_a_failed_write_stops_the_session_with_an_alarm(tmp_path: Path) -> None:
     db = tmp_path / "records.sqlite3"
     proc = subprocess.run(

@@ -90,6 +90,7 @@ def assert_tripped_safely(r: Rig, expected: set[SafetyFault]) -> None:
         ("stiffness", {"factor": 2.5}, {SafetyFault.OVERSHOOT, SafetyFault.FORCE_LIMIT}),
     ],
 )
+@pytest.mark.requirement("SR-006", "SR-009", "SR-010", "SR-020", "SR-021", "SR-025")
 def test_injected_fault_ends_in_the_safe_state(
     injection: str, params: dict[str, object], expected: set[SafetyFault]
 ) -> None:
@@ -115,6 +116,7 @@ def test_stall_is_caught_by_the_board() -> None:
     assert_tripped_safely(r, {SafetyFault.BOARD_FAULT, SafetyFault.TRACKING_ERROR})
 
 
+@pytest.mark.requirement("SR-013")
 def test_controller_that_stops_sending_leaves_the_board_to_release() -> None:
     r = rig()
     settle(r, TARGET_N)
@@ -126,6 +128,7 @@ def test_controller_that_stops_sending_leaves_the_board_to_release() -> None:
     assert tel.has(Status.BRAKE_ENGAGED)
 
 
+@pytest.mark.requirement("SR-004")
 def test_controller_that_ramps_too_fast_is_held_to_the_rate_limit() -> None:
     r = rig()
     settle(r, 50.0, seconds=15.0)
@@ -142,6 +145,7 @@ def test_controller_that_ramps_too_fast_is_held_to_the_rate_limit() -> None:
     assert max(rates) <= r.limits.rates.max_force_rate_up_n_s * 1.25
 
 
+@pytest.mark.requirement("SR-023")
 def test_reset_needs_causes_gone_and_acknowledgement_and_never_starts_motion() -> None:
     r = rig()
     settle(r, TARGET_N)
@@ -181,6 +185,7 @@ def test_controller_that_abandons_its_setpoint_trips_tracking() -> None:
     assert_tripped_safely(r, {SafetyFault.TRACKING_ERROR})
 
 
+@pytest.mark.requirement("SR-005")
 def test_force_left_on_the_patient_after_the_treatment_trips() -> None:
     r = rig()
     settle(r, TARGET_N)
@@ -192,6 +197,7 @@ def test_force_left_on_the_patient_after_the_treatment_trips() -> None:
     assert_tripped_safely(r, {SafetyFault.FORCE_WHILE_IDLE})
 
 
+@pytest.mark.requirement("SR-011")
 def test_consecutive_link_failures_trip_the_link_check_before_anything_else() -> None:
     """With the default limits and timeout: no loop-overrun trip, no board watchdog first."""
     r = rig()
@@ -203,6 +209,7 @@ def test_consecutive_link_failures_trip_the_link_check_before_anything_else() ->
     assert SafetyFault.BOARD_FAULT not in faults  # the host noticed before the watchdog
 
 
+@pytest.mark.requirement("SR-011")
 @pytest.mark.parametrize("lost", [1, 2])
 def test_fewer_lost_replies_than_the_limit_do_not_end_the_treatment(
     lost: int, board_variant: str
@@ -219,6 +226,7 @@ def test_fewer_lost_replies_than_the_limit_do_not_end_the_treatment(
     assert abs(final.force_n - TARGET_N) < SETTLE_MARGIN_N
 
 
+@pytest.mark.requirement("SR-022")
 def test_travel_limit_holds_the_carriage() -> None:
     limits = load_limits()
     short = parse_limits(

@@ -27,6 +27,7 @@ positions = st.floats(0.0, 0.3)
 stiffnesses = st.floats(LIMITS.stiffness.min_n_m, LIMITS.stiffness.max_n_m)
 
 
+@pytest.mark.requirement("SR-003", "SR-004", "SR-022", "SR-025")
 @given(proposals, forces, positions, stiffnesses)
 def test_gate_properties(p: float, force: float, pos: float, k: float) -> None:
     v = allowed_velocity(
@@ -48,6 +49,7 @@ def test_gate_properties(p: float, force: float, pos: float, k: float) -> None:
         assert -k * v <= PARAMS.rate_down_n_s + 1e-9
 
 
+@pytest.mark.requirement("SR-023")
 def test_gate_releases_only_when_tripped_and_idles_until_started() -> None:
     g = CommandGate(LIMITS, LIMIT_N)
     tel = snapshot(100.0)

@@ -34,6 +34,7 @@ def with_change(section: str | None, key: str, value: object) -> dict[str, objec
     return data
 
 
+@pytest.mark.requirement("SR-001")
 def test_defaults_follow_the_commercial_maxima() -> None:
     limits = load_limits()
     assert limits.lumbar.max_force_n == 890.0
@@ -41,6 +42,7 @@ def test_defaults_follow_the_commercial_maxima() -> None:
     assert limits.device_max_force_n == 890.0
 
 
+@pytest.mark.requirement("SR-017")
 def test_fingerprint_is_stable_and_changes_with_any_value(tmp_path: Path) -> None:
     a = load_limits()
     assert a.fingerprint() == load_limits().fingerprint()
@@ -66,6 +68,7 @@ def test_fingerprint_is_stable_and_changes_with_any_value(tmp_path: Path) -> Non
         ("liveness", "max_cycle_gap_s", 0.1, "liveness.max_cycle_gap_s: 0.1 s must be below"),
     ],
 )
+@pytest.mark.requirement("SR-017")
 def test_invalid_profiles_are_refused_naming_field_and_rule(
     section: str | None, key: str, value: object, message: str
 ) -> None:
@@ -73,6 +76,7 @@ def test_invalid_profiles_are_refused_naming_field_and_rule(
         parse_limits(with_change(section, key, value))
 
 
+@pytest.mark.requirement("SR-017")
 def test_missing_section_and_bad_files_are_refused(tmp_path: Path) -> None:
     data = defaults()
     del data["tracking"]
@@ -86,6 +90,7 @@ def test_missing_section_and_bad_files_are_refused(tmp_path: Path) -> None:
         load_limits(tmp_path / "absent.toml")
 
 
+@pytest.mark.requirement("SR-001")
 @given(st.floats(1, 300), st.sampled_from(["lumbar", "cervical"]))
 def test_session_limit_never_exceeds_any_cap(weight_kg: float, region: str) -> None:
     limits = load_limits()
@@ -101,6 +106,7 @@ def test_session_limit_refuses_impossible_weights() -> None:
         load_limits().force_limit_n("lumbar", 0.0)
 
 
+@pytest.mark.requirement("SR-024")
 @given(st.floats(20, 890))
 def test_board_trip_sits_above_the_host_limit_within_the_board(limit_n: float) -> None:
     cfg = board_interlocks(load_limits(), limit_n, HW)

@@ -17,10 +17,12 @@ from safety.link_timing import link_timing_problems
 LIMITS = load_limits()
 
 
+@pytest.mark.requirement("SR-011")
 def test_the_default_timeout_fits_the_default_limits() -> None:
     assert link_timing_problems(LIMITS, timeout_s=DEFAULT_TIMEOUT_S, period_s=PERIOD_S) == []
 
 
+@pytest.mark.requirement("SR-011")
 def test_a_timeout_as_long_as_the_watchdog_is_refused_naming_both_rules() -> None:
     problems = link_timing_problems(LIMITS, timeout_s=0.1, period_s=PERIOD_S)
     assert len(problems) == 2
@@ -29,6 +31,7 @@ def test_a_timeout_as_long_as_the_watchdog_is_refused_naming_both_rules() -> Non
     assert "board.watchdog_s 0.1 s" in problems[1]
 
 
+@pytest.mark.requirement("SR-011")
 @given(
     timeout_s=st.floats(0.001, 1.0), shorter=st.floats(0.0, 1.0), period_s=st.floats(0.001, 0.05)
 )
@@ -40,6 +43,7 @@ def test_a_shorter_timeout_than_an_accepted_one_is_accepted_too(
         assert link_timing_problems(LIMITS, timeout_s=faster, period_s=period_s) == []
 
 
+@pytest.mark.requirement("SR-011")
 def test_a_session_on_a_too_slow_url_is_refused_before_anything_is_sent() -> None:
     link = open_link("tcp://127.0.0.1:9?timeout=0.1").link  # nothing listens; nothing opened
     with pytest.raises(TargetError, match=r"timeout=.*device URL"):

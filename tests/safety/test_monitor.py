@@ -56,12 +56,14 @@ def test_implausible_force(force: float) -> None:
     assert SafetyFault.IMPLAUSIBLE_FORCE in feed(monitor(), [snapshot(force)])
 
 
+@pytest.mark.requirement("SR-009")
 def test_stale_data_after_frozen_sample_seq() -> None:
     frozen: list[Telemetry | None] = [snapshot(100.0, seq=7) for _ in range(3)]
     assert feed(monitor(), frozen) == set()
     assert feed(monitor(), [*frozen, snapshot(100.0, seq=7)]) == {SafetyFault.STALE_DATA}
 
 
+@pytest.mark.requirement("SR-010")
 def test_channel_disagreement_needs_its_time() -> None:
     brief = [snapshot(100.0, force_b_n=130.0, seq=i) for i in range(5)]  # 40 ms
     assert feed(monitor(), brief, target=125.0) == set()
@@ -69,10 +71,12 @@ def test_channel_disagreement_needs_its_time() -> None:
     assert SafetyFault.CHANNEL_DISAGREEMENT in feed(monitor(), longer, target=115.0)
 
 
+@pytest.mark.requirement("SR-002")
 def test_force_above_the_limit() -> None:
     assert SafetyFault.FORCE_LIMIT in feed(monitor(), [snapshot(LIMIT_N + 0.01)], target=LIMIT_N)
 
 
+@pytest.mark.requirement("SR-004")
 def test_force_rate_above_the_limit() -> None:
     rate = LIMITS.rates.max_force_rate_up_n_s * LIMITS.rates.trip_factor * 1.2
     ramp = [snapshot(100.0 + rate * i * DT, seq=i) for i in range(10)]
@@ -88,6 +92,7 @@ def test_tracking_error_outside_the_window_too_long() -> None:
     assert SafetyFault.TRACKING_ERROR in feed(monitor(), steady(150.0, n + 2), target=200.0)
 
 
+@pytest.mark.requirement("SR-005")
 def test_overshoot() -> None:
     over = 200.0 + LIMITS.tracking.overshoot_n + 1.0
     assert SafetyFault.OVERSHOOT in feed(monitor(), [snapshot(over)], target=200.0)
@@ -116,6 +121,7 @@ def test_force_following_a_ramp_down_late_is_not_overshoot() -> None:
     assert ramp_down(lag) == set()
 
 
+@pytest.mark.requirement("SR-005")
 def test_force_above_anything_recently_planned_is_overshoot() -> None:
     lag = LIMITS.tracking.lag_s
     over = LIMITS.tracking.overshoot_n + 1.0
@@ -152,12 +158,14 @@ def test_overshoot_is_never_looser_than_the_plan_nor_stricter_than_the_target(
             return
 
 
+@pytest.mark.requirement("SR-005")
 def test_force_while_no_treatment_runs_but_not_while_releasing() -> None:
     assert SafetyFault.FORCE_WHILE_IDLE in feed(monitor(), [snapshot(50.0)], active=False)
     releasing = snapshot(50.0, status=NORMAL | Status.RELEASING)
     assert feed(monitor(), [releasing], active=False) == set()
 
 
+@pytest.mark.requirement("SR-006")
 def test_sudden_force_collapse_while_pulling() -> None:
     snaps = [*steady(200.0, 10), snapshot(40.0, seq=11)]
     assert SafetyFault.FORCE_COLLAPSE in feed(monitor(), snaps, target=200.0)
@@ -165,6 +173,7 @@ def test_sudden_force_collapse_while_pulling() -> None:
     assert SafetyFault.FORCE_COLLAPSE not in feed(monitor(), snaps, target=30.0)
 
 
+@pytest.mark.requirement("SR-020", "SR-021")
 @pytest.mark.parametrize(
     ("status", "fault", "expected"),
     [
@@ -179,6 +188,7 @@ def test_board_fault_and_switch_bits(
     assert expected in feed(monitor(), [snapshot(0.0, status=status, fault=fault)], active=False)
 
 
+@pytest.mark.requirement("SR-011")
 def test_link_failures_in_a_row() -> None:
     n = LIMITS.liveness.link_failures
     assert feed(monitor(), [None] * (n - 1)) == set()
@@ -187,11 +197,13 @@ def test_link_failures_in_a_row() -> None:
     assert feed(monitor(), [None] * n) == {SafetyFault.LINK_FAILURE}
 
 
+@pytest.mark.requirement("SR-013")
 def test_loop_overrun() -> None:
     gap = LIMITS.liveness.max_cycle_gap_s * 1.01
     assert SafetyFault.LOOP_OVERRUN in feed(monitor(), [snapshot(0.0)], active=False, gap=gap)
 
 
+@pytest.mark.requirement("SR-015")
 def test_board_reboot_mid_session() -> None:
     assert SafetyFault.BOARD_REBOOT in feed(
         monitor(), [snapshot(0.0, uptime_s=100.0), snapshot(0.0, uptime_s=0.5, seq=1)], active=False
@@ -204,6 +216,7 @@ def test_board_reboot_mid_session() -> None:
     )
 
 
+@pytest.mark.requirement("SR-022", "SR-025")
 def test_travel_and_speed() -> None:
     far = snapshot(0.0, position_m=LIMITS.motion.max_travel_m + 0.001)
     assert SafetyFault.TRAVEL_LIMIT in feed(monitor(), [far], active=False)

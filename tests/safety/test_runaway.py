@@ -19,6 +19,7 @@ from tests.safety.closed_loop import BOARD, rig
 PROFILE_CASES = [(p, s) for p in profile_names() for s in (0.3, 1.0, 3.0)]
 
 
+@pytest.mark.requirement("SR-002", "SR-003")
 @pytest.mark.parametrize(
     ("patient", "stiffness"), PROFILE_CASES, ids=[f"{p}-x{s}" for p, s in PROFILE_CASES]
 )
@@ -26,6 +27,7 @@ def test_runaway_controller_never_exceeds_the_limit(patient: str, stiffness: flo
     runaway_on(patient, stiffness)
 
 
+@pytest.mark.requirement("SR-003")
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_runaway_controller_on_every_board(variant: str) -> None:
     BOARD["variant"] = variant

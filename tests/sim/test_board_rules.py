@@ -78,6 +78,7 @@ def test_latched_fault_ignores_enable_and_velocity(session: SimSession) -> None:
     assert tel.position_m == position
 
 
+@pytest.mark.requirement("SR-023")
 def test_reset_never_starts_motion(session: SimSession) -> None:
     trip_patient_stop(session)
     session.inject("patient-release")

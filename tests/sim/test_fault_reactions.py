@@ -43,6 +43,7 @@ def assert_safe_release(s: SimSession, fault: FaultCode) -> Telemetry:
     return tel
 
 
+@pytest.mark.requirement("SR-013")
 def test_watchdog_trips_when_the_heartbeat_stops(session: SimSession) -> None:
     session.pull_to(100.0)
     session.run(HOLD, 1.0)
@@ -74,6 +75,7 @@ def test_overforce_trips_on_the_first_sample_above_force_trip() -> None:
     assert_safe_release(s, FaultCode.OVERFORCE)
 
 
+@pytest.mark.requirement("SR-021")
 def test_estop_stops_at_once_with_the_brake_and_does_not_release(session: SimSession) -> None:
     session.pull_to(150.0)
     session.inject("estop-open")
@@ -89,6 +91,7 @@ def test_estop_stops_at_once_with_the_brake_and_does_not_release(session: SimSes
     assert tel.force_n > 100.0  # tension stays: power is cut, nothing moves
 
 
+@pytest.mark.requirement("SR-020")
 def test_patient_switch_press_releases(session: SimSession) -> None:
     session.pull_to(150.0)
     session.inject("patient-press")
@@ -96,6 +99,7 @@ def test_patient_switch_press_releases(session: SimSession) -> None:
     assert_safe_release(session, FaultCode.PATIENT_STOP)
 
 
+@pytest.mark.requirement("SR-020")
 def test_patient_switch_unplugged_while_enabled_releases(session: SimSession) -> None:
     session.pull_to(150.0)
     session.inject("patient-unplug")
@@ -114,6 +118,7 @@ def test_patient_switch_unplugged_while_disabled_is_no_fault_but_blocks_enable(
     assert tel.fault is FaultCode.PATIENT_STOP
 
 
+@pytest.mark.requirement("SR-010")
 @pytest.mark.parametrize("channel", ["A", "B"])
 def test_dead_load_cell_channel_releases_by_position_to_home(
     session: SimSession, channel: str
@@ -148,6 +153,7 @@ def test_channel_disagreement_shorter_than_20ms_or_within_5_percent_does_not_tri
     assert session.run(HOLD, 0.5).fault is FaultCode.NONE
 
 
+@pytest.mark.requirement("SR-022")
 def test_end_of_travel_trips_overtravel(session: SimSession) -> None:
     session.inject("harness-slip")  # nothing on the cable: the carriage runs to the switch
     tel = session.until(lambda t: t.fault is not FaultCode.NONE, PULL, 40.0)
@@ -170,6 +176,7 @@ def test_drive_fault_disables_with_the_brake_and_no_motion(session: SimSession, 
     assert tel.position_m == position
 
 
+@pytest.mark.requirement("SR-025")
 def test_runaway_trips_overspeed_and_releases(session: SimSession) -> None:
     session.pull_to(20.0)
     session.inject("runaway")

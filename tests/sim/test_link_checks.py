@@ -98,6 +98,7 @@ def test_wrong_product_is_refused() -> None:
         falsified(product=b"TT-2").connect()
 
 
+@pytest.mark.requirement("SR-024")
 def test_interlock_read_back_mismatch_refuses_the_session() -> None:
     link = falsified(config_word=(3, 0xFFFF))  # low word of FORCE_TRIP reads back wrong
     link.connect()

@@ -105,6 +105,7 @@ def finish(proc: subprocess.Popen[str], lines: list[str], bound_s: float) -> flo
     return time.monotonic() - t0
 
 
+@pytest.mark.requirement("SR-012", "SR-019")
 @pytest.mark.parametrize("board", ["reference", "release-level"], indirect=True)
 def test_board_lost_mid_hold_ends_the_run_by_itself(board: Board, tmp_path: Path) -> None:
     proc = start_run(board.url, tmp_path)
@@ -139,6 +140,7 @@ def test_board_lost_mid_hold_ends_the_run_by_itself(board: Board, tmp_path: Path
     ],
     indirect=["board"],
 )
+@pytest.mark.requirement("SR-014")
 def test_sigterm_ends_the_run_within_the_stated_bound(
     board: Board, tmp_path: Path, moment: str
 ) -> None:

@@ -39,6 +39,7 @@ def test_real_time_treatment(served: tuple[SimServer, Endpoints], wire: str) -> 
     assert outcome.loop.link_errors == 0
 
 
+@pytest.mark.requirement("SR-014")
 @pytest.mark.parametrize(
     ("sig", "by"),
     [(signal.SIGINT, "operator"), (signal.SIGTERM, "system (SIGTERM)")],
