@@ -82,6 +82,7 @@ class RunRecord:
             "ended": datetime.now(UTC).isoformat(timespec="seconds"),
             "counts": self._counts(),
             "tests": [r.as_dict(self.out) for r in self.results.values()],
+            "traceability": self.traceability(),
         }
         record = self.out / "record.json"
         record.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n", encoding="utf-8")
@@ -95,12 +96,10 @@ class RunRecord:
             counts[r.outcome] = counts.get(r.outcome, 0) + 1
         return counts
 
-    def _matrix(self) -> list[str]:
-        """The traceability rows this target proved: hazard -> requirement -> tests -> result."""
-        case = load_case()
-        rows = ["## Safety requirements on this target", ""]
-        rows += ["| requirement | hazards | tests | result |", "| --- | --- | --- | --- |"]
-        for req in case.requirements:
+    def traceability(self) -> list[dict[str, Any]]:
+        """The requirements this target's tests prove: requirement, hazards, tests, result."""
+        rows = []
+        for req in load_case().requirements:
             tests = [r for r in self.results.values() if req.id in r.requirements]
             if not tests:
                 continue
@@ -112,11 +111,27 @@ class RunRecord:
                 if "passed" in outcomes
                 else "not run"
             )
-            names = ", ".join(f"`{r.nodeid.split('::')[-1]}`" for r in tests)
             rows.append(
-                f"| {req.id} {req.statement} | {', '.join(req.hazards)} | {names} | {verdict} |"
+                {
+                    "requirement": req.id,
+                    "statement": req.statement,
+                    "hazards": list(req.hazards),
+                    "tests": [r.nodeid.split("::")[-1] for r in tests],
+                    "result": verdict,
+                }
             )
         return rows
+
+    def _matrix(self, rows: list[dict[str, Any]]) -> list[str]:
+        out = ["## Safety requirements on this target", ""]
+        out += ["| requirement | hazards | tests | result |", "| --- | --- | --- | --- |"]
+        for row in rows:
+            names = ", ".join(f"`{t}`" for t in row["tests"])
+            out.append(
+                f"| {row['requirement']} {row['statement']} | {', '.join(row['hazards'])} | "
+                f"{names} | {row['result']} |"
+            )
+        return out
 
     def _markdown(self, doc: dict[str, Any]) -> str:
         board = self.board_identity or {}
@@ -141,7 +156,7 @@ class RunRecord:
                 f"| `{r.nodeid.split('::')[-1]}` | {r.requirement} | {r.outcome.upper()} | "
                 f"{r.duration_s:.1f} s |"
             )
-        lines += ["", *self._matrix()]
+        lines += ["", *self._matrix(doc["traceability"])]
         for r in self.results.values():
             lines += ["", f"## {r.nodeid.split('::')[-1]}: {r.outcome.upper()}", ""]
             if r.requirement:

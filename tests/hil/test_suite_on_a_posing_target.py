@@ -71,6 +71,13 @@ def test_nobody_at_the_posing_table(tmp_path: Path) -> None:
     assert int(suite.get("skipped", 0)) == record["counts"]["skipped"]
     report = (tmp_path / "report.md").read_text()
     assert "simulator posing as a real table" in report and "lacks capability" in report
+    # the traceability rows of this target: what its tests proved, what they could not
+    rows = {r["requirement"]: r for r in record["traceability"]}
+    assert rows["SR-024"]["result"] == "pass"  # interlocks written and read back
+    assert rows["SR-020"]["result"] == "not run"  # the patient switch needs a person
+    assert "| SR-024 " in report and "## Safety requirements on this target" in report
+    props = [p.get("value") for p in junit.iter("property") if p.get("name") == "requirement"]
+    assert "SR-024" in props
 
 
 def test_an_operator_script_stands_in_for_the_person(tmp_path: Path) -> None:
