@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test hil hil-variants trace tools bench clean
+.PHONY: demo console test hil hil-variants trace tools bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/traction demo
+
+# The technician's console on the simulated table: open the address it prints.
+console: $(STAMP)
+	$(BIN)/traction console --device sim://
 
 test: $(STAMP) tools
 	$(BIN)/ruff check .
@@ -47,13 +51,14 @@ hil-variants: $(STAMP)
 	$(BIN)/pytest hil --target sim-tcp --board-variant strict -q -p no:cacheprovider \
 	  -k "test_pause_resume_and_stop or test_patient_switch_press"
 
-# Debian's mbpoll (an independent Modbus master) for the outsider tests; socat for people.
+# Debian's mbpoll (an independent Modbus master) for the outsider tests, socat for people, and
+# Debian's Chromium for the console's browser tests (Playwright drives it; no browser download).
 tools:
-	@command -v mbpoll >/dev/null 2>&1 || { \
+	@{ command -v mbpoll >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && apt-get install -y -qq mbpoll socat) >/dev/null 2>&1 \
-	      || echo "warning: could not install mbpoll; its tests will be skipped"; \
-	  else echo "warning: mbpoll not installed (apt-get install mbpoll); its tests will be skipped"; fi; }
+	    (apt-get update -qq && apt-get install -y -qq mbpoll socat chromium) >/dev/null 2>&1 \
+	      || echo "warning: could not install mbpoll and chromium; their tests will be skipped"; \
+	  else echo "warning: apt-get install mbpoll chromium (as root); their tests will be skipped"; fi; }
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.bridge_fc23

@@ -6,7 +6,8 @@ simulated one is behind it is decided here and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -16,6 +17,7 @@ from firmware_bridge.modbus_transport import ModbusTransport
 from firmware_bridge.target import DEFAULT_TIMEOUT_S, SimTarget, parse_target
 from sim.board import SimBoard
 from sim.profiles import DEFAULT_PROFILE
+from sim.server import LOOPBACK, Endpoints, ServeOptions, SimServer
 from sim.variants import DEFAULT_VARIANT, variant
 from sim.virtual import BoardRefused, InProcessPort, VirtualClock
 
@@ -93,6 +95,31 @@ def open_link(url: str, *, policy: RetryPolicy | None = None) -> Opened:
         transport = SimTransport(board, clock, DEFAULT_TIMEOUT_S)
         return Opened(TableLink(transport, url=target.url, clock=clock, policy=policy), board)
     return Opened(TableLink(ModbusTransport(target), url=target.url, policy=policy), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """A link to a table on the wall clock; for `sim://`, the simulator serving it."""
+
+    link: TableLink
+    sim: Endpoints | None  # the simulator's TCP and control endpoints (`traction inject`)
+
+
+@contextlib.contextmanager
+def open_realtime_link(url: str) -> Iterator[Served]:
+    """A link that runs on the wall clock whatever the URL: a person is watching.
+
+    `sim://` (with its options) starts the simulated table in this process, in real time,
+    serving Modbus TCP and its control interface on free loopback ports, and links to it
+    over the socket -- the same bridge as for a real board. Other URLs open as `open_link`.
+    """
+    target = parse_target(url)
+    if not isinstance(target, SimTarget):
+        yield Served(open_link(url).link, None)
+        return
+    server = SimServer(_sim_board(target), ServeOptions(tcp=(LOOPBACK, 0), control=(LOOPBACK, 0)))
+    with server.running() as endpoints:
+        yield Served(open_link(endpoints.tcp_url).link, endpoints)
 
 
 def _sim_board(target: SimTarget) -> SimBoard:

@@ -293,7 +293,7 @@ class TreatmentSession:
             now, tel = record.time_s, record.telemetry
             if req.action == "force":
                 try:
-                    treatment.adjust_force(req.delta_n, now)
+                    treatment.adjust_force(req.delta_n, now, by=req.by)
                 except ValueError as exc:
                     self.note(now, f"refused: {exc}", by=req.by)
             elif req.action == "stop_now":

@@ -32,6 +32,12 @@ REACH_SHARE = 0.02
 REACH_MIN_N = 2.0
 _PHASE_WITHOUT_SETPOINT = {State.RUNNING: "slack take-up", State.STOPPING: "release"}
 LogEvent = SessionEvent  # the name the records and tests know
+OPERATOR = "operator"
+
+
+def is_operator(by: str) -> bool:
+    """A technician's action: "operator" (keys, Ctrl-C) or "operator NAME" (the console)."""
+    return by == OPERATOR or by.startswith(OPERATOR + " ")
 
 
 class Sample(NamedTuple):
@@ -100,7 +106,7 @@ class Treatment:
         self.log.stream.publish(
             SessionEvent(
                 now,
-                "operator" if by == "operator" else "state",
+                "operator" if is_operator(by) else "state",
                 f"{name}: {before} -> {state.value}",
                 {
                     "trigger": name,
@@ -135,7 +141,7 @@ class Treatment:
                 SessionEvent(now, "operator", "urgent stop: release at once", {"by": by})
             )
 
-    def adjust_force(self, delta_n: float, now: float) -> float:
+    def adjust_force(self, delta_n: float, now: float, *, by: str = OPERATOR) -> float:
         """The technician's force change: every remaining setpoint moves by delta_n.
 
         Refused (ValueError, nothing changes) outside running/paused, when the planned peak
@@ -169,7 +175,7 @@ class Treatment:
                 now,
                 "operator",
                 f"force {delta_n:+g} N (offset {offset:+g} N)",
-                {"delta_n": delta_n, "offset_n": offset, "by": "operator"},
+                {"delta_n": delta_n, "offset_n": offset, "by": by},
             )
         )
         return offset

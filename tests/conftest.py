@@ -29,7 +29,13 @@ logs.configure("warning")
 # Tests on the wall clock (real-time loops, `traction` processes against a real-time
 # simulator, HIL runs) run alone; everything in virtual time runs on every core (`make test`:
 # pytest -n auto -m "not realtime", then pytest -m realtime), so CI fits its time on 2 cores.
-_REALTIME_PARTS = ("tests/wire/", "tests/cli/", "tests/hil/", "tests/controller/test_realtime.py")
+_REALTIME_PARTS = (
+    "tests/wire/",
+    "tests/cli/",
+    "tests/hil/",
+    "tests/console/",
+    "tests/controller/test_realtime.py",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -53,13 +53,22 @@ def test_only_the_composition_root_knows_sim_urls() -> None:
 # Inside controller (issue 10): the application (CLI, composition root) on top, then the session
 # owner, then the records, then the control core; each imports only what lies below it.
 CONTROLLER_LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("application", ("controller.cli", "controller.composition", "controller.site_config")),
+    (
+        "application",
+        (
+            "controller.cli",
+            "controller.console",
+            "controller.composition",
+            "controller.site_config",
+        ),
+    ),
     ("session", ("controller.session", "controller.runner")),
     ("records", ("controller.records",)),
 ]
 ABOVE = {
     "core": (
         "controller.cli",
+        "controller.console",
         "controller.composition",
         "controller.site_config",
         "controller.session",
@@ -68,12 +77,13 @@ ABOVE = {
     ),
     "records": (
         "controller.cli",
+        "controller.console",
         "controller.composition",
         "controller.site_config",
         "controller.session",
         "controller.runner",
     ),
-    "session": ("controller.cli", "controller.composition"),
+    "session": ("controller.cli", "controller.console", "controller.composition"),
     "application": (),
 }
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from controller import logs
 from controller.cli import (
+    console_cmd,
     demo_cmd,
     home_cmd,
     inject_cmd,
@@ -37,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
     )
     for module in (
         run_cmd,
+        console_cmd,
         demo_cmd,
         home_cmd,
         sessions_cmd,

@@ -34,7 +34,16 @@ _FORCE_FIELDS = (
 
 
 class ProtocolError(ValueError):
-    """A protocol that must not run; the message names field, value and rule."""
+    """A protocol that must not run; the message names field, value and rule.
+
+    `fields` maps each refused field (e.g. `hold_force_n`, `steps[1].rise_s`) to its rule, so
+    that a form (the console's Prepare screen) can show each refusal beside its own field;
+    a refusal of the protocol as a whole is under "".
+    """
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields: dict[str, str] = dict(fields or {"": message})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +62,9 @@ def check_protocol(
     try:
         limit = limits.force_limit_n(protocol.region, weight_kg)
     except LimitsError as exc:
-        raise ProtocolError(str(exc)) from exc
+        raise ProtocolError(str(exc), {"weight_kg": str(exc)}) from exc
     steps = protocol.steps if isinstance(protocol, Program) else [protocol]
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     where = f"({protocol.region}, {weight_kg:g} kg)"
     for n, step in enumerate(steps, start=1):
         at = f"steps[{n - 1}]." if len(steps) > 1 else ""
@@ -63,39 +72,60 @@ def check_protocol(
             value = getattr(step, name, None)
             if value is not None and value > limit:
                 problems.append(
-                    f"{at}{name} = {value:g} N: above the session force limit {limit:.1f} N {where}"
+                    (
+                        f"{at}{name}",
+                        f"{value:g} N: above the session force limit {limit:.1f} N {where}",
+                    )
                 )
         if step.ramp_up_n_s > limits.rates.max_force_rate_up_n_s:
             problems.append(
-                f"{at}ramp_up_n_s = {step.ramp_up_n_s:g} N/s: above the force-rate "
-                f"limit {limits.rates.max_force_rate_up_n_s:g} N/s"
+                (
+                    f"{at}ramp_up_n_s",
+                    f"{step.ramp_up_n_s:g} N/s: above the force-rate "
+                    f"limit {limits.rates.max_force_rate_up_n_s:g} N/s",
+                )
             )
         if step.ramp_down_n_s > limits.rates.max_force_rate_down_n_s:
             problems.append(
-                f"{at}ramp_down_n_s = {step.ramp_down_n_s:g} N/s: above the "
-                f"release-rate limit {limits.rates.max_force_rate_down_n_s:g} N/s"
+                (
+                    f"{at}ramp_down_n_s",
+                    f"{step.ramp_down_n_s:g} N/s: above the "
+                    f"release-rate limit {limits.rates.max_force_rate_down_n_s:g} N/s",
+                )
             )
         if isinstance(step, Cyclic):
             rise = (step.peak_force_n - step.base_force_n) / step.rise_s
             fall = (step.peak_force_n - step.base_force_n) / step.fall_s
             if rise > limits.rates.max_force_rate_up_n_s:
                 problems.append(
-                    f"{at}rise_s = {step.rise_s:g} s: rising "
-                    f"{step.peak_force_n - step.base_force_n:g} N in it is "
-                    f"{rise:.1f} N/s, above {limits.rates.max_force_rate_up_n_s:g} N/s"
+                    (
+                        f"{at}rise_s",
+                        f"{step.rise_s:g} s: rising "
+                        f"{step.peak_force_n - step.base_force_n:g} N in it is "
+                        f"{rise:.1f} N/s, above {limits.rates.max_force_rate_up_n_s:g} N/s",
+                    )
                 )
             if fall > limits.rates.max_force_rate_down_n_s:
                 problems.append(
-                    f"{at}fall_s = {step.fall_s:g} s: {fall:.1f} N/s, above "
-                    f"{limits.rates.max_force_rate_down_n_s:g} N/s"
+                    (
+                        f"{at}fall_s",
+                        f"{step.fall_s:g} s: {fall:.1f} N/s, above "
+                        f"{limits.rates.max_force_rate_down_n_s:g} N/s",
+                    )
                 )
         if step.slack_take_up_n < limits.plausibility.slack_min_n:
             problems.append(
-                f"{at}slack_take_up_n = {step.slack_take_up_n:g} N: below the "
-                f"slack minimum {limits.plausibility.slack_min_n:g} N"
+                (
+                    f"{at}slack_take_up_n",
+                    f"{step.slack_take_up_n:g} N: below the "
+                    f"slack minimum {limits.plausibility.slack_min_n:g} N",
+                )
             )
     if problems:
-        raise ProtocolError("; ".join(problems))
+        raise ProtocolError(
+            "; ".join(f"{field} = {rule}" for field, rule in problems),
+            {field: rule for field, rule in reversed(problems)},  # the first rule per field
+        )
     profile = build_profile(protocol)
     if profile.total_s > MAX_SESSION_S:
         raise ProtocolError(f"session length = {profile.total_s / 60:.1f} min: above 99 min")

@@ -30,10 +30,19 @@ def load_protocol(name_or_path: str) -> ProtocolFile:
             f"{name_or_path}: no such preset or file; presets: {', '.join(sorted(library))}"
         )
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise ProtocolError(f"{path}: cannot read a TOML protocol: {exc}") from exc
-    return _parse(data.pop("name", path.stem), data, str(path))
+    return parse_protocol_text(text, str(path))
+
+
+def parse_protocol_text(text: str, source: str) -> ProtocolFile:
+    """A protocol file's text (the console's upload), checked as `load_protocol` checks it."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProtocolError(f"{source}: cannot read a TOML protocol: {exc}") from exc
+    return _parse(str(data.pop("name", Path(source).stem)), data, source)
 
 
 def _parse(name: str, body: dict[str, object], source: str) -> ProtocolFile:

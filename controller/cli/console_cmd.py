@@ -1,0 +1,131 @@
+"""`traction console`: the technician's touch-screen console, served on this machine.
+
+Opens the table (site configuration by default; `sim://` runs the simulated table in real
+time, in this process), then serves the console on 127.0.0.1:8080 (`--listen HOST:PORT`)
+until a signal. A listener on any other address than loopback needs a token on every
+request that acts or reads records: TRACTION_CONSOLE_TOKEN, else a random one, printed in
+the address. SIGINT, SIGTERM and SIGHUP end it: a treatment in progress is asked for the
+board's release at once, and the process ends within the session's ending bound (58 s with
+the default limits; docs/console.md). Exit codes: 0 ended, 2 invalid input, 3 a treatment
+did not end within its bound (release NOT confirmed: the alarm says what to do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import os
+import secrets
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from controller.cli.args import host_port
+from controller.composition import Served, open_realtime_link
+from controller.console.service import ConsoleService
+from controller.console.web import make_app
+from controller.site_config import SiteConfigError, site_config
+from firmware_bridge.errors import TargetError
+from safety.faults import SafetyFault
+from safety.limits import LimitsError, load_limits
+
+DEFAULT_LISTEN = ("127.0.0.1", 8080)
+EXIT_INVALID = 2
+EXIT_NOT_ENDED = 3
+GRACEFUL_S = 2  # uvicorn's wait for open connections before the session is ended
+TOKEN_ENV = "TRACTION_CONSOLE_TOKEN"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("console", help="serve the technician's console (a web page)")
+    p.add_argument("--device", default=None, help="device URL (default: site configuration)")
+    p.add_argument(
+        "--listen",
+        type=host_port,
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help="address to serve on (default 127.0.0.1:8080; port 0 picks a free one)",
+    )
+    p.add_argument("--limits", type=Path, default=None, help="safety limits file")
+    p.add_argument("--records", type=Path, default=None, help="records store (SQLite file)")
+    p.set_defaults(run=run)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    err = sys.stderr.write
+    try:
+        site = site_config(
+            cli={
+                "device": args.device,
+                "limits": str(args.limits) if args.limits else None,
+                "records": str(args.records) if args.records else None,
+            }
+        )
+        limits = load_limits(site.limits)
+    except (SiteConfigError, LimitsError) as exc:
+        err(f"traction console: refused: {exc}\n")
+        return EXIT_INVALID
+    host, port = args.listen
+    token = None if is_loopback(host) else (os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24))
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        err(f"traction console: cannot listen on {host}:{port}: {exc}\n")
+        return EXIT_INVALID
+    with contextlib.ExitStack() as stack:
+        stack.callback(sock.close)
+        try:
+            served = stack.enter_context(open_realtime_link(site.device))
+        except TargetError as exc:
+            err(f"traction console: refused: {exc}\n")
+            return EXIT_INVALID
+        service = ConsoleService(
+            served.link, site, limits, limits_source=str(site.limits or "built-in default limits")
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(
+                make_app(service, token=token),
+                log_level="warning",
+                timeout_graceful_shutdown=GRACEFUL_S,
+                lifespan="on",
+            )
+        )
+        signal.signal(signal.SIGHUP, lambda *_: setattr(server, "should_exit", True))
+        _announce(served, site.records, sock, token)
+        server.run(sockets=[sock])
+    if service.closed_ok is False:
+        sys.stdout.write(
+            f"\a*** ALARM: the treatment did not end within its bound; release NOT "
+            f"confirmed: {SafetyFault.RELEASE_TIMEOUT.what_to_do} ***\n"
+        )
+        return EXIT_NOT_ENDED
+    return 0
+
+
+def _announce(served: Served, records: Path, sock: socket.socket, token: str | None) -> None:
+    """The lines a person (or a test) needs: where the table is, and the console's address."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    out = sys.stdout.write
+    out(f"table: {served.link.url}" + (" (simulated, real time)" if served.sim else "") + "\n")
+    if served.sim is not None and served.sim.control is not None:
+        c = served.sim.control
+        out(f"simulator control: traction inject --control {c[0]}:{c[1]} NAME\n")
+    out(f"records: {records}\n")
+    out(f"console: http://{shown}:{port}/" + (f"?token={token}" if token else "") + "\n")
+    sys.stdout.flush()

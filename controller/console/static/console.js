@@ -1,0 +1,272 @@
+// The technician's console: one WebSocket for updates and actions, plain DOM and canvas,
+// nothing fetched from outside this machine. STOP is never behind a confirmation; force
+// changes and the start are.
+import { drawCurve } from "/static/curve.js";
+import { Sound } from "/static/sound.js";
+
+const $ = (id) => document.getElementById(id);
+const token = new URLSearchParams(location.search).get("token");
+const withToken = (path) => token ? `${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : path;
+const sound = new Sound();
+const stats = { updates: 0, latencies: [], painted: 0 };
+window.__console = stats;
+
+let ws = null, nextId = 1, state = null, curve = [], planned = null, lastHb = 0;
+let lastActivity = null, summaryShown = null, form = { fields: {} }, uploaded = null;
+
+function go(screen) { document.body.dataset.screen = screen; if (screen === "history") loadHistory(); }
+document.querySelectorAll("[data-go]").forEach((b) => b.addEventListener("click", () => go(b.dataset.go)));
+
+const op = $("operator");
+op.value = localStorage.getItem("operator") || "";
+op.addEventListener("change", () => localStorage.setItem("operator", op.value.trim()));
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  ws = new WebSocket(withToken(`${proto}://${location.host}/ws`));
+  ws.onmessage = (m) => onMessage(JSON.parse(m.data));
+  ws.onclose = () => { $("link-badge").textContent = "console offline: reconnecting"; $("link-badge").className = "badge bad"; setTimeout(connect, 500); };
+}
+
+function send(opName, extra = {}) {
+  if (!ws || ws.readyState !== 1) { $("reply").textContent = "not connected to the table"; return; }
+  ws.send(JSON.stringify({ op: opName, id: nextId++, operator: op.value.trim(), ...extra }));
+}
+
+function onMessage(m) {
+  const now = Date.now();
+  if (now - lastHb > 1000 && ws.readyState === 1) { ws.send(JSON.stringify({ op: "hb" })); lastHb = now; }
+  if (m.type === "hello") { curve = m.curve.map((p) => ({ t: p[0], target: p[1], force: p[2] })); $("event-list").innerHTML = ""; addEvents(m.events); return; }
+  if (m.type === "reply") return onReply(m);
+  if (m.type === "state") { state = m; window.__state = m; stats.updates++; addEvents(m.events); render(m); }
+}
+
+function onReply(m) {
+  $("reply").textContent = m.ok ? "" : m.error;
+  if (m.op === "start") {
+    showFieldErrors(m.fields || {});
+    if (m.ok) { planned = m.planned; curve = []; $("event-list").innerHTML = ""; go("treatment"); }
+  }
+}
+
+function addEvents(events) {
+  const list = $("event-list");
+  for (const e of events) {
+    const li = document.createElement("li");
+    li.className = e.priority;
+    li.textContent = `${e.t_s === null ? "" : e.t_s.toFixed(1) + " s  "}${e.text}`;
+    list.prepend(li);
+  }
+}
+
+const fmtTime = (s) => s === null || s === undefined ? "-" : `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
+const fmtN = (n) => n === null || n === undefined ? "-" : n.toFixed(0);
+
+function render(m) {
+  document.body.dataset.activity = m.activity;
+  const t = m.table;
+  $("link-badge").textContent = `table: ${t.link}`;
+  $("link-badge").className = "badge " + (t.link === "connected" ? "ok" : "bad");
+  $("activity-badge").textContent = m.live && m.activity === "treating" ? m.live.state : m.activity;
+  renderTable(t, m.activity);
+  renderAlarms(m.alarms);
+  renderTreatment(m);
+  if (m.summary && summaryShown !== m.summary.session_id) { summaryShown = m.summary.session_id; renderSummary(m.summary); go("summary"); }
+  if (lastActivity !== m.activity && m.activity === "treating" && document.body.dataset.screen !== "treatment") go("treatment");
+  lastActivity = m.activity;
+}
+
+function renderTable(t, activity) {
+  const id = t.identity;
+  $("t-identity").innerHTML = id ? `<dt>product</dt><dd>${id.product} rev ${id.revision}</dd><dt>vendor</dt><dd>${id.vendor}</dd><dt>ICD</dt><dd>${id.icd}</dd><dt>force max</dt><dd>${id.force_max_n} N</dd>` : "<dt>-</dt><dd>not read</dd>";
+  $("t-link").textContent = t.link;
+  $("t-device").textContent = t.device;
+  $("t-selftest").textContent = t.self_test;
+  $("t-home").textContent = t.at_home === null ? "-" : t.at_home ? "at home" : "NOT at home";
+  $("t-carriage").textContent = t.position_mm === undefined ? "" : `position ${t.position_mm} mm, force ${t.force_n} N${t.fault ? ", fault " + t.fault : ""}`;
+  $("t-limits").textContent = t.limits_file;
+  $("t-hash").textContent = `sha256 ${t.limits_sha256}`;
+  $("t-message").textContent = t.message;
+  $("btn-home").disabled = activity !== "idle" || t.at_home !== false;
+}
+
+function renderAlarms(a) {
+  const banner = $("banner");
+  if (a.banner) {
+    banner.hidden = false;
+    banner.className = `banner ${a.banner.priority} ${a.banner.visual}`;
+    $("banner-priority").textContent = a.banner.priority.toUpperCase() + (a.banner.acknowledged_by ? " (acknowledged)" : "");
+    $("banner-text").textContent = a.banner.text;
+    $("banner-todo").textContent = a.banner.what_to_do || "";
+  } else banner.hidden = true;
+  $("alarm-list").innerHTML = a.alarms.map((x) => `<li class="${x.priority}${x.acknowledged_by ? " acked" : ""}">${x.priority.toUpperCase()}: ${escapeHtml(x.text)}</li>`).join("");
+  const pending = a.alarms.some((x) => !x.acknowledged_by);
+  $("btn-ack").disabled = !pending;
+  $("btn-audio").disabled = !pending || a.audio === "paused";
+  $("btn-audio").textContent = a.audio === "paused" ? `AUDIO PAUSED ${fmtTime(a.audio_paused_s)}` : "AUDIO PAUSE 2 min";
+  document.body.dataset.audio = a.audio;
+  sound.play(a.audio);
+}
+
+function renderTreatment(m) {
+  const live = m.live, treating = m.activity === "treating";
+  const st = live ? live.state : "";
+  $("btn-stop").disabled = !(treating && ["running", "paused", "stopping"].includes(st));
+  $("btn-pause").disabled = !(treating && st === "running");
+  $("btn-resume").disabled = !(treating && st === "paused");
+  $("btn-force-up").disabled = $("btn-force-down").disabled = !(treating && ["running", "paused"].includes(st));
+  if (!live) return;
+  $("n-set").textContent = fmtN(live.target_n);
+  $("n-actual").textContent = fmtN(live.force_n);
+  $("n-state").textContent = live.state;
+  $("n-phase").textContent = live.phase;
+  $("n-phase-left").textContent = fmtTime(live.phase_left_s);
+  $("n-total-left").textContent = fmtTime(Math.max(0, live.total_s - live.timer_s));
+  $("n-offset").textContent = live.offset_n ? `force changed ${live.offset_n > 0 ? "+" : ""}${live.offset_n} N by the technician` : "";
+  const c = m.current;
+  $("n-who").textContent = c ? `${c.protocol} · patient ${c.patient_ref || "-"} · ${c.weight_kg} kg · ${c.operator}` : "";
+  const last = curve[curve.length - 1];
+  if (!last || live.t_s > last.t) curve.push({ t: live.t_s, target: live.target_n, force: live.force_n });
+  if (document.body.dataset.screen === "treatment") {
+    drawCurve($("live-canvas"), { curve, planned: planned ? planned.points : null, limit: c ? c.force_limit_n : null, total: live.total_s, offsetT: live.t_s - live.timer_s });
+    stats.painted++;
+    if (live.sample_epoch_s) { stats.latencies.push(performance.timeOrigin + performance.now() - live.sample_epoch_s * 1000); if (stats.latencies.length > 2000) stats.latencies.shift(); }
+  }
+}
+
+function renderSummary(s) {
+  $("summary-empty").hidden = true; $("summary").hidden = false;
+  $("s-outcome").textContent = `Session ${s.session_id}: ${s.outcome}`;
+  const c = s.current || {};
+  $("s-facts").innerHTML = `<dt>protocol</dt><dd>${escapeHtml(c.protocol || "")}</dd><dt>patient</dt><dd>${escapeHtml(c.patient_ref || "-")}</dd><dt>operator</dt><dd>${escapeHtml(c.operator || "")}</dd><dt>stopped by</dt><dd>${escapeHtml(s.stopped_by || "- (ran to its end)")}</dd><dt>deadline misses</dt><dd>${s.deadline_misses}</dd>`;
+  $("s-why").innerHTML = (s.why.length ? s.why : ["-"]).map((w) => `<li>${escapeHtml(w)}</li>`).join("");
+  const a = s.accuracy;
+  $("s-accuracy").innerHTML = `<dt>hold error mean</dt><dd>${a.mean_error_n} N</dd><dt>hold error peak</dt><dd>${a.peak_error_n} N</dd><dt>overshoot</dt><dd>${a.overshoot_n} N</dd><dt>meets targets</dt><dd>${a.meets ? "yes" : "no"}</dd>`;
+  $("s-events").innerHTML = $("event-list").innerHTML;
+  if (s.report) { $("s-report").src = withToken(s.report); $("s-report").hidden = false; } else $("s-report").hidden = true;
+}
+
+function escapeHtml(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]); }
+
+// --- the rail: STOP acts at once; force changes are confirmed -------------------------------
+$("btn-stop").addEventListener("click", () => send("stop"));
+$("btn-pause").addEventListener("click", () => send("pause"));
+$("btn-resume").addEventListener("click", () => send("resume"));
+$("btn-ack").addEventListener("click", () => { sound.unlock(); send("acknowledge"); });
+$("btn-audio").addEventListener("click", () => send("audio_pause"));
+$("btn-home").addEventListener("click", () => confirmThen("Move the carriage home? The harness must be detached.", () => send("home")));
+for (const [id, delta] of [["btn-force-up", 10], ["btn-force-down", -10]]) {
+  $(id).addEventListener("click", () => {
+    const set = state && state.live ? state.live.target_n : null;
+    const to = set === null ? "" : ` (set force ${set.toFixed(0)} N → ${(set + delta).toFixed(0)} N)`;
+    confirmThen(`Change the force by ${delta > 0 ? "+" : ""}${delta} N${to}?`, () => send("force", { delta_n: delta }));
+  });
+}
+
+function confirmThen(text, action) {
+  $("confirm-text").textContent = text; $("confirm").hidden = false;
+  $("confirm-yes").onclick = () => { $("confirm").hidden = true; action(); };
+  $("confirm-no").onclick = () => { $("confirm").hidden = true; };
+}
+
+// --- Prepare ----------------------------------------------------------------------------------
+let presets = [];
+async function loadPresets() {
+  presets = await (await fetch(withToken("/api/presets"))).json();
+  fillPresets();
+}
+function fillPresets() {
+  const region = $("f-region").value;
+  $("f-preset").innerHTML = presets.filter((p) => p.region === region).map((p) => `<option>${p.name}</option>`).join("");
+  onSource();
+}
+$("f-region").addEventListener("change", fillPresets);
+$("f-preset").addEventListener("change", onSource);
+$("f-file").addEventListener("change", async () => {
+  const f = $("f-file").files[0];
+  uploaded = f ? { toml: await f.text(), filename: f.name } : null;
+  $("btn-clear-file").hidden = !uploaded;
+  form.fields = {}; check(true);
+});
+$("btn-clear-file").addEventListener("click", () => { uploaded = null; $("f-file").value = ""; $("btn-clear-file").hidden = true; onSource(); });
+$("f-weight").addEventListener("input", () => check());
+function onSource() {
+  const p = presets.find((x) => x.name === $("f-preset").value);
+  $("f-description").textContent = p ? p.description : "";
+  form.fields = p ? { ...p.fields } : {};
+  buildFields(form.fields);
+  check();
+}
+const unitOf = (name) => name.endsWith("_n_s") ? "N/s" : name.endsWith("_n") ? "N" : name.endsWith("_s") ? "s" : "";
+function buildFields(fields) {
+  $("f-fields").innerHTML = Object.entries(fields).map(([k, v]) => `<div class="row"><label>${k.replace(/_n_s$|_n$|_s$/, "").replaceAll("_", " ")} (${unitOf(k) || "count"}) <input data-field="${k}" type="number" inputmode="decimal" step="any" value="${v === null ? "" : v}"></label><span class="err" data-err="${k}"></span></div>`).join("");
+  document.querySelectorAll("[data-field]").forEach((i) => i.addEventListener("input", () => check()));
+}
+function values() {
+  const out = {};
+  document.querySelectorAll("[data-field]").forEach((i) => { out[i.dataset.field] = i.value === "" ? null : i.value; });
+  return out;
+}
+function request() {
+  return { preset: $("f-preset").value, ...(uploaded || {}), values: uploaded ? {} : values(), weight_kg: $("f-weight").value, patient_ref: $("f-patient").value.trim() };
+}
+let checkTimer = null;
+function check(rebuild = false) {
+  clearTimeout(checkTimer);
+  checkTimer = setTimeout(async () => {
+    const r = await fetch(withToken("/api/check"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request()) });
+    const body = await r.json();
+    showFieldErrors(body.ok ? {} : body.fields);
+    if (body.ok && rebuild) buildFields(body.fields);
+    $("btn-start").disabled = !body.ok;
+    planned = body.ok ? body : null;
+    $("plan-summary").textContent = body.ok ? `${body.name}: peak ${body.peak_n} N, session limit ${body.force_limit_n} N, ${(body.total_s / 60).toFixed(1)} min` : "refused: see the fields";
+    drawCurve($("plan-canvas"), { curve: [], planned: body.ok ? body.points : null, limit: body.ok ? body.force_limit_n : null, total: body.ok ? body.total_s : 60, offsetT: 0 });
+  }, 150);
+}
+function showFieldErrors(fields) {
+  document.querySelectorAll("[data-err]").forEach((e) => { e.textContent = ""; });
+  document.querySelectorAll("[data-field], #f-weight").forEach((i) => i.classList.remove("bad"));
+  const general = [];
+  for (const [k, msg] of Object.entries(fields)) {
+    const slot = document.querySelector(`[data-err="${CSS.escape(k)}"]`);
+    if (slot && k !== "") { slot.textContent = msg; const input = document.querySelector(`[data-field="${CSS.escape(k)}"]`) || (k === "weight_kg" ? $("f-weight") : null); if (input) input.classList.add("bad"); }
+    else general.push(`${k ? k + ": " : ""}${msg}`);
+  }
+  document.querySelector('[data-err=""]').textContent = general.join("; ");
+}
+$("btn-start").addEventListener("click", () => {
+  sound.unlock();
+  const p = planned, r = request();
+  if (!p) return;
+  confirmThen(`Start ${p.name} for patient ${r.patient_ref || "-"} (${r.weight_kg} kg)? Peak ${p.peak_n} N, ${(p.total_s / 60).toFixed(1)} min.`, () => send("start", r));
+});
+
+// --- History ----------------------------------------------------------------------------------
+async function loadHistory() {
+  const q = new URLSearchParams({ patient: $("h-patient").value, from: $("h-from").value, to: $("h-to").value });
+  const rows = await (await fetch(withToken(`/api/sessions?${q}`))).json();
+  $("h-table").querySelector("tbody").innerHTML = rows.map((r) => `<tr data-sid="${r.id}"><td>${r.id}</td><td>${r.started_at.slice(0, 19).replace("T", " ")}</td><td>${escapeHtml(r.protocol_name)}</td><td>${escapeHtml(r.patient_ref || "-")}</td><td>${escapeHtml(r.operator)}</td><td>${escapeHtml(r.outcome)}</td></tr>`).join("");
+  $("h-table").querySelectorAll("tr[data-sid]").forEach((tr) => tr.addEventListener("click", () => showSession(tr.dataset.sid, tr)));
+}
+async function showSession(sid, tr) {
+  $("h-table").querySelectorAll("tr").forEach((x) => x.classList.remove("sel")); tr.classList.add("sel");
+  const d = await (await fetch(withToken(`/api/sessions/${sid}`))).json();
+  const s = d.session;
+  $("h-detail").hidden = false;
+  $("h-title").textContent = `Session ${sid}: ${s.outcome}`;
+  $("h-csv").href = withToken(`/api/sessions/${sid}/export.csv`);
+  $("h-json").href = withToken(`/api/sessions/${sid}/export.json`);
+  $("h-facts").innerHTML = ["started_at", "ended_at", "protocol_name", "patient_ref", "weight_kg", "operator", "force_limit_n", "limits_sha256", "device_url"].map((k) => `<dt>${k}</dt><dd>${escapeHtml(s[k] ?? "-")}</dd>`).join("") + `<dt>samples</dt><dd>${d.samples}</dd>`;
+  $("h-events").innerHTML = d.events.map((e) => `<li class="${e.priority}">${e.t_s === null ? "" : e.t_s.toFixed(1) + " s "}${escapeHtml(e.message)}</li>`).join("");
+  $("h-report").src = withToken(`/api/sessions/${sid}/report.png`);
+}
+$("btn-history").addEventListener("click", loadHistory);
+$("btn-verify").addEventListener("click", async () => {
+  const v = await (await fetch(withToken("/api/verify"))).json();
+  $("h-verify").textContent = v.ok ? `verified: audit chain of ${v.events} events intact` : `VERIFY FAILED: ${v.problems.join("; ")}`;
+});
+
+document.addEventListener("pointerdown", () => sound.unlock(), { once: true });
+loadPresets();
+connect();

@@ -1,0 +1,292 @@
+"""The console's web layer (Starlette): pages, the JSON reads, and one WebSocket per screen.
+
+Why a WebSocket for the actions as well as the updates: STOP must reach the session in the
+next control cycle, not after an HTTP round trip queued behind a report being drawn; and
+the socket itself is how the session knows a console is watching (presence.py). Every
+update (UPDATE_S) carries the whole screen state, so a page that reconnects is right at
+once; the curve so far and the events so far come with the first message.
+
+Security: a listener on any address other than loopback needs the token on every request
+but the static page itself (the token is in the address `traction console` prints). A
+WebSocket from a page of another origin is refused, so that a web page elsewhere cannot
+drive the table through a technician's browser. No request can change a limit: the
+service only accepts what a technician may ask (controller/console/service.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import structlog
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from controller.console import history
+from controller.console.forms import FormError, editable_fields, prepare_form, profile_points
+from controller.console.forms import source_entry as form_entry
+from controller.console.service import ConsoleService, Refused
+from controller.protocols.library import presets
+from controller.records.store import RecordsError
+
+log = structlog.get_logger(__name__)
+
+UPDATE_S = 0.05  # 20 screen updates a second (the issue asks for at least 10)
+STATIC = Path(str(files("controller.console").joinpath("static")))
+TOKEN_FREE = ("/", "/static/")
+WS_UNAUTHORISED = 4401
+WS_FOREIGN_ORIGIN = 4403
+
+
+class TokenGate:
+    """Every request but the page and its assets carries the token (query or header)."""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.token is None or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path == "/" or path.startswith("/static/") or self._carries(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": WS_UNAUTHORISED})
+            return
+        await PlainTextResponse("token required", status_code=401)(scope, receive, send)
+
+    def _carries(self, scope: Scope) -> bool:
+        query = parse_qs(scope.get("query_string", b"").decode())
+        given = (query.get("token") or [""])[0]
+        for name, value in scope.get("headers", []):
+            if name == b"x-console-token":
+                given = value.decode()
+        return bool(self.token) and hmac.compare_digest(given, str(self.token))
+
+
+def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
+    clients = itertools.count(1)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        service.start()
+        yield
+        await asyncio.to_thread(service.close)
+
+    def index(_: Request) -> Response:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    def api_presets(_: Request) -> Response:
+        return JSONResponse(
+            [
+                {
+                    "name": name,
+                    "description": e.description,
+                    "kind": e.protocol.kind,
+                    "region": e.protocol.region,
+                    "fields": editable_fields(e),
+                }
+                for name, e in sorted(presets().items())
+            ]
+        )
+
+    async def api_check(request: Request) -> Response:
+        body = await _json(request)
+        try:
+            entry = form_entry(body.get("preset"), body.get("toml"), str(body.get("filename", "")))
+            prepared = prepare_form(
+                entry, dict(body.get("values") or {}), body.get("weight_kg"), service.limits
+            )
+        except FormError as exc:
+            return JSONResponse({"ok": False, "fields": exc.fields}, status_code=422)
+        return JSONResponse(_planned(prepared))
+
+    def api_sessions(request: Request) -> Response:
+        q = request.query_params
+        return JSONResponse(
+            history.list_sessions(
+                service.site.records, q.get("patient", ""), q.get("from", ""), q.get("to", "")
+            )
+        )
+
+    def api_session(request: Request) -> Response:
+        sid, what = int(request.path_params["sid"]), request.path_params.get("what", "")
+        records = service.site.records
+        try:
+            if what == "export.csv":
+                return PlainTextResponse(
+                    history.session_csv(records, sid),
+                    media_type="text/csv",
+                    headers=_download(f"session-{sid}.csv"),
+                )
+            if what == "export.json":
+                return Response(
+                    history.session_json(records, sid),
+                    media_type="application/json",
+                    headers=_download(f"session-{sid}.json"),
+                )
+            if what == "report.png":
+                return FileResponse(history.report(records, sid, service.site.report_path(sid)))
+            if what == "verify":
+                return JSONResponse(history.verify(records, sid))
+            return JSONResponse(history.session_detail(records, sid))
+        except RecordsError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+
+    def api_verify(_: Request) -> Response:
+        return JSONResponse(history.verify(service.site.records))
+
+    async def ws(socket: WebSocket) -> None:
+        if not _same_origin(socket):
+            await socket.close(code=WS_FOREIGN_ORIGIN)
+            return
+        await socket.accept()
+        client = next(clients)
+        presence = service.presence
+        presence.joined(client, time.monotonic())
+        log.info("console client joined", client=client, clients=presence.clients)
+        try:
+            await socket.send_text(json.dumps(_hello(service, client)))
+            sender = asyncio.create_task(_push(socket, service))
+            receiver = asyncio.create_task(_listen(socket, service, client))
+            done, pending = await asyncio.wait(
+                {sender, receiver}, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+            for task in done:
+                with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                    task.result()
+        finally:
+            presence.left(client, time.monotonic())
+            log.info("console client left", client=client, clients=presence.clients)
+
+    routes = [
+        Route("/", index),
+        Route("/api/presets", api_presets),
+        Route("/api/check", api_check, methods=["POST"]),
+        Route("/api/sessions", api_sessions),
+        Route("/api/sessions/{sid:int}", api_session),
+        Route("/api/sessions/{sid:int}/{what}", api_session),
+        Route("/api/verify", api_verify),
+        WebSocketRoute("/ws", ws),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    return TokenGate(Starlette(routes=routes, lifespan=lifespan), token)
+
+
+def _planned(prepared: Any) -> dict[str, Any]:
+    checked = prepared.checked
+    return {
+        "ok": True,
+        "name": prepared.entry.name,
+        "kind": prepared.entry.protocol.kind,
+        "region": prepared.entry.protocol.region,
+        "fields": editable_fields(prepared.entry),
+        "force_limit_n": round(checked.force_limit_n, 1),
+        "peak_n": round(checked.profile.peak_n, 1),
+        "total_s": round(checked.profile.total_s, 1),
+        "points": profile_points(checked),
+    }
+
+
+def _hello(service: ConsoleService, client: int) -> dict[str, Any]:
+    count, events = service.events_since(0)
+    return {
+        "type": "hello",
+        "client": client,
+        "curve": [list(p) for p in service.live.curve()],
+        "events": events,
+        "events_seen": count,
+        "update_s": UPDATE_S,
+    }
+
+
+async def _push(socket: WebSocket, service: ConsoleService) -> None:
+    seen = service.events_since(0)[0]
+    while True:
+        state = service.snapshot()
+        seen, fresh = service.events_since(seen)
+        live = state["live"]
+        if live is not None:  # the sample's age on the wall clock, for board-to-pixel latency
+            live["sample_epoch_s"] = time.time() - (time.monotonic() - live.pop("at_s"))
+        await socket.send_text(json.dumps({"type": "state", **state, "events": fresh}))
+        await asyncio.sleep(UPDATE_S)
+
+
+async def _listen(socket: WebSocket, service: ConsoleService, client: int) -> None:
+    while True:
+        message = await socket.receive_json()
+        service.presence.heard(client, time.monotonic())
+        op = message.get("op")
+        if op == "hb":
+            continue
+        reply: dict[str, Any] = {"type": "reply", "id": message.get("id"), "op": op, "ok": True}
+        try:
+            reply.update(_act(service, op, message))
+        except FormError as exc:
+            reply.update(ok=False, error="refused: see the fields", fields=exc.fields)
+        except Refused as exc:
+            reply.update(ok=False, error=str(exc))
+        await socket.send_text(json.dumps(reply))
+
+
+def _act(service: ConsoleService, op: str, m: dict[str, Any]) -> dict[str, Any]:
+    operator = str(m.get("operator") or "")
+    if op == "start":
+        entry = form_entry(m.get("preset"), m.get("toml"), str(m.get("filename", "")))
+        prepared = prepare_form(
+            entry, dict(m.get("values") or {}), m.get("weight_kg"), service.limits
+        )
+        service.start_treatment(prepared, operator, str(m.get("patient_ref") or "").strip())
+        return {"planned": _planned(prepared)}
+    if op in ("pause", "resume", "stop"):
+        service.act(op, operator)
+    elif op == "force":
+        service.act("force", operator, float(m.get("delta_n", 0.0)))
+    elif op == "acknowledge":
+        return {"acknowledged": service.acknowledge(operator)}
+    elif op == "audio_pause":
+        if not service.pause_audio(operator):
+            raise Refused("no alarm sounding")
+    elif op == "home":
+        service.home(operator)
+    else:
+        raise Refused(f"unknown request {op!r}")
+    return {}
+
+
+def _same_origin(socket: WebSocket) -> bool:
+    origin = socket.headers.get("origin")
+    if origin is None:  # not a browser (a test client, a script on this machine)
+        return True
+    return urlsplit(origin).netloc == socket.headers.get("host", "")
+
+
+def _download(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -1,0 +1,127 @@
+"""A real `traction console --device sim://` process and a real headless Chromium (Debian's).
+
+Why a process: the console is what a technician starts; its signal handling, its listener
+and its simulator run as they would at the table. Why Debian's Chromium through Playwright:
+no browser download at test time (the machine's network is closed), and the browser the
+table's kiosk runs. Screenshots of every screen go to test-results/console/ (docs/console.md
+shows them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("TRACTION_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "console"
+START_TIMEOUT_S = 30.0
+
+
+@dataclass
+class Console:
+    process: subprocess.Popen[str]
+    url: str
+    control: tuple[str, int]
+    records: Path
+
+    def inject(self, name: str) -> None:
+        from controller.cli.inject_cmd import request
+
+        reply = request(self.control, {"op": "inject", "name": name, "params": {}})
+        assert reply.get("ok"), reply
+
+
+def start_console(tmp: Path, *extra: str) -> Console:
+    records = tmp / "records.sqlite3"
+    env = {**os.environ, "TRACTION_RECORDS": str(records), "TRACTION_CONFIG": str(tmp / "none")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "controller.cli.main",
+            "console",
+            "--device",
+            "sim://",
+            "--listen",
+            "127.0.0.1:0",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    control = None
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if m := re.search(r"--control (\S+):(\d+)", line):
+            control = (m.group(1), int(m.group(2)))
+        if m := re.match(r"console: (\S+)", line):
+            assert control is not None
+            return Console(proc, m.group(1), control, records)
+    proc.kill()
+    raise RuntimeError(f"traction console did not start: {proc.stdout.read()}")
+
+
+def stop_console(console: Console) -> int:
+    console.process.send_signal(signal.SIGTERM)
+    try:
+        return console.process.wait(timeout=70)
+    finally:
+        if console.process.poll() is None:
+            console.process.kill()
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    c = start_console(tmp_path_factory.mktemp("console"))
+    yield c
+    stop_console(c)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Chromium is not installed (make test installs Debian's chromium as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def shot(page: object, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))  # type: ignore[attr-defined]
+
+
+def state(page: object) -> dict[str, object]:
+    """What the page holds of the last update (its own copy, as it renders it)."""
+    stats: dict[str, object] = json.loads(page.evaluate("JSON.stringify(window.__console)"))  # type: ignore[attr-defined]
+    return stats
