@@ -68,6 +68,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.controller_accuracy
 	$(BIN)/python -m bench.records_commit
 	$(BIN)/python -m bench.loop_jitter
+	$(BIN)/python -m bench.console_latency
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis hil-results test-results

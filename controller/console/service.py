@@ -87,7 +87,9 @@ class ConsoleService:
         presence: Presence | None = None,
         clock: Callable[[], float] = time.monotonic,
         ack_bound_s: float = ACK_BOUND_S,
+        observe: Callable[[Treatment, CycleRecord], None] | None = None,
     ) -> None:
+        """`observe` sees every cycle after the console has (benches: period and latency)."""
         self.link = link
         self.site = site
         self.limits = limits
@@ -95,6 +97,7 @@ class ConsoleService:
         self.presence = presence or Presence()
         self.clock = clock
         self.ack_bound_s = ack_bound_s
+        self.observe = observe
         self.alarms = AlarmBoard()
         self.live = LiveView()
         self.events: deque[dict[str, Any]] = deque(maxlen=EVENTS_KEPT)
@@ -385,6 +388,8 @@ class ConsoleService:
     def _on_cycle(self, treatment: Treatment, record: CycleRecord) -> None:
         """In the control thread: copy the cycle for the screens; stop if the console is lost."""
         live = self.live.cycle(treatment, record)
+        if self.observe is not None:
+            self.observe(treatment, record)
         if self._console_lost or State(live.state) not in TREATING:
             return
         if self.presence.lost(self.clock()):

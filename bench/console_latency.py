@@ -1,0 +1,204 @@
+"""The console beside the control loop: STOP latency, update rate and latency, loop jitter.
+
+One run, one simulated board (`traction sim`, its own process, real time over Modbus TCP),
+one control loop: first a static hold with no console at all, then the same hold started
+from the console with headless Chromium (Debian's) on the Treatment screen, streaming at
+its full rate; the loop's period error and missed deadlines are printed side by side.
+Then STOP is clicked in the browser in REPEATS treatments: printed is the time from the
+click (the browser's clock) to the control cycle that applied the stop, plus one period
+for that cycle's command to go out in the next cycle's FC23 write (the first ramp-down
+command at the board). Update rate: the browser's updates per second; latency: from the
+board sample's cycle to the page's redraw with it (both clocks are this machine's).
+Targets (issue 12): STOP to the board within one cycle plus 50 ms, at least 10 updates/s,
+p99 period error with the console at most 1.2x without, no deadline missed for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import tempfile
+import threading
+import time
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from bench.bridge_fc23 import start_sim
+from bench.stats import percentile
+from controller import logs
+from controller.composition import open_link
+from controller.console.forms import prepare_form
+from controller.console.service import ConsoleService
+from controller.console.web import make_app
+from controller.control_loop import PERIOD_S, CycleRecord
+from controller.protocols.models import ProtocolFile, Static
+from controller.runner import run_treatment
+from controller.session_states import State
+from controller.site_config import site_config
+from controller.treatment import Treatment
+from safety.limits import load_limits
+
+REPEATS = 5
+FORCE_N = 150.0
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REQUIREMENTS = ("SR-026", "SR-027")
+
+
+def period_figures(starts: list[float]) -> tuple[float, float, int]:
+    errors = [abs(b - a - PERIOD_S) for a, b in pairwise(starts)]
+    return percentile(errors, 50) * 1e3, percentile(errors, 99) * 1e3, len(errors)
+
+
+class Observer:
+    """The console's per-cycle hook: cycle start times, and when a stop was applied."""
+
+    def __init__(self) -> None:
+        self.starts: list[float] = []
+        self.stopped_epoch: float | None = None
+
+    def __call__(self, treatment: Treatment, record: CycleRecord) -> None:
+        self.starts.append(record.time_s)
+        if self.stopped_epoch is None and treatment.states.current is State.STOPPING:
+            self.stopped_epoch = time.time() - (time.monotonic() - record.time_s)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--minutes", type=float, default=10.0, help="each hold's length")
+    args = ap.parse_args()
+    logs.configure("error")
+    from playwright.sync_api import sync_playwright
+
+    proc, port = start_sim()
+    url = f"tcp://127.0.0.1:{port}"
+    limits = load_limits()
+    hold_s = args.minutes * 60
+    print(f"console beside the control loop: static {FORCE_N:g} N, {hold_s:g} s holds, {url}")
+    try:
+        link = open_link(url).link
+        starts: list[float] = []
+        outcome = run_treatment(
+            link,
+            ProtocolFile(name="bare", protocol=Static(force_n=FORCE_N, duration_s=hold_s)),
+            limits,
+            75.0,
+            on_cycle=lambda _t, r: starts.append(r.time_s),
+        )
+        bare = (*period_figures(starts), outcome.loop.deadline_misses)
+        link.close()
+
+        observer = Observer()
+        tmp = Path(tempfile.mkdtemp(prefix="console-bench-"))
+        site = site_config(cli={"records": str(tmp / "r.sqlite3")}, env={})
+        service = ConsoleService(
+            open_link(url).link, site, limits, limits_source="default", observe=observer
+        )
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        server = uvicorn.Server(uvicorn.Config(make_app(service), log_level="error"))
+        threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+        while not server.started:
+            time.sleep(0.05)
+        page_url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(page_url)
+            page.fill("#operator", "bench")
+            page.dispatch_event("#operator", "change")
+            with_console, updates = _streamed(service, page, observer, limits, hold_s)
+            stops = [_stop_latency(service, page, observer, limits) for _ in range(REPEATS)]
+            browser.close()
+        server.should_exit = True
+    finally:
+        proc.terminate()
+    print(f"{'':<26}{'p50 [ms]':>10}{'p99 [ms]':>10}{'cycles':>9}{'missed':>8}")
+    for name, (p50, p99, n, missed) in (
+        ("loop, no console", bare),
+        ("loop, console streaming", with_console),
+    ):
+        print(f"{name:<26}{p50:>10.3f}{p99:>10.3f}{n:>9}{missed:>8}")
+    ratio = with_console[1] / bare[1] if bare[1] else float("inf")
+    print(f"p99 period error ratio (console / none): {ratio:.2f} (target <= 1.2)")
+    rate, lat = updates
+    print(
+        f"console updates: {rate:.1f} per second (target >= 10); board sample to redraw "
+        f"p50 {percentile(lat, 50):.1f} ms, p99 {percentile(lat, 99):.1f} ms"
+    )
+    worst = max(stops)
+    print(
+        f"STOP click to the first ramp-down command at the board ({REPEATS} clicks): "
+        f"{', '.join(f'{s:.1f}' for s in stops)} ms; worst {worst:.1f} ms "
+        f"(target <= {PERIOD_S * 1e3 + 50:.0f} ms)"
+    )
+    print(f"verifies: {', '.join(REQUIREMENTS)}")
+
+
+def _start(service: ConsoleService, page: Any, limits: Any, hold_s: float) -> None:
+    _idle(service, home=True)
+    entry = ProtocolFile(name="bench", protocol=Static(force_n=FORCE_N, duration_s=hold_s))
+    form = prepare_form(entry, {}, 75.0, limits)
+    service.start_treatment(form, "bench", "")
+    page.click(".tab[data-go=treatment]")
+
+
+def _idle(service: ConsoleService, *, home: bool) -> None:
+    while service.activity != "idle":
+        if service.activity == "awaiting acknowledgement":
+            service.acknowledge("bench")
+        time.sleep(0.1)
+    if home and service.table.get("at_home") is False:
+        service.home("bench")
+        while service.activity != "idle":
+            time.sleep(0.1)
+
+
+def _streamed(
+    service: ConsoleService, page: Any, observer: Observer, limits: Any, hold_s: float
+) -> tuple[tuple[float, float, int, int], tuple[float, list[float]]]:
+    _start(service, page, limits, hold_s)
+    while service.activity == "preparing" or service.live.latest is None:
+        time.sleep(0.05)
+    u0, t0 = page.evaluate("window.__console.updates"), time.monotonic()
+    while service.activity == "treating":
+        time.sleep(0.5)
+    rate = (page.evaluate("window.__console.updates") - u0) / (time.monotonic() - t0)
+    latencies = page.evaluate("window.__console.latencies")
+    summary = service.summary or {}
+    figures = (*period_figures(observer.starts), int(summary.get("deadline_misses", -1)))
+    _idle(service, home=False)
+    return figures, (rate, latencies)
+
+
+def _stop_latency(service: ConsoleService, page: Any, observer: Observer, limits: Any) -> float:
+    _start(service, page, limits, 60.0)
+    page.wait_for_function(
+        "window.__state && window.__state.live && window.__state.live.phase === 'hold'",
+        timeout=60_000,
+    )
+    observer.stopped_epoch = None
+    page.evaluate(
+        "document.querySelector('#btn-stop').addEventListener('click', () => "
+        "{ window.__stopAt = performance.timeOrigin + performance.now(); }, "
+        "{capture: true, once: true})"
+    )
+    page.click("#btn-stop")
+    while observer.stopped_epoch is None:
+        time.sleep(0.01)
+    clicked_ms = float(page.evaluate("window.__stopAt"))
+    _idle(service, home=False)
+    return observer.stopped_epoch * 1e3 - clicked_ms + PERIOD_S * 1e3
+
+
+if __name__ == "__main__":
+    main()
