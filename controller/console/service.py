@@ -269,10 +269,22 @@ class ConsoleService:
             except queue.Empty:
                 self._poll()
                 continue
-            if isinstance(job, HomeJob):
-                self._home(job)
-            else:
-                self._treat(job)
+            try:
+                if isinstance(job, HomeJob):
+                    self._home(job)
+                else:
+                    self._treat(job)
+            except Exception as exc:  # a defect: never leave the console stuck and silent
+                log.exception("console job failed", job=type(job).__name__)
+                with self._lock:
+                    self.session = None
+                    self.alarms.raise_alarm(
+                        "high",
+                        f"console error: {type(exc).__name__}: {exc}",
+                        self.clock(),
+                        "check the patient; if the harness is still under tension, use the "
+                        "table's manual release; restart the console",
+                    )
             self._poll()
             with self._lock:
                 self.activity = "idle"

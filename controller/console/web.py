@@ -233,9 +233,14 @@ async def _push(socket: WebSocket, service: ConsoleService) -> None:
 
 async def _listen(socket: WebSocket, service: ConsoleService, client: int) -> None:
     while True:
-        message = await socket.receive_json()
+        try:
+            message = json.loads(await socket.receive_text())
+        except json.JSONDecodeError:
+            message = {}
         service.presence.heard(client, time.monotonic())
-        op = message.get("op")
+        if not isinstance(message, dict):
+            message = {}
+        op = str(message.get("op", ""))
         if op == "hb":
             continue
         reply: dict[str, Any] = {"type": "reply", "id": message.get("id"), "op": op, "ok": True}
@@ -245,6 +250,8 @@ async def _listen(socket: WebSocket, service: ConsoleService, client: int) -> No
             reply.update(ok=False, error="refused: see the fields", fields=exc.fields)
         except Refused as exc:
             reply.update(ok=False, error=str(exc))
+        except (ValueError, TypeError) as exc:  # a malformed request: refused, socket kept
+            reply.update(ok=False, error=f"malformed request: {exc}")
         await socket.send_text(json.dumps(reply))
 
 

@@ -79,3 +79,19 @@ def test_a_websocket_from_another_origin_is_refused(served: str) -> None:
         connect(url, origin=Origin("http://evil.example")).close()
     with connect(url, origin=Origin(f"http://{served}")) as ws:
         assert json.loads(ws.recv(timeout=5))["type"] == "hello"
+
+
+@pytest.mark.requirement("SR-029")
+def test_malformed_and_unknown_requests_are_refused_and_the_socket_stays(served: str) -> None:
+    with connect(f"ws://{served}/ws?token={TOKEN}") as ws:
+        ws.recv(timeout=5)
+        for bad in (
+            "not json",
+            "[1, 2]",
+            json.dumps({"op": "force", "delta_n": "x", "id": 2, "operator": "t"}),
+            json.dumps({"op": "raise_limit", "id": 3, "operator": "t"}),
+        ):
+            ws.send(bad)
+            while (m := json.loads(ws.recv(timeout=5)))["type"] != "reply":
+                pass
+            assert m["ok"] is False, bad
