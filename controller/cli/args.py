@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from controller.site_config import SiteConfig, site_config
+
 
 def host_port(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
@@ -36,3 +38,14 @@ def _number(value: str) -> object:
         except ValueError:
             continue
     return value
+
+
+def site_from(args: argparse.Namespace) -> SiteConfig:
+    """The site configuration with a command's --device, --limits and --records over it."""
+    return site_config(
+        cli={
+            "device": args.device,
+            "limits": str(args.limits) if args.limits else None,
+            "records": str(args.records) if args.records else None,
+        }
+    )

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import uvicorn
 
-from controller.cli.args import host_port
+from controller.cli.args import host_port, site_from
 from controller.composition import Served, open_realtime_link
 from controller.console.service import ConsoleService
 from controller.console.web import make_app
-from controller.site_config import SiteConfigError, site_config
+from controller.site_config import SiteConfigError
 from firmware_bridge.errors import TargetError
 from safety.faults import SafetyFault
 from safety.limits import LimitsError, load_limits
@@ -67,13 +67,7 @@ def is_loopback(host: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     err = sys.stderr.write
     try:
-        site = site_config(
-            cli={
-                "device": args.device,
-                "limits": str(args.limits) if args.limits else None,
-                "records": str(args.records) if args.records else None,
-            }
-        )
+        site = site_from(args)
         limits = load_limits(site.limits)
     except (SiteConfigError, LimitsError) as exc:
         err(f"traction console: refused: {exc}\n")

@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+from controller.cli.args import site_from
 from controller.cli.operator_input import FORCE_EVENTS, OperatorInput
 from controller.cli.recording import open_recorder
 from controller.composition import open_link
@@ -29,7 +30,7 @@ from controller.protocols.library import load_protocol
 from controller.records.store import RecordsError
 from controller.session import ACTIONS, Outcome, TreatmentSession, ending_bound_s
 from controller.session_states import State
-from controller.site_config import SiteConfigError, site_config
+from controller.site_config import SiteConfigError
 from controller.treatment import Treatment
 from firmware_bridge.errors import LinkError, TargetError
 from safety.faults import SafetyFault
@@ -59,13 +60,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     err = sys.stderr.write
     try:
-        site = site_config(
-            cli={
-                "device": args.device,
-                "limits": str(args.limits) if args.limits else None,
-                "records": str(args.records) if args.records else None,
-            }
-        )
+        site = site_from(args)
         entry = load_protocol(args.protocol)
         limits = load_limits(site.limits)
         link = open_link(site.device).link

@@ -15,12 +15,14 @@ OPERATOR = "tech-7"
 WAIT_MS = 30_000
 
 
-def open_page(console: Console, browser: Any) -> Any:
+def open_page(console: Console, browser: Any, *, idle: bool = True) -> Any:
+    """A page with the operator's name in; `idle`: wait until the table is idle."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(console.url)
     page.fill("#operator", OPERATOR)
     page.dispatch_event("#operator", "change")
-    page.wait_for_function("document.body.dataset.activity === 'idle'", timeout=WAIT_MS)
+    ready = "document.body.dataset.activity === 'idle'" if idle else "window.__state"
+    page.wait_for_function(ready, timeout=WAIT_MS)
     return page
 
 
@@ -181,22 +183,12 @@ def test_closing_the_browser_mid_treatment_stops_after_the_grace(
     assert any(m.startswith("console lost") for m in messages), messages[-10:]
     lost_at = messages.index(next(m for m in messages if m.startswith("console lost")))
     assert any("stop: running -> stopping" in m for m in messages[lost_at:])
-    page = open_page_during(console, browser)
+    page = open_page(console, browser, idle=False)
     page.wait_for_function("window.__state.alarms.banner !== null", timeout=WAIT_MS)
     assert "console lost" in (page.text_content("#alarm-list") or "")
     page.click("#btn-ack")
     page.wait_for_function("window.__state.activity === 'idle'", timeout=WAIT_MS)
     page.close()
-
-
-def open_page_during(console: Console, browser: Any) -> Any:
-    """A page opened while the table is busy (not waiting for idle)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(console.url)
-    page.fill("#operator", OPERATOR)
-    page.dispatch_event("#operator", "change")
-    page.wait_for_function("window.__state !== undefined", timeout=WAIT_MS)
-    return page
 
 
 @pytest.mark.requirement("SR-028")
