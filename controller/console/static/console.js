@@ -44,7 +44,8 @@ function onMessage(m) {
 function onReply(m) {
   $("reply").textContent = m.ok ? "" : m.error;
   if (m.op === "start") {
-    showFieldErrors(m.fields || {});
+    showFieldErrors(m.fields || (m.ok ? {} : { "": m.error }));
+    op.classList.toggle("bad", !m.ok && m.error.includes("operator"));
     if (m.ok) { planned = m.planned; curve = []; $("event-list").innerHTML = ""; go("treatment"); }
   }
 }
