@@ -174,9 +174,9 @@ def _streamed(
         time.sleep(0.5)
     rate = (page.evaluate("window.__console.updates") - u0) / (time.monotonic() - t0)
     latencies = page.evaluate("window.__console.latencies")
+    _idle(service, home=False)  # the summary is written once the end alarm is acknowledged
     summary = service.summary or {}
     figures = (*period_figures(observer.starts), int(summary.get("deadline_misses", -1)))
-    _idle(service, home=False)
     return figures, (rate, latencies)
 
 
