@@ -54,6 +54,14 @@ class DisturbanceParams(NoParams):
     duration_s: float = Field(default=1.0, gt=0, le=60)
 
 
+class GainParams(NoParams):
+    factor: float = Field(default=0.9, ge=0.5, le=1.5)
+
+
+class ReferenceParams(NoParams):
+    force_n: float = Field(default=98.1, ge=0, le=1000)
+
+
 class StiffnessParams(NoParams):
     factor: float = Field(default=1.5, gt=0.05, le=10)
 
@@ -100,6 +108,17 @@ def _disagree(b: SimBoard, p: DisagreeParams) -> None:
 
 def _heal_channel(b: SimBoard, p: ChannelParams) -> None:
     _cell(b, p).heal()
+
+
+def _gain(b: SimBoard, p: GainParams) -> None:
+    """Both channels at once: one amplifier reference or a wrong constant. The channels
+    still agree, so only a calibration against reference weights can see it."""
+    for cell in (b.firmware.cell_a, b.firmware.cell_b):
+        cell.gain = cell.nominal_gain * p.factor
+
+
+def _reference(b: SimBoard, p: ReferenceParams) -> None:
+    b.firmware.physics.reference_n = p.force_n
 
 
 def _stall(b: SimBoard, _: NoParams) -> None:
@@ -154,8 +173,10 @@ def _heal_all(b: SimBoard, _: NoParams) -> None:
     sw.estop_open = sw.patient_pressed = sw.drive_fault = sw.runaway = False
     sw.samples_frozen = False
     sw.patient_connected = True
-    fw.cell_a.heal()
-    fw.cell_b.heal()
+    for cell in (fw.cell_a, fw.cell_b):
+        cell.heal()
+        cell.gain = cell.nominal_gain
+    fw.physics.reference_n = 0.0
     fw.physics.blocked = False
     fw.physics.detached = False
     b.link.clear()
@@ -205,6 +226,18 @@ _ALL = [
         DisagreeParams,
         _disagree,
         "channel B reads offset_n more than channel A",
+    ),
+    Injection(
+        "gain-error",
+        GainParams,
+        _gain,
+        "both load-cell channels read FACTOR times the true force (1 = right)",
+    ),
+    Injection(
+        "reference-load",
+        ReferenceParams,
+        _reference,
+        "a reference weight of FORCE_N hangs on the load cell (0 = taken off)",
     ),
     Injection("channel-heal", ChannelParams, _heal_channel, "clear a channel's faults"),
     Injection(

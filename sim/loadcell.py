@@ -42,6 +42,7 @@ class LoadCell:
         "full_scale_n",
         "gain",
         "noise_n",
+        "nominal_gain",
         "offset_n",
     )
 
@@ -58,6 +59,7 @@ class LoadCell:
         self._rng = rng
         self.offset_n = offset_n
         self.gain = gain
+        self.nominal_gain = gain  # what the board's constants assume; `gain` may be wrong
         self.noise_n = noise_n
         self._lsb = lsb_n
         self.full_scale_n = full_scale_n

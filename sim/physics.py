@@ -58,6 +58,7 @@ class TablePhysics:
         "disturbance_n",
         "drive",
         "profile",
+        "reference_n",
         "temp_c",
         "tension_n",
         "v",
@@ -77,6 +78,7 @@ class TablePhysics:
         self.disturbance_n = 0.0  # patient movement: force on the section toward the head
         self.blocked = False  # mechanical blockage of the carriage (stall injection)
         self.detached = False  # harness slipped off: the cable carries nothing
+        self.reference_n = 0.0  # a reference weight hung on the load cell (calibration)
         self.temp_c = self.drive.ambient_c
         self._thermal_dt = 0.0
         drv = self.drive
@@ -137,7 +139,7 @@ class TablePhysics:
         else:
             self.vy = 0.0
         self.c = c + dt * (spine - self._kc * c) * self._inv_eta
-        self.tension_n = tension if tension > 0.0 else 0.0
+        self.tension_n = (tension if tension > 0.0 else 0.0) + self.reference_n
 
         self._thermal_dt += dt
         if self._thermal_dt >= THERMAL_STEP_S:  # minutes-long time constant: 10 Hz is plenty
