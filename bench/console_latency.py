@@ -9,6 +9,8 @@ click (the browser's clock) to the control cycle that applied the stop, plus one
 for that cycle's command to go out in the next cycle's FC23 write (the first ramp-down
 command at the board). Update rate: the browser's updates per second; latency: from the
 board sample's cycle to the page's redraw with it (both clocks are this machine's).
+Beside it run bench/loop_jitter.py's per-CPU stall probes: each missed deadline is printed
+with what they saw, so a miss the machine caused is told apart from one the console did.
 Targets (issue 12): STOP to the board within one cycle plus 50 ms, at least 10 updates/s,
 p99 period error with the console at most 1.2x without, no deadline missed for it.
 """
@@ -27,8 +29,10 @@ from typing import Any
 import uvicorn
 
 from bench.bridge_fc23 import start_sim
+from bench.loop_jitter import describe_misses, start_probes, stop_probes
 from bench.stats import percentile
 from controller import logs
+from controller.cli.maintenance_cmd import ready_simulated_table
 from controller.composition import open_link
 from controller.console.forms import prepare_form
 from controller.console.service import ConsoleService
@@ -80,6 +84,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     proc, port = start_sim()
+    probes = start_probes()
     url = f"tcp://127.0.0.1:{port}"
     limits = load_limits()
     hold_s = args.minutes * 60
@@ -95,11 +100,13 @@ def main() -> None:
             on_cycle=lambda _t, r: starts.append(r.time_s),
         )
         bare = (*period_figures(starts), outcome.loop.deadline_misses)
+        bare_misses = outcome.loop.misses
         link.close()
 
         observer = Observer()
         tmp = Path(tempfile.mkdtemp(prefix="console-bench-"))
         site = site_config(cli={"records": str(tmp / "r.sqlite3")}, env={})
+        ready_simulated_table(site.records, "sim://", limits.device_max_force_n, str)
         service = ConsoleService(
             open_link(url).link, site, limits, limits_source="default", observe=observer
         )
@@ -117,10 +124,12 @@ def main() -> None:
             page.fill("#operator", "bench")
             page.dispatch_event("#operator", "change")
             with_console, updates = _streamed(service, page, observer, limits, hold_s)
+            console_misses = service.outcome.loop.misses if service.outcome else []
             stops = [_stop_latency(service, page, observer, limits) for _ in range(REPEATS)]
             browser.close()
         server.should_exit = True
     finally:
+        stalls = stop_probes(probes)
         proc.terminate()
     print(f"{'':<26}{'p50 [ms]':>10}{'p99 [ms]':>10}{'cycles':>9}{'missed':>8}")
     for name, (p50, p99, n, missed) in (
@@ -128,6 +137,14 @@ def main() -> None:
         ("loop, console streaming", with_console),
     ):
         print(f"{name:<26}{p50:>10.3f}{p99:>10.3f}{n:>9}{missed:>8}")
+    print("loop, no console:")
+    bare_unexplained = describe_misses(bare_misses, stalls)
+    print("loop, console streaming:")
+    console_unexplained = describe_misses(console_misses, stalls)
+    print(
+        f"missed deadlines no machine stall explains: {console_unexplained} with the console, "
+        f"{bare_unexplained} without (target: the console adds none)"
+    )
     ratio = with_console[1] / bare[1] if bare[1] else float("inf")
     print(f"p99 period error ratio (console / none): {ratio:.2f} (target <= 1.2)")
     rate, lat = updates

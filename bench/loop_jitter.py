@@ -29,11 +29,12 @@ from pathlib import Path
 from bench.bridge_fc23 import start_sim
 from bench.stats import percentile
 from controller import logs
+from controller.cli.maintenance_cmd import ready_simulated_table
 from controller.composition import open_link
 from controller.control_loop import CycleRecord, DeadlineMiss
 from controller.protocols.models import ProtocolFile, Static
 from controller.records.recorder import SessionRecorder
-from controller.runner import Outcome, run_treatment
+from controller.runner import run_treatment
 from controller.treatment import Treatment
 from safety.limits import load_limits
 
@@ -71,9 +72,10 @@ def stalls_during(miss: DeadlineMiss, stalls: list[Stall]) -> list[Stall]:
     return [(due, late) for due, late in stalls if due < miss.done_s and due + late > begin]
 
 
-def describe_misses(outcome: Outcome, stalls: list[Stall]) -> None:
+def describe_misses(misses: list[DeadlineMiss], stalls: list[Stall]) -> int:
+    """Prints each miss beside what the probes saw; returns how many no probe explains."""
     machine = 0
-    for shown, miss in enumerate(outcome.loop.misses):
+    for shown, miss in enumerate(misses):
         seen = stalls_during(miss, stalls)
         machine += bool(seen)
         if shown >= MISSES_SHOWN and seen:  # every unexplained miss is shown, whatever the count
@@ -84,13 +86,14 @@ def describe_misses(outcome: Outcome, stalls: list[Stall]) -> None:
             f"    miss: work ended {over:.1f} ms after its deadline (FC23 round trip "
             f"{miss.transaction_s * 1e3:.1f} ms); a probe held off meanwhile: {probe}"
         )
-    if outcome.loop.deadline_misses > MISSES_SHOWN:
+    if len(misses) > MISSES_SHOWN:
         print(f"    (the first {MISSES_SHOWN} misses shown, and every one no probe explains)")
     print(
         f"  machine stalls seen by the per-CPU probes (> 2 ms, that CPU ran nothing else): "
         f"{len(stalls)}, max {max((late for _, late in stalls), default=0) * 1e3:.1f} ms; "
-        f"missed deadlines during one: {machine} of {outcome.loop.deadline_misses}"
+        f"missed deadlines during one: {machine} of {len(misses)}"
     )
+    return len(misses) - machine
 
 
 def main() -> None:
@@ -113,6 +116,7 @@ def main() -> None:
     proc, port = start_sim(prefix)
     probes = start_probes()
     store = Path(tempfile.mkdtemp(prefix="loop-jitter-")) / "records.sqlite3"
+    ready_simulated_table(store, "sim://", load_limits().device_max_force_n, str)
     recorder = (
         SessionRecorder(store, operator="bench", patient_ref="", device_url="bench")
         if not args.no_records
@@ -166,7 +170,7 @@ def main() -> None:
         f"link errors: {outcome.loop.link_errors}; "
         f"safety trips: {len(outcome.prepared.supervisor.trips)}"
     )
-    describe_misses(outcome, stalls)
+    describe_misses(outcome.loop.misses, stalls)
     print(f"  CPU share of this process: {100 * cpu / wall:.1f} % of one core")
     print(
         f"  hold error mean {acc.mean_error_n:.2f} N, peak {acc.peak_error_n:.2f} N, "

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bench.stats import percentile
 from controller import logs
+from controller.cli.maintenance_cmd import ready_simulated_table
 from controller.composition import open_link
 from controller.protocols.library import load_protocol
 from controller.records.recorder import SessionRecorder
@@ -63,6 +64,7 @@ def demo_seconds(db: Path | None) -> tuple[float, float]:
     link = open_link("sim://?patient=lumbar-average&seed=0").link
     recorder = None
     if db is not None:
+        ready_simulated_table(db, "sim://", load_limits().device_max_force_n, str)
         recorder = SessionRecorder(db, operator="bench", patient_ref="", device_url="sim://")
     t = time.perf_counter()
     outcome = run_treatment(link, entry, load_limits(), 75.0, recorder=recorder)

@@ -11,18 +11,20 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from controller.maintenance.simulated_technician import SimulatedTechnician
 from firmware_bridge.errors import LinkTimeout, ModbusExceptionReply, TargetError
 from firmware_bridge.link import RetryPolicy, TableLink
 from firmware_bridge.modbus_transport import ModbusTransport
 from firmware_bridge.target import DEFAULT_TIMEOUT_S, SimTarget, parse_target
 from sim.board import SimBoard
+from sim.injection import InjectionError, inject
 from sim.profiles import DEFAULT_PROFILE
 from sim.server import LOOPBACK, Endpoints, ServeOptions, SimServer
 from sim.variants import DEFAULT_VARIANT, variant
 from sim.virtual import BoardRefused, InProcessPort, VirtualClock
 
 T = TypeVar("T")
-_SIM_OPTIONS = ("patient", "seed", "channel_b", "variant")
+_SIM_OPTIONS = ("patient", "seed", "channel_b", "variant", "gain")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,14 @@ def open_link(url: str, *, policy: RetryPolicy | None = None) -> Opened:
     return Opened(TableLink(ModbusTransport(target), url=target.url, policy=policy), None)
 
 
+def simulated_technician(opened: Opened) -> SimulatedTechnician | None:
+    """On `sim://`, a technician who does each procedure step on the simulated table."""
+    board = opened.board
+    if board is None:
+        return None
+    return SimulatedTechnician(lambda name, params: inject(board, name, params))
+
+
 @dataclass(frozen=True, slots=True)
 class Served:
     """A link to a table on the wall clock; for `sim://`, the simulator serving it."""
@@ -138,7 +148,7 @@ def _sim_board(target: SimTarget) -> SimBoard:
     if channel_b not in ("0", "1"):
         raise TargetError(f"{target.url}: channel_b must be 0 or 1")
     try:
-        return SimBoard(
+        board = SimBoard(
             opts.get("patient", DEFAULT_PROFILE),
             seed=seed,
             unit=target.unit,
@@ -147,3 +157,9 @@ def _sim_board(target: SimTarget) -> SimBoard:
         )
     except KeyError as exc:
         raise TargetError(f"{target.url}: {exc.args[0]}") from exc
+    if "gain" in opts:  # a common gain error of both channels, for the calibration to catch
+        try:
+            inject(board, "gain-error", {"factor": opts["gain"]})
+        except InjectionError as exc:
+            raise TargetError(f"{target.url}: {exc}") from exc
+    return board

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,7 +14,7 @@ from controller import logs
 from safety.hazards import load_case, marker_ids
 from sim.board import SimBoard
 from sim.server import LOOPBACK, Endpoints, ServeOptions, SimServer
-from tests.helpers import SimSession, open_sim_session
+from tests.helpers import SimSession, open_sim_session, ready_records
 
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -68,6 +69,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 _RECORDS_DIR = tempfile.mkdtemp(prefix="traction-test-records-")
 os.environ["TRACTION_RECORDS"] = os.path.join(_RECORDS_DIR, "records.sqlite3")
 os.environ["TRACTION_CONFIG"] = os.path.join(_RECORDS_DIR, "no-site.toml")
+ready_records(Path(os.environ["TRACTION_RECORDS"]))  # calibrated and checked today
 
 
 @pytest.fixture

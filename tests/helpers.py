@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from controller.cli.maintenance_cmd import ready_simulated_table
 from controller.composition import open_link
 from firmware_bridge import Command, InterlockConfig, TableLink, icd
 from firmware_bridge.icd import Control, FaultCode
@@ -12,6 +14,7 @@ from sim.board import SimBoard
 from sim.injection import inject
 
 PERIOD_S = 0.01
+READY_URL = "sim://"
 TEST_INTERLOCKS = InterlockConfig(
     watchdog_s=0.1,
     force_trip_n=600.0,
@@ -102,3 +105,13 @@ def open_sim_session(
     if tare:
         link.tare()
     return SimSession(link, opened.board)
+
+
+def ready_records(store: Path) -> Path:
+    """A records store whose maintenance log lets treatments start today: the real
+    calibration verification and daily check, done by the simulated technician on a simulated
+    table (virtual time, tens of milliseconds). Tests of the gate itself start from nothing."""
+    from safety.limits import load_limits
+
+    assert ready_simulated_table(store, READY_URL, load_limits().device_max_force_n, str)
+    return store

@@ -1,0 +1,44 @@
+"""The technician at a terminal: instructions printed, confirmations typed, every wait bounded.
+
+A confirmation is an explicit "yes" typed within the step's bound; anything else, or
+silence (select on stdin, never a blocking read), is a no, so a procedure left unattended
+fails instead of waiting forever.
+"""
+
+from __future__ import annotations
+
+import select
+import sys
+import time
+
+from controller.maintenance.technician import Action
+
+YES = ("y", "yes")
+
+
+class TerminalTechnician:
+    def __init__(self) -> None:
+        self._write = sys.stdout.write
+
+    def show(self, action: Action) -> None:
+        self._write(f"  -> {action.text}\n")
+        sys.stdout.flush()
+
+    def confirm(self, action: Action, timeout_s: float) -> bool:
+        self._write(f"  -> {action.text}\n     done? type yes (within {timeout_s:g} s): ")
+        sys.stdout.flush()
+        return ask_yes(timeout_s)
+
+
+def ask_yes(timeout_s: float) -> bool:
+    """One line from stdin within timeout_s; True only for yes."""
+    deadline = time.monotonic() + timeout_s
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([sys.stdin], [], [], left)
+        if ready:
+            line = sys.stdin.readline()
+            if not line:
+                return False  # end of input: nobody is there
+            return line.strip().lower() in YES
+    sys.stdout.write("\n     no answer in time\n")
+    return False

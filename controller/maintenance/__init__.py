@@ -1,0 +1,1 @@
+"""Keeping the table fit to treat: calibration verification, the daily check, readiness."""

@@ -1,0 +1,73 @@
+"""The HIL run's records store must show a fit table, as a clinic's must, before a treatment.
+
+On the built-in simulator the simulated technician does the calibration verification and
+the daily check through the simulator's control interface (the same procedures a clinic
+runs). On a real table the run relies on the table's own maintenance log (the site's
+records store): its latest calibration and daily check are copied into the run's store, so
+a table that is not fit to treat is refused in HIL exactly as in the clinic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from controller.cli.maintenance_cmd import SIMULATED_LOADS_KG, SIMULATED_WEIGHTS
+from controller.maintenance.policy import CALIBRATION_VALID_DAYS
+from controller.maintenance.procedures import daily_check, verify_calibration
+from controller.maintenance.readiness import readiness
+from controller.maintenance.simulated_technician import SimulatedTechnician
+from controller.records.maintenance import (
+    adopt_latest,
+    last_calibration,
+    last_daily_check,
+    local_today,
+    record_calibration,
+    record_daily_check,
+)
+from controller.records.store import SessionStore
+from controller.site_config import site_config
+from hil.table import HilTable
+from safety.limits import load_limits
+
+
+def ready_store(table: HilTable, path: Path) -> None:
+    store = SessionStore(path, recover=False)
+    try:
+        if not readiness(last_calibration(store), last_daily_check(store), local_today()):
+            return
+        if table.control is None:
+            source = SessionStore(site_config().records, recover=False)
+            try:
+                adopt_latest(source, store)
+            finally:
+                source.close()
+            return
+        tech = SimulatedTechnician(lambda name, params: table.inject(name, **params))
+        link = table.open_link()  # closed before the test's own: an RTU port locks
+        try:
+            verdict = verify_calibration(
+                link, tech, SIMULATED_LOADS_KG, load_limits().device_max_force_n
+            )
+            result = daily_check(link, tech)
+        finally:
+            link.close()
+        record_calibration(
+            store,
+            operator="hil",
+            weights=SIMULATED_WEIGHTS,
+            passed=verdict.passed,
+            valid_days=CALIBRATION_VALID_DAYS,
+            result=verdict.as_data(),
+            board_identity=None,
+            device_url=table.device,
+        )
+        record_daily_check(
+            store,
+            operator="hil",
+            passed=result.passed,
+            result=result.as_data(),
+            board_identity=None,
+            device_url=table.device,
+        )
+    finally:
+        store.close()
