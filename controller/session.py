@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +159,7 @@ class TreatmentSession:
         checked = check_protocol(self.entry.protocol, limits, self.weight_kg)  # nothing sent yet
         check_link_timing(link, limits)
         if rec is not None:
+            rec.require_ready()  # NotReady: calibration or today's check missing, nothing sent
             rec.begin(self.entry, checked, self.weight_kg, limits, link.clock.now())
         try:
             prepared = prepare(
@@ -369,7 +371,7 @@ def draw_session_report(store: Path, session_id: int, path: Path) -> Path | None
     reader = SessionStore(store, recover=False)
     try:
         draw_report(reader, session_id, path)
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError, sqlite3.Error) as exc:
         log.warning("report not drawn", error=str(exc), session_id=session_id)
         return None
     finally:

@@ -20,16 +20,22 @@ import secrets
 import signal
 import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import uvicorn
 
 from controller.cli.args import host_port, site_from
+from controller.cli.inject_cmd import request
+from controller.cli.maintenance_cmd import ready_simulated_table
 from controller.composition import Served, open_realtime_link
 from controller.console.service import ConsoleService
 from controller.console.web import make_app
+from controller.maintenance.procedures import ProcedureError
+from controller.maintenance.simulated_technician import SimulatedTechnician
+from controller.records.store import RecordsError
 from controller.site_config import SiteConfigError
-from firmware_bridge.errors import TargetError
+from firmware_bridge.errors import LinkError, TargetError
 from safety.faults import SafetyFault
 from safety.limits import LimitsError, load_limits
 
@@ -88,8 +94,26 @@ def run(args: argparse.Namespace) -> int:
         except TargetError as exc:
             err(f"traction console: refused: {exc}\n")
             return EXIT_INVALID
+        hands = None
+        if served.sim is not None and served.sim.control is not None:
+            control = served.sim.control
+            hands = SimulatedTechnician(lambda name, params: _inject(control, name, params))
+            try:  # the simulated service engineer: the table's calibration, if it is due
+                ready_simulated_table(
+                    site.records,
+                    site.device,
+                    limits.device_max_force_n,
+                    sys.stdout.write,
+                    daily=False,
+                )
+            except (RecordsError, ProcedureError, LinkError) as exc:
+                err(f"traction console: the simulated calibration failed: {exc}\n")
         service = ConsoleService(
-            served.link, site, limits, limits_source=str(site.limits or "built-in default limits")
+            served.link,
+            site,
+            limits,
+            limits_source=str(site.limits or "built-in default limits"),
+            hands=hands,
         )
         server = uvicorn.Server(
             uvicorn.Config(
@@ -109,6 +133,12 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_NOT_ENDED
     return 0
+
+
+def _inject(control: tuple[str, int], name: str, params: Mapping[str, object]) -> None:
+    reply = request(control, {"op": "inject", "name": name, "params": dict(params)})
+    if not reply.get("ok"):
+        raise LinkError(f"simulator refused {name}: {reply.get('error')}")
 
 
 def _announce(served: Served, records: Path, sock: socket.socket, token: str | None) -> None:

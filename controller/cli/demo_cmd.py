@@ -12,9 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from controller.cli.maintenance_cmd import ready_simulated_table
 from controller.cli.recording import open_recorder
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
+from controller.maintenance.procedures import ProcedureError
+from controller.maintenance.readiness import NotReady
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
 from controller.protocols.library import load_protocol
@@ -66,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
     except RecordsError as exc:
         sys.stderr.write(f"traction demo: {exc}\n")
         return EXIT_TABLE
+    try:
+        ready_simulated_table(site.records, url, limits.device_max_force_n, out)
+    except (RecordsError, ProcedureError, LinkError) as exc:
+        sys.stderr.write(f"traction demo: the simulated table could not be readied: {exc}\n")
+        return EXIT_TABLE
     link = open_link(url).link
     out(
         f"demo: {entry.name} ({entry.description}) on the simulated table, patient "
@@ -93,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         session.fail(link.clock.now(), exc)
         sys.stderr.write(f"traction demo: refused: {exc}\n")
         return EXIT_INVALID
-    except (SelfTestError, LinkError) as exc:
+    except (SelfTestError, LinkError, NotReady) as exc:
         session.fail(link.clock.now(), exc)
         sys.stderr.write(f"traction demo: {exc}\n")
         return EXIT_TABLE

@@ -15,6 +15,8 @@ from controller.cli import (
     home_cmd,
     inject_cmd,
     live_demo_cmd,
+    maintenance_cmd,
+    patients_cmd,
     ports_cmd,
     protocols_cmd,
     run_cmd,
@@ -42,6 +44,7 @@ def parser() -> argparse.ArgumentParser:
         demo_cmd,
         home_cmd,
         sessions_cmd,
+        patients_cmd,
         live_demo_cmd,
         sim_cmd,
         inject_cmd,
@@ -50,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     ):
         module.add_parser(sub)
     protocols_cmd.add_parsers(sub)
+    maintenance_cmd.add_parsers(sub)
     return p
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 
+from controller.records.prescribing import ClinicalStart
 from controller.records.recorder import SessionRecorder
 from controller.site_config import SiteConfig
 
@@ -21,7 +22,12 @@ def default_operator() -> str:
 
 
 def open_recorder(
-    site: SiteConfig, *, device_url: str, operator: str | None, patient_ref: str | None
+    site: SiteConfig,
+    *,
+    device_url: str,
+    operator: str | None,
+    patient_ref: str | None,
+    clinical: ClinicalStart | None = None,
 ) -> SessionRecorder:
     """Raises RecordsError when the store cannot be used: no treatment without its record."""
     return SessionRecorder(
@@ -29,4 +35,5 @@ def open_recorder(
         operator=operator or default_operator(),
         patient_ref=patient_ref or "",
         device_url=device_url,
+        clinical=clinical,
     )

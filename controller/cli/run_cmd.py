@@ -20,14 +20,17 @@ from pathlib import Path
 
 from controller.cli.args import site_from
 from controller.cli.operator_input import FORCE_EVENTS, OperatorInput
+from controller.cli.prescription_args import NotStarted, add_arguments, confirm, plan_from
 from controller.cli.recording import open_recorder
+from controller.clinic.setup import NotConfirmed
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
 from controller.events import SessionEvent
+from controller.maintenance.readiness import NotReady
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
-from controller.protocols.library import load_protocol
-from controller.records.store import RecordsError
+from controller.records.patients import PatientError
+from controller.records.store import RecordsError, SessionStore
 from controller.session import ACTIONS, Outcome, TreatmentSession, ending_bound_s
 from controller.session_states import State
 from controller.site_config import SiteConfigError
@@ -47,12 +50,11 @@ BAR = 24
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="run a treatment (keys: p pause, r resume, s stop, +/- force)")
-    p.add_argument("protocol", help="preset name or TOML file")
-    p.add_argument("--weight", type=float, required=True, metavar="KG")
+    add_arguments(p)
     p.add_argument("--device", default=None, help="device URL (default: site configuration)")
     p.add_argument("--limits", type=Path, default=None, help="safety limits file")
     p.add_argument("--operator", default=None, help="who runs it (default: the login name)")
-    p.add_argument("--patient-ref", default=None, help="the patient's reference for the record")
+    p.add_argument("--patient-ref", default=None, help="an unregistered patient's reference")
     p.add_argument("--records", type=Path, default=None, help="records store (SQLite file)")
     p.set_defaults(run=run)
 
@@ -61,15 +63,31 @@ def run(args: argparse.Namespace) -> int:
     err = sys.stderr.write
     try:
         site = site_from(args)
-        entry = load_protocol(args.protocol)
         limits = load_limits(site.limits)
-        link = open_link(site.device).link
-    except (SiteConfigError, ProtocolError, LimitsError, TargetError) as exc:
+        store = SessionStore(site.records)
+    except (SiteConfigError, LimitsError) as exc:
         err(f"traction run: refused: {exc}\n")
         return EXIT_INVALID
+    except RecordsError as exc:
+        err(f"traction run: no treatment without its record: {exc}\n")
+        return EXIT_TABLE
+    try:
+        plan = plan_from(args, store, limits)
+        confirm(plan)
+        link = open_link(site.device).link
+    except (ProtocolError, PatientError, NotConfirmed, TargetError, NotStarted) as exc:
+        err(f"traction run: refused: {exc}\n")
+        return EXIT_INVALID
+    finally:
+        store.close()
+    entry = plan.entry
     try:
         recorder = open_recorder(
-            site, device_url=site.device, operator=args.operator, patient_ref=args.patient_ref
+            site,
+            device_url=site.device,
+            operator=args.operator,
+            patient_ref=plan.patient.ref if plan.patient is not None else args.patient_ref,
+            clinical=plan.clinical(),
         )
     except RecordsError as exc:
         link.close()
@@ -77,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_TABLE
     operator = OperatorInput()
     display = Display(sys.stdout.isatty())
-    session = TreatmentSession(link, entry, limits, args.weight, recorder=recorder)
+    session = TreatmentSession(link, entry, limits, plan.weight_kg, recorder=recorder)
     latest: list[tuple[Treatment, CycleRecord]] = []
     notes: queue.SimpleQueue[str] = queue.SimpleQueue()
     done: list[Outcome | BaseException] = []
@@ -137,6 +155,9 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(result, ProtocolError | TargetError):  # refused before anything was sent
         err(f"traction run: refused: {result}\n")
         return EXIT_INVALID
+    if isinstance(result, NotReady):
+        err(f"traction run: refused: the table is not ready: {result}\n")
+        return EXIT_TABLE
     if isinstance(result, SelfTestError | LinkError):
         err(f"traction run: {result}\n")
         return EXIT_TABLE

@@ -11,7 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from controller.cli.recording import default_operator
 from controller.records.export import export_csv, export_json
+from controller.records.patients import add_note
 from controller.records.schema import SchemaError
 from controller.records.store import RecordsError, SessionStore
 from controller.site_config import SiteConfig, SiteConfigError, site_config
@@ -36,6 +38,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     rep = acts.add_parser("report", help="draw the session's force report (PNG)")
     rep.add_argument("id", type=int)
     rep.add_argument("--out", type=Path, default=None, help="PNG file (default: reports dir)")
+    note = acts.add_parser("note", help="after the session: pain after (NRS 0-10), comments")
+    note.add_argument("id", type=int)
+    note.add_argument("--pain-after", type=int, choices=range(11), default=None, metavar="0-10")
+    note.add_argument("--comment", default=None, help="the patient's own words")
+    note.add_argument("--by", default=None, help="who notes it (default: the login name)")
     ver = acts.add_parser("verify", help="check the audit hash chain and the database")
     ver.add_argument("id", type=int, nargs="?", default=None)
     p.set_defaults(run=run)
@@ -94,8 +101,10 @@ def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int
         from controller.records.report import draw_report  # matplotlib: only when drawing
 
         report = draw_report(store, args.id, args.out or site.report_path(args.id))
-        out(f"report: {report.path}\n")
+        out(f"report: {report.path} (and {report.path.with_suffix('.pdf').name})\n")
         return 0
+    if args.action == "note":
+        return _note(args, store)
     problems = store.verify(args.id)
     scope = f"session {args.id}" if args.id is not None else f"all {len(store.sessions())} sessions"
     if problems:
@@ -107,4 +116,18 @@ def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int
         f"verified: {scope} in {site.records}: audit chain of {len(store.events())} events "
         "intact, every session's record matches its chained start, integrity_check ok\n"
     )
+    return 0
+
+
+def _note(args: argparse.Namespace, store: SessionStore) -> int:
+    """Added beside the sealed record, never into it: the chain stays as the session left it."""
+    by = args.by or default_operator()
+    if args.pain_after is None and not args.comment:
+        sys.stderr.write("traction sessions note: give --pain-after and/or --comment\n")
+        return EXIT_INVALID
+    if args.pain_after is not None:
+        add_note(store, args.id, by, "pain_after", {"pain": args.pain_after})
+    if args.comment:
+        add_note(store, args.id, by, "comment", {"text": args.comment})
+    sys.stdout.write(f"session {args.id}: noted (the report shows it when drawn again)\n")
     return 0

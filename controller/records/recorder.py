@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from controller import logs
-from controller.records.store import NewEvent, SampleRow, SessionInfo
+from controller.records.maintenance import require_ready_store
+from controller.records.prescribing import ClinicalStart
+from controller.records.store import NewEvent, SampleRow, SessionInfo, SessionStore
 from controller.records.writer import Batch, RecordWriter
 from controller.session_states import State
 
@@ -48,8 +50,17 @@ def software_version() -> str:
 
 
 class SessionRecorder:
-    def __init__(self, path: Path, *, operator: str, patient_ref: str, device_url: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        operator: str,
+        patient_ref: str,
+        device_url: str,
+        clinical: ClinicalStart | None = None,
+    ) -> None:
         self.path = path
+        self.clinical = clinical
         self.operator = operator
         self.patient_ref = patient_ref
         self.device_url = device_url
@@ -67,6 +78,15 @@ class SessionRecorder:
         return self.writer.error
 
     # --- the session's life -----------------------------------------------------------------
+    def require_ready(self) -> None:
+        """No treatment on a table whose calibration or daily check is missing, failed or
+        overdue (NotReady names the procedure); judged on this store's maintenance log."""
+        store = SessionStore(self.path, recover=False)
+        try:
+            require_ready_store(store)
+        finally:
+            store.close()
+
     def begin(
         self,
         entry: ProtocolFile,
@@ -86,6 +106,7 @@ class SessionRecorder:
             limits_sha256=limits.fingerprint(),
             software_version=software_version(),
             device_url=self.device_url,
+            **(asdict(self.clinical) if self.clinical is not None else {}),
         )
         self.session_id = self.writer.begin(info, 0.0)
         logs.bind_session(self.session_id)

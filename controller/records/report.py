@@ -9,20 +9,28 @@ carriage position. Drawn with matplotlib's Agg backend: no screen needed.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: files only, never a window
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 
+from controller.clinic.dose import Prescription
 from controller.records.chain import ChainedEvent
+from controller.records.delivered import Delivered, delivered
+from controller.records.patients import notes_of
 from controller.records.recorder import SELF_TEST_EVENT
 from controller.records.store import SessionStore
 
-FIGSIZE_IN = (13.0, 7.5)
+FIGSIZE_IN = (13.0, 9.5)
+TEXT_SIZE = 8
+CHANGES_SHOWN = 8  # operator changes listed on the page (the record holds them all)
 DPI = 110
 EVENT_COLOURS = {"fault": "red", "alarm": "darkorange", "operator": "royalblue"}
 EVENT_STYLE_DEFAULT = "grey"
@@ -71,9 +79,9 @@ def draw_report(store: SessionStore, session_id: int, out: Path) -> Report:
     phases = [s["phase"] for s in samples]
     bands = phase_bands(t, phases) if t else []
 
-    fig, (ax, ax_pos) = plt.subplots(
-        2, 1, figsize=FIGSIZE_IN, sharex=True, height_ratios=(3, 1), layout="constrained"
-    )
+    fig = plt.figure(figsize=FIGSIZE_IN, layout="constrained")
+    ax, ax_pos, ax_text = fig.subplots(3, 1, height_ratios=(3, 1, 1.3))
+    ax_pos.sharex(ax)
     colours = plt.get_cmap("tab10")
     names = list(dict.fromkeys(b.phase for b in bands))
     for b in bands:
@@ -124,10 +132,70 @@ def draw_report(store: SessionStore, session_id: int, out: Path) -> Report:
     ax_pos.set_ylabel("carriage (mm)")
     ax_pos.set_xlabel("session time (s)")
     ax_pos.grid(alpha=0.3)
+    _clinical_text(ax_text, row, events, delivered(samples), notes_of(store, session_id))
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=DPI)
+    fig.savefig(out.with_suffix(".pdf"))  # the same page, for the patient's file
     plt.close(fig)
     return Report(out, session_id, bands, shown, len(samples))
+
+
+def _clinical_text(
+    ax: Axes,
+    row: sqlite3.Row,
+    events: list[ChainedEvent],
+    dose: Delivered,
+    notes: list[dict[str, Any]],
+) -> None:
+    """Prescription, set-up, checks and pain on the left; delivered dose and the
+    technician's changes on the right."""
+    ax.axis("off")
+    left = ["PRESCRIBED"]
+    if row["prescription_json"]:
+        left.append(
+            "force: " + Prescription.model_validate_json(row["prescription_json"]).describe()
+        )
+    else:
+        left.append("force: as the protocol (recorded before prescriptions)")
+    if row["setup_json"]:
+        st = json.loads(row["setup_json"])
+        left.append(
+            f"set-up: pull at {st['angle_deg']:g} deg, {st['position']}, {st['harness']} "
+            f"harness, split table {st['split_table']}"
+        )
+    if row["checks_json"]:
+        ck = json.loads(row["checks_json"])
+        left.append(
+            "contraindications: "
+            + ("none present, confirmed" if ck["contraindications_none"] else "NOT confirmed")
+            + f" by {row['operator']}"
+        )
+        if ck.get("pain_before") is not None:
+            left.append(f"pain before: {ck['pain_before']}/10 (NRS)")
+    for n in notes:
+        if n["kind"] == "pain_after":
+            left.append(f"pain after: {n['pain']}/10 (NRS), {n['by']}")
+        elif n["kind"] == "comment":
+            left.append(f'patient: "{str(n["text"])[: LABEL_CHARS * 2]}"')
+    right = ["DELIVERED", *dose.lines(), "", "TECHNICIAN'S CHANGES"]
+    changes = [e for e in events if e.kind == "operator"]
+    right += [
+        f"t {e.t_s or 0.0:.0f} s: {e.message} ({json.loads(e.data).get('by', '')})"
+        for e in changes[:CHANGES_SHOWN]
+    ] or ["none"]
+    if len(changes) > CHANGES_SHOWN:
+        right.append(f"... and {len(changes) - CHANGES_SHOWN} more in the record")
+    for x, lines in ((0.0, left), (0.52, right)):
+        ax.text(
+            x,
+            1.0,
+            "\n".join(lines),
+            va="top",
+            ha="left",
+            fontsize=TEXT_SIZE,
+            family="monospace",
+            transform=ax.transAxes,
+        )
 
 
 @dataclass(frozen=True, slots=True)

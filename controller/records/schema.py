@@ -66,6 +66,62 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE samples ADD COLUMN status INTEGER;
     """,
+    # 3: the patient register, prescriptions and set-up with each session, the maintenance log
+    """
+    CREATE TABLE patients (
+        id INTEGER PRIMARY KEY,
+        ref TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        weight_kg REAL NOT NULL,
+        weight_date TEXT NOT NULL,
+        height_cm REAL,
+        regions TEXT NOT NULL,
+        notes TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE patient_changes (
+        id INTEGER PRIMARY KEY,
+        patient_id INTEGER NOT NULL REFERENCES patients(id),
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        before_json TEXT NOT NULL
+    );
+    ALTER TABLE sessions ADD COLUMN patient_id INTEGER REFERENCES patients(id);
+    ALTER TABLE sessions ADD COLUMN prescription_json TEXT;
+    ALTER TABLE sessions ADD COLUMN setup_json TEXT;
+    ALTER TABLE sessions ADD COLUMN checks_json TEXT;
+    CREATE TABLE session_notes (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        data_json TEXT NOT NULL
+    );
+    CREATE INDEX sessions_by_patient ON sessions(patient_id, id);
+    CREATE TABLE calibrations (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        weights TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        due TEXT NOT NULL,
+        result_json TEXT NOT NULL,
+        board_identity TEXT,
+        device_url TEXT NOT NULL
+    );
+    CREATE TABLE daily_checks (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        result_json TEXT NOT NULL,
+        board_identity TEXT,
+        device_url TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -130,6 +130,10 @@ class SessionInfo:
     limits_sha256: str
     software_version: str
     device_url: str
+    patient_id: int | None = None  # the register's patient, when the session names one
+    prescription_json: str | None = None  # the force as prescribed (% BW, kg, lb, N)
+    setup_json: str | None = None  # angle of pull, position, harness, split table
+    checks_json: str | None = None  # contraindications confirmed, pain before (NRS 0-10)
 
     def as_data(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}

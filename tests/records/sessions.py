@@ -18,6 +18,7 @@ from controller.protocols.models import (
 from controller.records.recorder import SessionRecorder
 from controller.runner import Outcome, run_treatment
 from safety.limits import load_limits
+from tests.helpers import ready_records
 
 SHORT: dict[str, ProtocolFile] = {
     "static": ProtocolFile(name="short-static", protocol=Static(force_n=80.0, duration_s=8.0)),
@@ -75,6 +76,7 @@ def recorded(
 ) -> tuple[Outcome, SessionRecorder]:
     url = f"sim://?patient={patient}&seed=3"
     link = open_link(url).link
+    ready_records(store)
     recorder = SessionRecorder(store, operator=operator, patient_ref="P-001", device_url=url)
     outcome = run_treatment(link, entry, load_limits(), 75.0, recorder=recorder)
     recorder.finish(outcome.label, outcome.treatment.states.state, link.clock.now())

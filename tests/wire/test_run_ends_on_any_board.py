@@ -21,6 +21,7 @@ from controller.cli.sim_cmd import read_announcement
 from controller.records.store import SessionStore
 from controller.session import ending_bound_s
 from safety.limits import load_limits
+from tests.helpers import ready_records
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMITS = load_limits()
@@ -65,7 +66,7 @@ def board(request: pytest.FixtureRequest) -> Iterator[Board]:
 
 
 def start_run(url: str, tmp_path: Path) -> subprocess.Popen[str]:
-    protocol = tmp_path / "hold.toml"
+    protocol = tmp_path / "steady.toml"
     protocol.write_text(HOLD_TOML)
     return subprocess.Popen(
         [
@@ -79,7 +80,7 @@ def start_run(url: str, tmp_path: Path) -> subprocess.Popen[str]:
             "--device",
             url,
             "--records",
-            str(tmp_path / "records.sqlite3"),
+            str(ready_records(tmp_path / "records.sqlite3")),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -18,6 +18,7 @@ from controller.runner import run_treatment
 from controller.session_states import State
 from safety.limits import load_limits
 from sim.server import Endpoints, SimServer
+from tests.helpers import ready_records
 
 ROOT = Path(__file__).resolve().parents[2]
 SHORT = ProtocolFile(name="short", protocol=Static(force_n=60.0, duration_s=4.0))
@@ -66,7 +67,7 @@ def test_run_command_stops_safely_on_a_signal_recording_who_stopped(
             "--patient-ref",
             "P-42",
             "--records",
-            str(tmp_path / "records.sqlite3"),
+            str(ready_records(tmp_path / "records.sqlite3")),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -75,7 +76,7 @@ def test_run_command_stops_safely_on_a_signal_recording_who_stopped(
     )
     assert proc.stdout is not None
     for line in proc.stdout:
-        if "hold" in line:
+        if "hold" in line and "target" in line:  # the live line, not the prescription
             break
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
@@ -107,7 +108,8 @@ def test_run_command_exit_codes(tmp_path: Path) -> None:
             check=False,
         )
 
-    assert run("lumbar-static", "--weight", "40", "--device", "sim://").returncode == 2
+    too_strong = run("lumbar-static", "--weight", "40", "--dose", "300N", "--device", "sim://")
+    assert too_strong.returncode == 2 and "above the session force limit" in too_strong.stderr
     assert run("lumbar-static", "--weight", "75", "--device", "ftp://x").returncode == 2
     assert run("nope", "--weight", "75").returncode == 2
     unreachable = run(
