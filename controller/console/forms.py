@@ -14,9 +14,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from controller.clinic.dose import parse_dose
+from controller.clinic.setup import Checks, NotConfirmed, Setup
 from controller.protocols.checks import CheckedProtocol, ProtocolError, check_protocol
 from controller.protocols.library import parse_protocol_text, presets
 from controller.protocols.models import ProtocolFile
+from controller.records.patients import PatientError
+from controller.records.prescribing import PlannedSession, plan_session
+from controller.records.store import SessionStore
 from safety.limits import SafetyLimits
 
 KINDS = frozenset({"static", "intermittent", "progressive", "regressive", "cyclic", "program"})
@@ -36,6 +41,7 @@ class Prepared:
     entry: ProtocolFile
     checked: CheckedProtocol
     weight_kg: float
+    plan: PlannedSession | None = None  # the prescription, patient, set-up and checks
 
 
 def editable_fields(entry: ProtocolFile) -> dict[str, float | int | None]:
@@ -58,8 +64,17 @@ def _numbers(data: dict[str, Any], prefix: str) -> dict[str, float | int | None]
 
 
 def source_entry(
-    preset: str | None, toml_text: str | None, filename: str = "upload"
+    preset: str | None,
+    toml_text: str | None,
+    filename: str = "upload",
+    entry_json: Any = None,
 ) -> ProtocolFile:
+    """A preset by name, an uploaded TOML file, or a stored template ("repeat last")."""
+    if entry_json:
+        try:
+            return ProtocolFile.model_validate(entry_json)
+        except ValidationError as exc:
+            raise FormError(_pydantic_fields(exc)) from exc
     if toml_text:
         try:
             return parse_protocol_text(toml_text, filename)
@@ -76,9 +91,15 @@ def prepare_form(
     values: dict[str, Any],
     weight_kg: Any,
     limits: SafetyLimits,
+    *,
+    store: SessionStore | None = None,
+    clinical: dict[str, Any] | None = None,
 ) -> Prepared:
-    """The entry with the form's values, validated and checked for this patient."""
-    weight = _weight(weight_kg)
+    """The entry with the form's values, prescribed for this patient (`clinical`: a
+    registered patient, a dose, the set-up and the checks), then checked."""
+    clinical = clinical or {}
+    registered = str(clinical.get("patient") or "").strip()
+    weight = None if registered else _weight(weight_kg)
     data = entry.protocol.model_dump()
     known = editable_fields(entry)
     problems: dict[str, str] = {}
@@ -101,11 +122,83 @@ def prepare_form(
         )
     except ValidationError as exc:
         raise FormError(_pydantic_fields(exc)) from exc
+    plan = None
+    if store is not None:
+        typed = edited.protocol != entry.protocol  # forces typed for this patient: explicit
+        plan = _plan(
+            store,
+            edited,
+            limits,
+            registered=registered,
+            weight=weight,
+            clinical=clinical,
+            fit=not typed,
+        )
+        edited, weight = plan.entry, plan.weight_kg
+    assert weight is not None  # a registered patient's comes from the plan
     try:
         checked = check_protocol(edited.protocol, limits, weight)
     except ProtocolError as exc:
         raise FormError(exc.fields) from exc
-    return Prepared(edited, checked, weight)
+    return Prepared(edited, checked, weight, plan)
+
+
+_PLAN_FIELDS = {"weight": "weight_kg", "region": "f-region", "set-up": "setup", "checks": "checks"}
+
+
+def _plan(
+    store: SessionStore,
+    entry: ProtocolFile,
+    limits: SafetyLimits,
+    *,
+    registered: str,
+    weight: float | None,
+    clinical: dict[str, Any],
+    fit: bool,
+) -> PlannedSession:
+    problems: dict[str, str] = {}
+    dose = None
+    if str(clinical.get("dose") or "").strip():
+        try:
+            dose = parse_dose(str(clinical["dose"]))
+        except ValueError as exc:
+            problems["dose"] = str(exc)
+    setup = None
+    raw_setup = clinical.get("setup") or {}
+    if any(v not in (None, "") for v in raw_setup.values()):
+        try:
+            setup = Setup.model_validate(raw_setup)
+        except ValidationError as exc:
+            for e in exc.errors():
+                problems[f"setup.{e['loc'][0]}"] = str(e["msg"])
+    pain = clinical.get("pain_before")
+    try:
+        checks = Checks(
+            contraindications_none=bool(clinical.get("contraindications_none")),
+            pain_before=None if pain in (None, "") else int(pain),
+        )
+    except (ValidationError, ValueError):
+        problems["pain_before"] = "a whole number from 0 to 10 (NRS)"
+        checks = None
+    if problems:
+        raise FormError(problems)
+    try:
+        return plan_session(
+            store,
+            entry,
+            limits,
+            patient_ref=registered or None,
+            weight_kg=weight,
+            dose=dose,
+            setup=setup,
+            checks=checks if registered else None,
+            fit=fit,
+        )
+    except (PatientError, NotConfirmed) as exc:
+        head = str(exc).split(":", 1)[0]
+        raise FormError({_PLAN_FIELDS.get(head, "patient"): str(exc)}) from exc
+    except ProtocolError as exc:
+        raise FormError(exc.fields) from exc
 
 
 def profile_points(checked: CheckedProtocol) -> list[tuple[float, float]]:

@@ -30,15 +30,26 @@ import structlog
 
 from controller.cli.recording import open_recorder
 from controller.console.alarms import PRIORITIES, AlarmBoard, Priority
+from controller.console.checks import ConsoleTechnician
 from controller.console.forms import Prepared as PreparedForm
 from controller.console.live import LiveView
 from controller.console.presence import Presence
 from controller.control_loop import CycleRecord
 from controller.events import SessionEvent
 from controller.homing import HomingError, home
+from controller.maintenance.procedures import ProcedureError, daily_check
+from controller.maintenance.readiness import NotReady, readiness
+from controller.maintenance.technician import Technician
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
-from controller.records.store import RecordsError
+from controller.records.maintenance import (
+    last_calibration,
+    last_daily_check,
+    local_today,
+    record_daily_check,
+)
+from controller.records.patients import add_note
+from controller.records.store import RecordsError, SessionStore
 from controller.session import Outcome, TreatmentSession, ending_bound_s
 from controller.session_states import TREATING, State
 from controller.site_config import SiteConfig
@@ -76,6 +87,11 @@ class HomeJob:
     operator: str
 
 
+@dataclass(frozen=True, slots=True)
+class CheckJob:
+    technician: ConsoleTechnician
+
+
 class ConsoleService:
     def __init__(
         self,
@@ -88,8 +104,12 @@ class ConsoleService:
         clock: Callable[[], float] = time.monotonic,
         ack_bound_s: float = ACK_BOUND_S,
         observe: Callable[[Treatment, CycleRecord], None] | None = None,
+        hands: Technician | None = None,
     ) -> None:
-        """`observe` sees every cycle after the console has (benches: period and latency)."""
+        """`observe` sees every cycle after the console has (benches: period and latency);
+        `hands` does the daily check's physical steps (the simulated technician on sim://)."""
+        self.hands = hands
+        self.procedure: ConsoleTechnician | None = None
         self.link = link
         self.site = site
         self.limits = limits
@@ -112,13 +132,15 @@ class ConsoleService:
             "limits_file": limits_source,
             "limits_sha256": limits.fingerprint(),
             "message": "",
+            "readiness": [],  # why no treatment may start today (empty: it may)
         }
         self.activity = "starting"
         self.session: TreatmentSession | None = None
         self.current: dict[str, Any] | None = None  # the session on screen (Treatment)
         self.summary: dict[str, Any] | None = None  # the last session's end (Summary)
+        self.outcome: Outcome | None = None  # the last session's, whole: its misses, for benches
         self.closed_ok: bool | None = None  # set by `close`: False = not ended within bound
-        self._jobs: queue.SimpleQueue[StartJob | HomeJob] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[StartJob | HomeJob | CheckJob] = queue.SimpleQueue()
         self._lock = threading.RLock()
         self._acked = threading.Event()
         self._closing = threading.Event()
@@ -156,6 +178,8 @@ class ConsoleService:
                 raise Refused("acknowledge the active alarms before a new treatment")
             if self._link_ok is not True:
                 raise Refused(f"no link to the table: {self.table['link']}")
+            if self.table["readiness"]:
+                raise Refused("not ready to treat: " + "; ".join(self.table["readiness"]))
             self.activity = "preparing"
             self.alarms.clear_acknowledged()
             self.events.clear()
@@ -183,6 +207,43 @@ class ConsoleService:
             self.activity = "homing"
         self._audit("home", operator)
         self._jobs.put(HomeJob(operator))
+
+    def daily_check(self, operator: str) -> None:
+        operator = _name(operator)
+        with self._lock:
+            if self.activity != "idle":
+                raise Refused(f"the table is {self.activity}: the check runs only when idle")
+            if self._link_ok is not True:
+                raise Refused(f"no link to the table: {self.table['link']}")
+            self.activity = "checking"
+            self.procedure = ConsoleTechnician(operator, self.hands)
+        self._audit("daily check", operator)
+        self._jobs.put(CheckJob(self.procedure))
+
+    def answer_step(self, operator: str, yes: bool) -> None:
+        _name(operator)
+        procedure = self.procedure
+        if procedure is None or self.activity != "checking" or not procedure.answer(yes):
+            raise Refused("no check step is waiting for an answer")
+
+    def note_after(self, operator: str, session_id: int, pain: Any, comment: str) -> None:
+        """Pain after (NRS 0-10) and the patient's words, beside the sealed record."""
+        operator = _name(operator)
+        if pain in (None, "") and not comment.strip():
+            raise Refused("give the pain score after, or the patient's comment")
+        store = SessionStore(self.site.records, recover=False)
+        try:
+            if pain not in (None, ""):
+                score = int(pain)
+                if not 0 <= score <= 10:
+                    raise Refused("pain after: a whole number from 0 to 10 (NRS)")
+                add_note(store, session_id, operator, "pain_after", {"pain": score})
+            if comment.strip():
+                add_note(store, session_id, operator, "comment", {"text": comment.strip()})
+        except RecordsError as exc:
+            raise Refused(str(exc)) from exc
+        finally:
+            store.close()
 
     def act(self, action: str, operator: str, delta_n: float = 0.0) -> None:
         """Pause, resume, stop or a force step, for the session's next control cycle.
@@ -248,6 +309,7 @@ class ConsoleService:
                 "current": self.current,
                 "live": None if live is None else live._asdict(),
                 "summary": self.summary,
+                "procedure": None if self.procedure is None else self.procedure.view(),
                 "clients": self.presence.clients,
                 "sent_s": now,
             }
@@ -260,6 +322,7 @@ class ConsoleService:
 
     # --- the owner thread ------------------------------------------------------------------------
     def _own(self) -> None:
+        self._refresh_readiness()
         self._poll()
         with self._lock:
             self.activity = "idle"
@@ -272,6 +335,8 @@ class ConsoleService:
             try:
                 if isinstance(job, HomeJob):
                     self._home(job)
+                elif isinstance(job, CheckJob):
+                    self._check(job.technician)
                 else:
                     self._treat(job)
             except Exception as exc:  # a defect: never leave the console stuck and silent
@@ -285,9 +350,51 @@ class ConsoleService:
                         "check the patient; if the harness is still under tension, use the "
                         "table's manual release; restart the console",
                     )
+            self._refresh_readiness()
             self._poll()
             with self._lock:
                 self.activity = "idle"
+
+    def _refresh_readiness(self) -> None:
+        try:
+            store = SessionStore(self.site.records, recover=False)
+        except RecordsError as exc:
+            problems = [f"records store unusable: {exc}"]
+        else:
+            try:
+                problems = readiness(
+                    last_calibration(store), last_daily_check(store), local_today()
+                )
+            finally:
+                store.close()
+        with self._lock:
+            self.table["readiness"] = problems
+
+    def _check(self, technician: ConsoleTechnician) -> None:
+        try:
+            result = daily_check(self.link, technician, technician.step_done)
+        except (ProcedureError, LinkError, TargetError) as exc:
+            technician.finished(False)
+            self._say(f"daily check not carried out: {exc}")
+            return
+        technician.finished(result.passed)
+        store = SessionStore(self.site.records, recover=False)
+        try:
+            record_daily_check(
+                store,
+                operator=technician.operator,
+                passed=result.passed,
+                result=result.as_data(),
+                board_identity=None,
+                device_url=self.link.url,
+            )
+        finally:
+            store.close()
+        self._say(
+            "daily check passed: treatments may start today"
+            if result.passed
+            else "daily check FAILED: " + "; ".join(result.failures)
+        )
 
     def _poll(self) -> None:
         try:
@@ -350,6 +457,7 @@ class ConsoleService:
                 device_url=self.link.url,
                 operator=job.operator,
                 patient_ref=job.patient_ref,
+                clinical=None if form.plan is None else form.plan.clinical(),
             )
         except RecordsError as exc:
             self._not_started(f"no treatment without its record: {exc}")
@@ -364,7 +472,7 @@ class ConsoleService:
         outcome: Outcome | None = None
         try:
             outcome = session.run(on_cycle=self._on_cycle)
-        except (SelfTestError, LinkError, ProtocolError, TargetError) as exc:
+        except (SelfTestError, LinkError, ProtocolError, TargetError, NotReady) as exc:
             session.fail(self.link.clock.now(), exc)
             self._not_started(str(exc), self_test=isinstance(exc, SelfTestError))
             with self._lock:
@@ -387,6 +495,7 @@ class ConsoleService:
         report = session.finish(now, self.site.report_path(recorder.session_id))
         with self._lock:
             self.summary = self._summary(outcome, recorder.session_id, report is not None)
+            self.outcome = outcome
             self.session = None
 
     def _not_started(self, why: str, *, self_test: bool = False) -> None:

@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import parse_qs, urlsplit
 
 import structlog
@@ -36,12 +36,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from controller.console import history
+from controller.clinic.setup import CONTRAINDICATIONS, Harness, Position, SplitTable
+from controller.console import history, patients
 from controller.console.forms import FormError, editable_fields, prepare_form, profile_points
+from controller.console.forms import Prepared as PreparedForm
 from controller.console.forms import source_entry as form_entry
 from controller.console.service import ConsoleService, Refused
 from controller.protocols.library import presets
-from controller.records.store import RecordsError
+from controller.records.store import RecordsError, SessionStore
 
 log = structlog.get_logger(__name__)
 
@@ -110,13 +112,36 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
     async def api_check(request: Request) -> Response:
         body = await _json(request)
         try:
-            entry = form_entry(body.get("preset"), body.get("toml"), str(body.get("filename", "")))
-            prepared = prepare_form(
-                entry, dict(body.get("values") or {}), body.get("weight_kg"), service.limits
-            )
+            prepared = _prepare(service, body)
         except FormError as exc:
             return JSONResponse({"ok": False, "fields": exc.fields}, status_code=422)
         return JSONResponse(_planned(prepared))
+
+    async def api_patients(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse(patients.listed(service.site.records))
+        try:
+            added = patients.add(service.site.records, await _json(request))
+        except FormError as exc:
+            return JSONResponse({"ok": False, "fields": exc.fields}, status_code=422)
+        return JSONResponse({"ok": True, "patient": added})
+
+    def api_clinic(_: Request) -> Response:
+        return JSONResponse(
+            {
+                "contraindications": list(CONTRAINDICATIONS),
+                "positions": list(get_args(Position)),
+                "harnesses": list(get_args(Harness)),
+                "splits": list(get_args(SplitTable)),
+            }
+        )
+
+    def api_last(request: Request) -> Response:
+        try:
+            last = patients.last(service.site.records, request.path_params["ref"])
+        except FormError as exc:
+            return JSONResponse({"ok": False, "fields": exc.fields}, status_code=404)
+        return JSONResponse({"ok": True, **last})
 
     def api_sessions(request: Request) -> Response:
         q = request.query_params
@@ -182,6 +207,9 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
         Route("/", index),
         Route("/api/presets", api_presets),
         Route("/api/check", api_check, methods=["POST"]),
+        Route("/api/clinic", api_clinic),
+        Route("/api/patients", api_patients, methods=["GET", "POST"]),
+        Route("/api/patients/{ref}/last", api_last),
         Route("/api/sessions", api_sessions),
         Route("/api/sessions/{sid:int}", api_session),
         Route("/api/sessions/{sid:int}/{what}", api_session),
@@ -192,8 +220,32 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
     return TokenGate(Starlette(routes=routes, lifespan=lifespan), token)
 
 
-def _planned(prepared: Any) -> dict[str, Any]:
+def _prepare(service: ConsoleService, m: dict[str, Any]) -> PreparedForm:
+    """The Prepare form's request, through the same prescribing path as `traction run`."""
+    entry = form_entry(
+        m.get("preset"), m.get("toml"), str(m.get("filename", "")), m.get("entry_json")
+    )
+    clinical = m.get("clinical") if isinstance(m.get("clinical"), dict) else {}
+    try:
+        store = SessionStore(service.site.records, recover=False)
+    except RecordsError as exc:
+        raise FormError({"": f"records store unusable: {exc}"}) from exc
+    try:
+        return prepare_form(
+            entry,
+            dict(m.get("values") or {}),
+            m.get("weight_kg"),
+            service.limits,
+            store=store,
+            clinical=clinical,
+        )
+    finally:
+        store.close()
+
+
+def _planned(prepared: PreparedForm) -> dict[str, Any]:
     checked = prepared.checked
+    plan = prepared.plan
     return {
         "ok": True,
         "name": prepared.entry.name,
@@ -204,6 +256,10 @@ def _planned(prepared: Any) -> dict[str, Any]:
         "peak_n": round(checked.profile.peak_n, 1),
         "total_s": round(checked.profile.total_s, 1),
         "points": profile_points(checked),
+        "weight_kg": prepared.weight_kg,
+        "prescription": None if plan is None else plan.prescription.describe(),
+        "summary": [] if plan is None else plan.summary(),
+        "patient": None if plan is None or plan.patient is None else plan.patient.ref,
     }
 
 
@@ -258,13 +314,22 @@ async def _listen(socket: WebSocket, service: ConsoleService, client: int) -> No
 def _act(service: ConsoleService, op: str, m: dict[str, Any]) -> dict[str, Any]:
     operator = str(m.get("operator") or "")
     if op == "start":
-        entry = form_entry(m.get("preset"), m.get("toml"), str(m.get("filename", "")))
-        prepared = prepare_form(
-            entry, dict(m.get("values") or {}), m.get("weight_kg"), service.limits
+        prepared = _prepare(service, m)
+        plan = prepared.plan
+        registered = plan.patient.ref if plan is not None and plan.patient is not None else ""
+        service.start_treatment(
+            prepared, operator, registered or str(m.get("patient_ref") or "").strip()
         )
-        service.start_treatment(prepared, operator, str(m.get("patient_ref") or "").strip())
         return {"planned": _planned(prepared)}
-    if op in ("pause", "resume", "stop"):
+    if op == "daily_check":
+        service.daily_check(operator)
+    elif op == "step":
+        service.answer_step(operator, bool(m.get("yes")))
+    elif op == "note":
+        service.note_after(
+            operator, int(m.get("session_id", 0)), m.get("pain_after"), str(m.get("comment") or "")
+        )
+    elif op in ("pause", "resume", "stop"):
         service.act(op, operator)
     elif op == "force":
         service.act("force", operator, float(m.get("delta_n", 0.0)))

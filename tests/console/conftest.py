@@ -23,6 +23,10 @@ from pathlib import Path
 
 import pytest
 
+from controller.cli.maintenance_cmd import ready_simulated_table
+from safety.limits import load_limits
+from tests.helpers import ready_records
+
 CHROMIUM = os.environ.get("TRACTION_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -52,8 +56,13 @@ class Console:
         assert reply.get("ok"), reply
 
 
-def start_console(tmp: Path, *extra: str) -> Console:
+def start_console(tmp: Path, *extra: str, daily_check: bool = True) -> Console:
+    """`daily_check` False: calibrated, but today's check left to the technician."""
     records = tmp / "records.sqlite3"
+    if daily_check:
+        ready_records(records)
+    else:
+        ready_simulated_table(records, "sim://", load_limits().device_max_force_n, str, daily=False)
     env = {**os.environ, "TRACTION_RECORDS": str(records), "TRACTION_CONFIG": str(tmp / "none")}
     proc = subprocess.Popen(
         [

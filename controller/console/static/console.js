@@ -14,7 +14,11 @@ window.__console = stats;
 let ws = null, nextId = 1, state = null, curve = [], planned = null, lastHb = 0;
 let lastActivity = null, summaryShown = null, form = { fields: {} }, uploaded = null;
 
-function go(screen) { document.body.dataset.screen = screen; if (screen === "history") loadHistory(); }
+function go(screen) {
+  document.body.dataset.screen = screen;
+  if (screen === "history") loadHistory();
+  if (screen === "patients" || screen === "prepare") loadPatients();
+}
 document.querySelectorAll("[data-go]").forEach((b) => b.addEventListener("click", () => go(b.dataset.go)));
 
 const op = $("operator");
@@ -43,6 +47,7 @@ function onMessage(m) {
 
 function onReply(m) {
   $("reply").textContent = m.ok ? "" : m.error;
+  if (m.op === "note" && m.ok) { $("s-noted").textContent = "saved beside the record"; $("s-comment").value = ""; }
   if (m.op === "start") {
     showFieldErrors(m.fields || (m.ok ? {} : { "": m.error }));
     op.classList.toggle("bad", !m.ok && m.error.includes("operator"));
@@ -70,6 +75,7 @@ function render(m) {
   $("link-badge").className = "badge " + (t.link === "connected" ? "ok" : "bad");
   $("activity-badge").textContent = m.live && m.activity === "treating" ? m.live.state : m.activity;
   renderTable(t, m.activity);
+  renderChecks(m.procedure, m.activity);
   renderAlarms(m.alarms);
   renderTreatment(m);
   if (m.summary && summaryShown !== m.summary.session_id) { summaryShown = m.summary.session_id; renderSummary(m.summary); go("summary"); }
@@ -89,6 +95,20 @@ function renderTable(t, activity) {
   $("t-hash").textContent = `sha256 ${t.limits_sha256}`;
   $("t-message").textContent = t.message;
   $("btn-home").disabled = activity !== "idle" || t.at_home !== false;
+  const why = t.readiness || [];
+  $("t-ready-card").className = `card wide ${why.length ? "bad" : "ok"}`;
+  $("t-ready").textContent = why.length ? "NOT ready: no treatment can start" : "Ready: calibration valid, today's check passed";
+  $("t-ready-why").innerHTML = why.map((w) => `<li>${escapeHtml(w)}</li>`).join("");
+  $("btn-go-checks").hidden = !why.some((w) => w.includes("daily check"));
+}
+
+function renderChecks(p, activity) {
+  $("btn-daily").disabled = activity !== "idle";
+  if (!p) return;
+  $("c-step").textContent = p.step ? (p.wait === "board" ? `${p.step} (the board is watching)` : p.step) : "";
+  $("c-answer").hidden = p.wait !== "confirm";
+  $("c-done").innerHTML = p.done.map((d) => `<li class="${d.passed ? "ok" : "failed"}">${escapeHtml(d.key)}: ${escapeHtml(d.detail)}</li>`).join("");
+  $("c-result").textContent = p.result ? `Daily check ${p.result}` : "";
 }
 
 function renderAlarms(a) {
@@ -144,6 +164,7 @@ function renderSummary(s) {
   const a = s.accuracy;
   $("s-accuracy").innerHTML = `<dt>hold error mean</dt><dd>${a.mean_error_n} N</dd><dt>hold error peak</dt><dd>${a.peak_error_n} N</dd><dt>overshoot</dt><dd>${a.overshoot_n} N</dd><dt>meets targets</dt><dd>${a.meets ? "yes" : "no"}</dd>`;
   $("s-events").innerHTML = $("event-list").innerHTML;
+  $("s-noted").textContent = "";
   if (s.report) { $("s-report").src = withToken(s.report); $("s-report").hidden = false; } else $("s-report").hidden = true;
 }
 
@@ -170,7 +191,71 @@ function confirmThen(text, action) {
   $("confirm-no").onclick = () => { $("confirm").hidden = true; };
 }
 
+// --- Checks -------------------------------------------------------------------------------------
+$("btn-daily").addEventListener("click", () => send("daily_check"));
+$("c-yes").addEventListener("click", () => send("step", { yes: true }));
+$("c-no").addEventListener("click", () => send("step", { yes: false }));
+
+// --- Patients -----------------------------------------------------------------------------------
+let patients = [];
+async function loadPatients() {
+  patients = await (await fetch(withToken("/api/patients"))).json();
+  $("p-table").querySelector("tbody").innerHTML = patients.map((p) => `<tr><td>${escapeHtml(p.ref)}</td><td>${escapeHtml(p.name)}</td><td>${p.weight_kg} kg</td><td>${p.weight_date}</td><td>${p.regions.join(", ")}</td></tr>`).join("");
+  const sel = $("f-registered"), keep = sel.value;
+  sel.innerHTML = `<option value="">- not registered -</option>` + patients.map((p) => `<option value="${escapeHtml(p.ref)}">${escapeHtml(p.ref)}: ${escapeHtml(p.name)}</option>`).join("");
+  sel.value = keep;
+}
+$("btn-add-patient").addEventListener("click", async () => {
+  const body = { ref: $("p-ref").value.trim(), name: $("p-name").value.trim(), weight_kg: $("p-weight").value, height_cm: $("p-height").value, notes: $("p-notes").value, regions: [...document.querySelectorAll(".p-region:checked")].map((c) => c.value) };
+  const r = await (await fetch(withToken("/api/patients"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json();
+  document.querySelectorAll("[data-perr]").forEach((e) => { e.textContent = ""; });
+  if (!r.ok) { for (const [k, v] of Object.entries(r.fields)) (document.querySelector(`[data-perr="${CSS.escape(k)}"]`) || document.querySelector('[data-perr=""]')).textContent = v; return; }
+  $("p-added").textContent = `registered ${r.patient.ref}: ${r.patient.weight_kg} kg`;
+  ["p-ref", "p-name", "p-weight", "p-height", "p-notes"].forEach((id) => { $(id).value = ""; });
+  loadPatients();
+});
+
 // --- Prepare ----------------------------------------------------------------------------------
+let repeating = null;
+async function loadClinic() {
+  const c = await (await fetch(withToken("/api/clinic"))).json();
+  const opts = (xs, blank = true) => (blank ? `<option value=""></option>` : "") + xs.map((x) => `<option>${escapeHtml(x)}</option>`).join("");
+  $("f-position").innerHTML = opts(c.positions); $("f-harness").innerHTML = opts(c.harnesses); $("f-split").innerHTML = opts(c.splits);
+  $("f-contra").innerHTML = c.contraindications.map((x) => `<li>${escapeHtml(x)}</li>`).join("");
+  const scale = `<option value="">-</option>` + [...Array(11).keys()].map((n) => `<option>${n}</option>`).join("");
+  $("f-pain").innerHTML = scale; $("s-pain").innerHTML = scale;
+}
+$("f-registered").addEventListener("change", () => {
+  const p = patients.find((x) => x.ref === $("f-registered").value);
+  document.body.classList.toggle("registered", !!p);
+  $("f-weight").disabled = !!p;
+  if (p) { $("f-weight").value = p.weight_kg; if (!p.regions.includes($("f-region").value)) { $("f-region").value = p.regions[0]; fillPresets(); } }
+  $("btn-repeat").disabled = !p;
+  repeating = null; $("f-repeat").textContent = "";
+  check();
+});
+$("btn-repeat").addEventListener("click", async () => {
+  const ref = $("f-registered").value;
+  const r = await (await fetch(withToken(`/api/patients/${encodeURIComponent(ref)}/last`))).json();
+  if (!r.ok) { showFieldErrors(r.fields); return; }
+  repeating = r;
+  $("f-region").value = r.region; fillPresets();
+  $("f-dose").value = r.dose;
+  if (r.setup) { $("f-angle").value = r.setup.angle_deg; $("f-position").value = r.setup.position; $("f-harness").value = r.setup.harness; $("f-split").value = r.setup.split_table; }
+  $("f-none").checked = false;
+  $("f-repeat").textContent = `repeating session ${r.session_id} of ${r.started_at.slice(0, 10)}: confirm the checklist, then start`;
+  buildFields({}); check();
+});
+for (const id of ["f-dose", "f-angle", "f-position", "f-harness", "f-split", "f-none", "f-pain", "f-patient"]) $(id).addEventListener("input", () => check());
+function clinical() {
+  return {
+    patient: $("f-registered").value,
+    dose: $("f-dose").value.trim(),
+    setup: { angle_deg: $("f-angle").value, position: $("f-position").value, harness: $("f-harness").value, split_table: $("f-split").value },
+    contraindications_none: $("f-none").checked,
+    pain_before: $("f-pain").value,
+  };
+}
 let presets = [];
 async function loadPresets() {
   presets = await (await fetch(withToken("/api/presets"))).json();
@@ -192,6 +277,7 @@ $("f-file").addEventListener("change", async () => {
 $("btn-clear-file").addEventListener("click", () => { uploaded = null; $("f-file").value = ""; $("btn-clear-file").hidden = true; onSource(); });
 $("f-weight").addEventListener("input", () => check());
 function onSource() {
+  repeating = null; $("f-repeat").textContent = "";
   const p = presets.find((x) => x.name === $("f-preset").value);
   $("f-description").textContent = p ? p.description : "";
   form.fields = p ? { ...p.fields } : {};
@@ -209,11 +295,14 @@ function values() {
   return out;
 }
 function request() {
-  return { preset: $("f-preset").value, ...(uploaded || {}), values: uploaded ? {} : values(), weight_kg: $("f-weight").value, patient_ref: $("f-patient").value.trim() };
+  const source = repeating ? { entry_json: repeating.entry_json } : { preset: $("f-preset").value, ...(uploaded || {}) };
+  return { ...source, values: uploaded || repeating ? {} : values(), weight_kg: $("f-weight").value, patient_ref: $("f-patient").value.trim(), clinical: clinical() };
 }
 let checkTimer = null;
 function check(rebuild = false) {
   clearTimeout(checkTimer);
+  $("btn-start").disabled = true;  // nothing starts on a plan the server has not checked
+
   checkTimer = setTimeout(async () => {
     const r = await fetch(withToken("/api/check"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request()) });
     const body = await r.json();
@@ -221,7 +310,7 @@ function check(rebuild = false) {
     if (body.ok && rebuild) buildFields(body.fields);
     $("btn-start").disabled = !body.ok;
     planned = body.ok ? body : null;
-    $("plan-summary").textContent = body.ok ? `${body.name}: peak ${body.peak_n} N, session limit ${body.force_limit_n} N, ${(body.total_s / 60).toFixed(1)} min` : "refused: see the fields";
+    $("plan-summary").textContent = body.ok ? `${body.name}: ${body.prescription || "peak " + body.peak_n + " N"}, session limit ${body.force_limit_n} N, ${(body.total_s / 60).toFixed(1)} min` : "refused: see the fields";
     drawCurve($("plan-canvas"), { curve: [], planned: body.ok ? body.points : null, limit: body.ok ? body.force_limit_n : null, total: body.ok ? body.total_s : 60, offsetT: 0 });
   }, 150);
 }
@@ -240,7 +329,13 @@ $("btn-start").addEventListener("click", () => {
   sound.unlock();
   const p = planned, r = request();
   if (!p) return;
-  confirmThen(`Start ${p.name} for patient ${r.patient_ref || "-"} (${r.weight_kg} kg)? Peak ${p.peak_n} N, ${(p.total_s / 60).toFixed(1)} min.`, () => send("start", r));
+  const lines = p.summary && p.summary.length ? p.summary.join("; ") : `${p.name} for patient ${r.patient_ref || "-"} (${p.weight_kg} kg), peak ${p.peak_n} N`;
+  confirmThen(`Start? ${lines}; ${(p.total_s / 60).toFixed(1)} min.`, () => send("start", r));
+});
+
+$("btn-note").addEventListener("click", () => {
+  if (!state || !state.summary) return;
+  send("note", { session_id: state.summary.session_id, pain_after: $("s-pain").value, comment: $("s-comment").value });
 });
 
 // --- History ----------------------------------------------------------------------------------
@@ -270,4 +365,6 @@ $("btn-verify").addEventListener("click", async () => {
 
 document.addEventListener("pointerdown", () => sound.unlock(), { once: true });
 loadPresets();
+loadClinic();
+loadPatients();
 connect();
