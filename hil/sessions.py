@@ -24,6 +24,7 @@ from controller.session import Outcome, TreatmentSession
 from controller.treatment import Treatment
 from firmware_bridge import TableLink, Telemetry
 from firmware_bridge.icd import Status
+from hil.maintenance import ready_store
 from hil.record import RunRecord, TestResult
 from hil.table import Actuation, HilTable
 from safety.limits import load_limits
@@ -62,6 +63,7 @@ def treat(
     """`force_trip_n`: set the board's FORCE_TRIP to this after the self-test (layer-1 tests)."""
     link = table.open_link()
     store = run.out / "records.sqlite3"
+    ready_store(table, store)
     name = result.nodeid.split("::")[-1]
     recorder = SessionRecorder(
         store, operator="hil", patient_ref=f"hil:{name}", device_url=table.device
