@@ -40,7 +40,7 @@ from controller.protocols.models import ProtocolFile
 from controller.realtime import realtime_thread
 from controller.records.recorder import SessionRecorder
 from controller.session_states import State
-from controller.treatment import Treatment
+from controller.treatment import Treatment, is_operator
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError, TargetError
 from firmware_bridge.link import WallClock
@@ -53,7 +53,9 @@ log = structlog.get_logger(__name__)
 
 SLACK_ALLOWANCE_S = 120.0  # beyond twice the planned time, for slack take-up and waits
 END_ALLOWANCE_S = 10.0  # the loop's last-resort bound beyond every state's own bound
-ACTIONS = ("pause", "resume", "stop", "stop_now", "force")
+ACTIONS = ("pause", "resume", "stop", "stop_now", "force", "acknowledge")
+PATIENT_STOP_BOUND_S = 300.0  # held after a patient's stop: resumed within this, or ended
+MAX_PATIENT_STOPS = 3  # a fourth press ends the session as a fault would
 _ENDED_RELEASE = frozenset({ReleaseState.DONE, ReleaseState.TIMED_OUT, ReleaseState.IDLE})
 
 
@@ -83,6 +85,12 @@ class Outcome:
         """The outcome as the records name it: who ended the session, and how."""
         if self.state is State.FAULTED:
             return "faulted"
+        triggers = [e.data.get("trigger") for e in self.treatment.log.events]
+        pressed = triggers.count("patient_stop")
+        if "end" in triggers:
+            return "stopped by patient" + (f" ({pressed} presses)" if pressed > 1 else "")
+        if pressed and self.state in (State.COMPLETE, State.IDLE) and "stop" not in triggers:
+            return f"complete after {pressed} patient stop(s), resumed"
         stops = [
             e.data.get("by") for e in self.treatment.log.events if e.data.get("trigger") == "stop"
         ]
@@ -137,6 +145,12 @@ class TreatmentSession:
         self._records_stopped = False
         self._bound_s = 0.0
         self._start_s = 0.0
+        self._patient_stops = 0
+        self._patient_since = 0.0  # when the last patient's stop began
+        self._held_s = 0.0  # time held after patient stops: not counted against the bound
+        self._patient_ack = ""  # who acknowledged the patient's stop ("": nobody yet)
+        self._end_by = ""  # who asked to end a session held after a patient's stop
+        self._prepared: Prepared | None = None
         if recorder is not None:
             self.events.subscribe(recorder.on_event)
 
@@ -171,6 +185,7 @@ class TreatmentSession:
             raise
         if self.before_start is not None:
             self.before_start(prepared)
+        self._prepared = prepared
         treatment = self.treatment = Treatment(
             checked, events=self.events, release_limits=limits.release
         )
@@ -182,7 +197,12 @@ class TreatmentSession:
         prepared.supervisor.start_treatment()
         loop = ControlLoop(link, prepared.supervisor)
         self._bound_s = checked.profile.total_s * 2 + SLACK_ALLOWANCE_S
-        last_resort = self._bound_s + ending_bound_s(limits) * 2 + END_ALLOWANCE_S
+        last_resort = (
+            self._bound_s
+            + ending_bound_s(limits) * 2
+            + END_ALLOWANCE_S
+            + MAX_PATIENT_STOPS * (PATIENT_STOP_BOUND_S + ending_bound_s(limits))
+        )
 
         def until(record: CycleRecord) -> bool:
             ended = self._cycle(treatment, prepared, record)
@@ -247,8 +267,7 @@ class TreatmentSession:
         for trip in record.trips:
             self._publish_trip(trip)
         states = treatment.states
-        if prepared.supervisor.tripped and states.can("fault"):
-            treatment.event("fault", now, tel, by="safety")
+        self._judge_trips(treatment, prepared, record)
         if record.release is not self._release_seen:
             self._publish_release(now, prepared, record.release)
             if record.release is ReleaseState.DONE and states.current is State.STOPPING:
@@ -273,7 +292,10 @@ class TreatmentSession:
             )
             if states.can("stop"):
                 treatment.event("stop", now, tel, by="records")
-        if states.current in (State.RUNNING, State.PAUSED) and now - self._start_s > self._bound_s:
+        if states.current is State.PATIENT_STOPPED:
+            self._held(treatment, prepared, record)
+        over = now - self._start_s > self._bound_s + self._held_s
+        if states.current in (State.RUNNING, State.PAUSED) and over:
             self.events.publish(
                 SessionEvent(
                     now,
@@ -286,6 +308,101 @@ class TreatmentSession:
             treatment.event("stop", now, tel, by="session time bound")
         return self._ended(treatment, prepared, record)
 
+    def _judge_trips(self, treatment: Treatment, prepared: Prepared, record: CycleRecord) -> None:
+        """The patient's own press (and nothing else) holds the session, released; any other
+        trip, or a press beyond MAX_PATIENT_STOPS, is a fault as ever."""
+        trips = prepared.supervisor.trips
+        if not trips:
+            return
+        now, tel, current = record.time_s, record.telemetry, treatment.states.current
+        patient_only = _patient_only(trips)
+        if current in (State.PATIENT_STOPPED, State.COMPLETE) and patient_only:
+            return  # judged when it happened: held, then ended released
+        if (
+            current in (State.RUNNING, State.PAUSED)
+            and patient_only
+            and self._patient_stops < MAX_PATIENT_STOPS
+        ):
+            self._patient_stops += 1
+            self._patient_since, self._patient_ack, self._end_by = now, "", ""
+            treatment.event("patient_stop", now, tel, by="patient")
+            self.events.publish(
+                SessionEvent(
+                    now,
+                    "alarm",
+                    "stopped by the patient (hand switch): the board releases; ask the "
+                    "patient, acknowledge, then resume or stop",
+                    {"presses": self._patient_stops, "bound_s": PATIENT_STOP_BOUND_S},
+                    "high",
+                )
+            )
+            return
+        if treatment.states.can("fault"):
+            treatment.event("fault", now, tel, by="safety")
+
+    def _held(self, treatment: Treatment, prepared: Prepared, record: CycleRecord) -> None:
+        """Held after a patient's stop: ended when asked or past its bound, once released."""
+        now = record.time_s
+        if prepared.supervisor.release.state is not ReleaseState.DONE:
+            return
+        waited = now - self._patient_since
+        if self._end_by or waited > PATIENT_STOP_BOUND_S:
+            by = self._end_by or "session time bound"
+            if not self._end_by:
+                self.note(now, f"not resumed within {PATIENT_STOP_BOUND_S:g} s: ended", by=by)
+            self._held_s += waited
+            treatment.event("end", now, record.telemetry, by=by)
+            self.events.publish(
+                SessionEvent(
+                    now,
+                    "alarm",
+                    "session ended after the patient's stop: alarm until acknowledged",
+                    {},
+                    "low",
+                )
+            )
+
+    def _patient_request(
+        self, treatment: Treatment, prepared: Prepared, req: Request, now: float
+    ) -> None:
+        """What a technician may ask while the session is held after a patient's stop."""
+        if req.action == "acknowledge":
+            self._patient_ack = req.by
+            self.note(now, f"patient's stop acknowledged by {req.by}", by=req.by)
+        elif req.action in ("stop", "stop_now"):
+            self._end_by = req.by
+        elif req.action == "resume":
+            self._resume(treatment, prepared, req, now)
+        else:
+            self.note(now, f"'{req.action}' not possible after the patient's stop", by=req.by)
+
+    def _resume(self, treatment: Treatment, prepared: Prepared, req: Request, now: float) -> None:
+        sup = prepared.supervisor
+        why = ""
+        if not is_operator(req.by):
+            why = "only a technician may resume"
+        elif not self._patient_ack:
+            why = "acknowledge the patient's stop first"
+        elif sup.release.state is not ReleaseState.DONE:
+            why = "the board's release has not finished"
+        elif req.delta_n > 0:
+            why = "the force may be lowered, never raised, after a patient's stop"
+        tel = None
+        if not why:
+            try:
+                tel = self.link.fault_reset()  # drive disabled: an overrun here harms nothing
+            except LinkError as exc:
+                why = f"the board's fault could not be reset: {exc}"
+            else:
+                reset = sup.reset(tel, acknowledged_by=self._patient_ack)
+                why = "; ".join(reset.causes)
+        if why or tel is None:
+            self.note(now, f"refused: resume: {why}", by=req.by)
+            return
+        sup.start_treatment()
+        self._held_s += now - self._patient_since
+        treatment.resume_after_patient(now, tel, by=req.by, delta_n=req.delta_n)
+
     def _apply_requests(self, treatment: Treatment, record: CycleRecord) -> None:
         while True:
             try:
@@ -293,6 +410,11 @@ class TreatmentSession:
             except queue.Empty:
                 return
             now, tel = record.time_s, record.telemetry
+            if treatment.states.current is State.PATIENT_STOPPED and self._prepared is not None:
+                self._patient_request(treatment, self._prepared, req, now)
+                continue
+            if req.action == "acknowledge":
+                continue  # outside a patient's stop the end alarm is acknowledged by `acknowledge`
             if req.action == "force":
                 try:
                     treatment.adjust_force(req.delta_n, now, by=req.by)
@@ -361,6 +483,16 @@ class TreatmentSession:
         )
         if treatment.states.can("fault"):
             treatment.event("fault", now, by="session bound")
+
+
+def _patient_only(trips: list[Trip]) -> bool:
+    """The patient pressed the switch (seen pressed), and the board's PATIENT_STOP is all."""
+    pressed = any(t.fault is SafetyFault.PATIENT_STOP for t in trips)
+    return pressed and all(
+        t.fault is SafetyFault.PATIENT_STOP
+        or (t.fault is SafetyFault.BOARD_FAULT and t.evidence.get("board_fault") == "PATIENT_STOP")
+        for t in trips
+    )
 
 
 def draw_session_report(store: Path, session_id: int, path: Path) -> Path | None:

@@ -1,5 +1,8 @@
 """The session state machine (transitions): which operator and safety events are legal when.
 
+A patient's hand-switch press (the board's own safe release) is not a fault of the table:
+`patient_stop` holds the session, released, in patient_stopped, from where the technician
+may `resume` (after acknowledging; controller/session.py checks the rest) or `end` it.
 auto_transitions off and invalid triggers raise, so a "resume" while running or a "start"
 over a fault is an error, not a silent no-op; queued, and driven only from the control
 thread. The abort path does not go through here: a safety trip reaches the board through
@@ -22,13 +25,23 @@ class State(enum.StrEnum):
     READY = "ready"
     RUNNING = "running"
     PAUSED = "paused"
+    PATIENT_STOPPED = "patient_stopped"  # the patient pressed the hand switch: released, held
     STOPPING = "stopping"
     COMPLETE = "complete"
     FAULTED = "faulted"
 
 
 S = State
-_LIVE = [S.IDLE, S.SELF_TEST, S.READY, S.RUNNING, S.PAUSED, S.STOPPING, S.COMPLETE]
+_LIVE = [
+    S.IDLE,
+    S.SELF_TEST,
+    S.READY,
+    S.RUNNING,
+    S.PAUSED,
+    S.PATIENT_STOPPED,
+    S.STOPPING,
+    S.COMPLETE,
+]
 
 _RAW: list[dict[str, Any]] = [
     {"trigger": "connect", "source": S.DISCONNECTED, "dest": S.IDLE},
@@ -37,7 +50,9 @@ _RAW: list[dict[str, Any]] = [
     {"trigger": "self_test_failed", "source": S.SELF_TEST, "dest": S.IDLE},
     {"trigger": "start", "source": S.READY, "dest": S.RUNNING},
     {"trigger": "pause", "source": S.RUNNING, "dest": S.PAUSED},
-    {"trigger": "resume", "source": S.PAUSED, "dest": S.RUNNING},
+    {"trigger": "resume", "source": [S.PAUSED, S.PATIENT_STOPPED], "dest": S.RUNNING},
+    {"trigger": "patient_stop", "source": [S.RUNNING, S.PAUSED], "dest": S.PATIENT_STOPPED},
+    {"trigger": "end", "source": S.PATIENT_STOPPED, "dest": S.COMPLETE},
     {"trigger": "stop", "source": [S.RUNNING, S.PAUSED], "dest": S.STOPPING},
     {"trigger": "profile_done", "source": S.RUNNING, "dest": S.STOPPING},
     {"trigger": "released", "source": S.STOPPING, "dest": S.COMPLETE},
@@ -56,7 +71,7 @@ def _plain(value: Any) -> Any:
 
 
 TRANSITIONS: list[dict[str, Any]] = [{k: _plain(v) for k, v in t.items()} for t in _RAW]
-TREATING = frozenset({S.RUNNING, S.PAUSED, S.STOPPING})
+TREATING = frozenset({S.RUNNING, S.PAUSED, S.PATIENT_STOPPED, S.STOPPING})
 
 
 class SessionStates:

@@ -76,6 +76,7 @@ class Treatment:
         proto = checked.protocol
         first = proto.steps[0] if isinstance(proto, Program) else proto
         self.slack_n = first.slack_take_up_n
+        self.ramp_up_n_s = first.ramp_up_n_s
         self.ramp_down_n_s = first.ramp_down_n_s
         self.release_limits = release_limits or ReleaseLimits()
         self.force_loop = loop or ForceLoop()
@@ -95,6 +96,7 @@ class Treatment:
         self.offset_n = 0.0  # technician's force change, applied to every remaining setpoint
         self.target_n: float | None = None  # this cycle's setpoint, for display and records
         self.phase = ""
+        self.resume_ramp_n: float | None = None  # after a patient's stop: a fresh ramp up
 
     # --- operator and safety events ----------------------------------------------------------
     def event(
@@ -140,6 +142,23 @@ class Treatment:
             self.log.stream.publish(
                 SessionEvent(now, "operator", "urgent stop: release at once", {"by": by})
             )
+
+    def resume_after_patient(
+        self, now: float, tel: Telemetry, *, by: str, delta_n: float = 0.0
+    ) -> None:
+        """Resume after the patient's stop: slack taken up again, then a fresh ramp at the
+        protocol's ramp-up rate from the force now to the setpoint, the timer waiting until
+        it is reached; the remaining time is what was left. `delta_n` (never above 0: the
+        force may only be lowered) moves every remaining setpoint, as a force change does."""
+        if delta_n > 0:
+            raise ValueError("after a patient's stop the force may be lowered, never raised")
+        self.event("resume", now, tel, by=by)
+        if delta_n:
+            self.adjust_force(delta_n, now, by=by)
+        self.slack_done = False
+        self.reached.discard(self.profile.at(self.timer_s).segment)
+        self.force_loop.reset_integral()
+        self.resume_ramp_n = tel.force_n
 
     def adjust_force(self, delta_n: float, now: float, *, by: str = OPERATOR) -> float:
         """The technician's force change: every remaining setpoint moves by delta_n.
@@ -205,12 +224,23 @@ class Treatment:
                 return Proposal(self.force_loop.tuning.slack_speed_m_s, None)
             self.slack_done = True
             self.force_loop.reset_integral()
+            if self.resume_ramp_n is not None:  # the fresh ramp starts where the slack ended
+                self.resume_ramp_n = tel.force_n
             self.log.stream.publish(
                 SessionEvent(now, "info", "slack taken up", {"force_n": round(tel.force_n, 2)})
             )
         sp = self.profile.at(self.timer_s)
         seg = self.profile.segments[sp.segment]
         target = self._with_offset(sp.force_n, sp.phase, seg.start_n)
+        if self.resume_ramp_n is not None:  # the fresh ramp after a patient's stop
+            self.resume_ramp_n += self.ramp_up_n_s * dt
+            if self.resume_ramp_n < target:
+                self.log.waited_s += dt
+                return self._follow(
+                    self.resume_ramp_n, self.ramp_up_n_s, tel, dt, phase="ramp up", now=now
+                )
+            self.resume_ramp_n = None
+            self.force_loop.reset_integral()
         reach = max(REACH_MIN_N, REACH_SHARE * target)
         if seg.waits and sp.segment not in self.reached:
             if abs(tel.force_n - target) > reach:

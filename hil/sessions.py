@@ -21,6 +21,7 @@ from controller.records.recorder import SessionRecorder
 from controller.records.report import draw_report
 from controller.records.store import SessionStore
 from controller.session import Outcome, TreatmentSession
+from controller.session_states import State
 from controller.treatment import Treatment
 from firmware_bridge import TableLink, Telemetry
 from firmware_bridge.icd import Status
@@ -28,6 +29,7 @@ from hil.maintenance import ready_store
 from hil.record import RunRecord, TestResult
 from hil.table import Actuation, HilTable
 from safety.limits import load_limits
+from safety.release import ReleaseState
 
 HOLD_TIMEOUT_S = 60.0
 SETTLED_HOLD_S = 0.5  # into a hold whose force was reached
@@ -163,6 +165,9 @@ def hold_then(
             raise HostSilent("the host stopped talking")
         if abandon.is_set() and treatment.states.can("stop"):
             treatment.event("stop", record.time_s, tel, by="hil")
+        held = treatment.states.current is State.PATIENT_STOPPED
+        if held and record.release is ReleaseState.DONE:  # released: end it, as the technician
+            treatment.event("end", record.time_s, tel, by="hil")
 
     thread = threading.Thread(
         target=lambda: treated.append(

@@ -275,6 +275,7 @@ class ConsoleService:
         if newly:
             session = self.session
             if session is not None:
+                session.ask("acknowledge", f"operator {operator}")  # a patient's stop, say
                 session.note(
                     self.link.clock.now(),
                     f"alarms acknowledged by {operator}",

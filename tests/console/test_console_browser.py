@@ -191,7 +191,7 @@ def test_closing_the_browser_mid_treatment_stops_after_the_grace(
     page.close()
 
 
-@pytest.mark.requirement("SR-028")
+@pytest.mark.requirement("SR-028", "SR-035")
 def test_a_patient_press_shows_a_high_priority_alarm(console: Console, browser: Any) -> None:
     """Last in the module: the board latches its fault."""
     page = open_page(console, browser)
@@ -210,4 +210,21 @@ def test_a_patient_press_shows_a_high_priority_alarm(console: Console, browser: 
     page.click("#btn-ack")
     page.wait_for_function("document.body.dataset.audio === 'off'", timeout=WAIT_MS)
     assert int(str(state(page)["updates"])) > 0
+    # the patient's stop holds the session, released; asked and acknowledged, it resumes
+    assert page.evaluate("window.__state.live.state") == "patient_stopped"
+    console.inject("patient-release")
+    page.wait_for_selector("#btn-resume:not([disabled])", timeout=WAIT_MS)
+    page.wait_for_function(
+        "[...document.querySelectorAll('#event-list li')]"
+        ".some((li) => li.textContent.includes('board release done'))",
+        timeout=60_000,
+    )
+    page.click("#btn-resume")
+    assert "asked the patient" in (page.text_content("#confirm-text") or "")
+    page.click("#confirm-yes")
+    page.wait_for_function("window.__state.live.state === 'running'", timeout=WAIT_MS)
+    shot(page, "treatment-resumed")
+    page.click("#btn-stop")
+    page.wait_for_function("window.__state.activity === 'awaiting acknowledgement'", timeout=60_000)
+    page.click("#btn-ack")
     page.close()

@@ -159,7 +159,9 @@ def test_a_registered_patient_prescribed_in_percent_of_body_weight_runs_at_243_n
     page.check("#f-none")
     page.wait_for_selector("#btn-start:not([disabled])", timeout=WAIT_MS)
     page.click("#btn-start")
-    assert "40 % BW of 62 kg = 243.2 N" in (page.text_content("#confirm-text") or "")
+    confirm = page.text_content("#confirm-text") or ""
+    assert "protocol lumbar-static" in confirm and "40 % BW of 62 kg = 243.2 N" in confirm
+    assert "pain before" not in confirm  # asked anew, not carried
     shot(page, "prepare-repeat")
     page.click("#confirm-no")  # declined: nothing starts
     assert page.evaluate("window.__state.activity") == "idle"

@@ -1,6 +1,7 @@
 """The session state machine, driven by hypothesis through random operator and safety events.
 
-Invariants: nothing reaches running except by `start` from ready; from faulted the only way
+Invariants: nothing reaches running except by `start` from ready (or `resume` from paused or
+a patient's stop); from faulted the only way
 back to running is reset, a new self-test and a new start; every trigger that is not allowed
 raises and leaves the state unchanged.
 """
@@ -35,7 +36,7 @@ class StatesMachine(RuleBasedStateMachine):
             assert self.s.current == before
             return
         assert allowed
-        if after is State.RUNNING and before is not State.PAUSED:
+        if after is State.RUNNING and before not in (State.PAUSED, State.PATIENT_STOPPED):
             assert trigger == "start" and before is State.READY
             assert not self.faulted_since_reset or self.self_test_since_reset
         if after is State.FAULTED:

@@ -168,8 +168,8 @@ def test_stop_at_any_moment_ends_released(at: float, variant: str) -> None:
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_a_fault_mid_treatment_ends_faulted_and_released(variant: str) -> None:
     def press(treatment: Treatment, record: CycleRecord) -> None:
-        if treatment.timer_s > 15.0 and not board_ref[0].firmware.switches.patient_pressed:
-            inject(board_ref[0], "patient-press")
+        if treatment.timer_s > 15.0 and not board_ref[0].firmware.cell_b.faults.dead:
+            inject(board_ref[0], "channel-dead", {"channel": "B"})  # SENSOR on the board
 
     board_ref: list[SimBoard] = []
     opened = open_link(f"sim://?seed=2&variant={variant}")

@@ -132,9 +132,9 @@ function renderAlarms(a) {
 function renderTreatment(m) {
   const live = m.live, treating = m.activity === "treating";
   const st = live ? live.state : "";
-  $("btn-stop").disabled = !(treating && ["running", "paused", "stopping"].includes(st));
+  $("btn-stop").disabled = !(treating && ["running", "paused", "patient_stopped", "stopping"].includes(st));
   $("btn-pause").disabled = !(treating && st === "running");
-  $("btn-resume").disabled = !(treating && st === "paused");
+  $("btn-resume").disabled = !(treating && ["paused", "patient_stopped"].includes(st));
   $("btn-force-up").disabled = $("btn-force-down").disabled = !(treating && ["running", "paused"].includes(st));
   if (!live) return;
   $("n-set").textContent = fmtN(live.target_n);
@@ -173,7 +173,11 @@ function escapeHtml(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&am
 // --- the rail: STOP acts at once; force changes are confirmed -------------------------------
 $("btn-stop").addEventListener("click", () => send("stop"));
 $("btn-pause").addEventListener("click", () => send("pause"));
-$("btn-resume").addEventListener("click", () => send("resume"));
+$("btn-resume").addEventListener("click", () => {
+  if (state && state.live && state.live.state === "patient_stopped") {  // the patient asked to stop
+    confirmThen("The patient pressed the hand switch. Have you asked the patient? Resume with a fresh ramp to the same force?", () => send("resume"));
+  } else send("resume");
+});
 $("btn-ack").addEventListener("click", () => { sound.unlock(); send("acknowledge"); });
 $("btn-audio").addEventListener("click", () => send("audio_pause"));
 $("btn-home").addEventListener("click", () => confirmThen("Move the carriage home? The harness must be detached.", () => send("home")));
@@ -238,9 +242,12 @@ $("btn-repeat").addEventListener("click", async () => {
   const ref = $("f-registered").value;
   const r = await (await fetch(withToken(`/api/patients/${encodeURIComponent(ref)}/last`))).json();
   if (!r.ok) { showFieldErrors(r.fields); return; }
-  repeating = r;
-  $("f-region").value = r.region; fillPresets();
+  $("f-region").value = r.region; fillPresets();  // (a new source: clears any repeat)
+  if ([...$("f-preset").options].some((o) => o.value === r.entry_json.name)) { $("f-preset").value = r.entry_json.name; onSource(); }
+  repeating = r;  // after it: the last treatment's own template is what will run
+  $("f-description").textContent = `the template of session ${r.session_id}: ${r.entry_json.name}`;
   $("f-dose").value = r.dose;
+  $("f-pain").value = "";
   if (r.setup) { $("f-angle").value = r.setup.angle_deg; $("f-position").value = r.setup.position; $("f-harness").value = r.setup.harness; $("f-split").value = r.setup.split_table; }
   $("f-none").checked = false;
   $("f-repeat").textContent = `repeating session ${r.session_id} of ${r.started_at.slice(0, 10)}: confirm the checklist, then start`;
