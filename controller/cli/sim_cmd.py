@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import re
+import signal
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -69,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
         virtual=args.virtual,
     )
     server = SimServer(board, options)
+    # Ctrl-C stops the simulator even when it was started as a background job, whose shell
+    # leaves SIGINT ignored (an ignored signal is inherited across exec)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve_forever(lambda ep: announce(ep, args)))
     return 0
