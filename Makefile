@@ -40,7 +40,7 @@ trace: $(STAMP)
 hil: $(STAMP)
 	$(BIN)/pytest hil --target sim-tcp -q -p no:cacheprovider
 	$(BIN)/pytest hil --target sim-rtu -q -p no:cacheprovider \
-	  -k "not test_protocol_tracks_within_the_targets or static"
+	  -k "(not test_protocol_tracks_within_the_targets or static) and not test_maintenance"
 	$(MAKE) --no-print-directory hil-variants
 
 # The HIL stop-and-release and patient-switch tests on the `strict` board (RELEASE read as a

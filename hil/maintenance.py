@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from controller.cli.maintenance_cmd import SIMULATED_LOADS_KG, SIMULATED_WEIGHTS
+from controller.composition import open_link
 from controller.maintenance.policy import CALIBRATION_VALID_DAYS
 from controller.maintenance.procedures import daily_check, verify_calibration
 from controller.maintenance.readiness import readiness
@@ -43,7 +44,7 @@ def ready_store(table: HilTable, path: Path) -> None:
                 source.close()
             return
         tech = SimulatedTechnician(lambda name, params: table.inject(name, **params))
-        link = table.open_link()  # closed before the test's own: an RTU port locks
+        link = open_link(table.device).link  # not the test's: closed before its own opens
         try:
             verdict = verify_calibration(
                 link, tech, SIMULATED_LOADS_KG, load_limits().device_max_force_n

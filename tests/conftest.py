@@ -37,6 +37,9 @@ _REALTIME_PARTS = (
     "tests/console/",
     "tests/controller/test_realtime.py",
 )
+# command-line processes on sim:// in virtual time: nothing in them depends on the wall clock,
+# so they share the parallel run
+_VIRTUAL_CLI = ("tests/cli/test_maintenance_cli.py", "tests/cli/test_patients_cli.py")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,7 +53,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unknown = []
     for item in items:
         path = item.path.as_posix()
-        if any(part in path for part in _REALTIME_PARTS):
+        virtual_cli = any(part in path for part in _VIRTUAL_CLI)
+        if any(part in path for part in _REALTIME_PARTS) and not virtual_cli:
             item.add_marker(pytest.mark.realtime)
         for mark in item.iter_markers("requirement"):
             ids, _ = marker_ids(mark.args)
