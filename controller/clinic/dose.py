@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from controller.protocols.checks import ProtocolError
+from controller.protocols.checks import TREATMENT_FORCE_FIELDS, ProtocolError
 from controller.protocols.models import Program, ProtocolFile
 
 STANDARD_GRAVITY_M_S2 = 9.80665
@@ -26,15 +26,7 @@ FORCE_DIGITS = 1  # scaled forces are rounded to 0.1 N
 Unit = Literal["%BW", "kg", "lb", "N"]
 _UNITS: dict[str, Unit] = {"%bw": "%BW", "%": "%BW", "kg": "kg", "lb": "lb", "lbs": "lb", "n": "N"}
 _DOSE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(%\s*bw|%|kg|lbs?|n)\s*$", re.IGNORECASE)
-TREATMENT_FORCES = (
-    "force_n",
-    "hold_force_n",
-    "rest_force_n",
-    "start_force_n",
-    "end_force_n",
-    "peak_force_n",
-    "base_force_n",
-)
+TREATMENT_FORCES = TREATMENT_FORCE_FIELDS
 
 
 class Dose(BaseModel):

@@ -21,7 +21,7 @@ from controller.protocols.models import (
 from controller.protocols.profile import SetpointProfile, build_profile
 from safety.limits import LimitsError, SafetyLimits
 
-_FORCE_FIELDS = (
+TREATMENT_FORCE_FIELDS = (  # the forces a dose scales (controller/clinic/dose.py)
     "force_n",
     "hold_force_n",
     "rest_force_n",
@@ -29,8 +29,8 @@ _FORCE_FIELDS = (
     "end_force_n",
     "peak_force_n",
     "base_force_n",
-    "slack_take_up_n",
 )
+_FORCE_FIELDS = (*TREATMENT_FORCE_FIELDS, "slack_take_up_n")
 
 
 class ProtocolError(ValueError):
