@@ -79,16 +79,24 @@ class Observer:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--minutes", type=float, default=10.0, help="each hold's length")
+    ap.add_argument(
+        "--sim-priority",
+        type=int,
+        default=0,
+        help="run the simulated board at SCHED_FIFO priority N (chrt; a board is real-time, "
+        "its own hardware: without it the browser competes with the simulator for the CPUs)",
+    )
     args = ap.parse_args()
     logs.configure("error")
     from playwright.sync_api import sync_playwright
 
-    proc, port = start_sim()
+    proc, port = start_sim(("chrt", "-f", str(args.sim_priority)) if args.sim_priority else ())
     probes = start_probes()
     url = f"tcp://127.0.0.1:{port}"
     limits = load_limits()
     hold_s = args.minutes * 60
-    print(f"console beside the control loop: static {FORCE_N:g} N, {hold_s:g} s holds, {url}")
+    board = f"simulated board at SCHED_FIFO {args.sim_priority}" if args.sim_priority else url
+    print(f"console beside the control loop: static {FORCE_N:g} N, {hold_s:g} s holds, {board}")
     try:
         link = open_link(url).link
         starts: list[float] = []

@@ -35,8 +35,9 @@ from controller.accuracy import Accuracy, accuracy
 from controller.control_loop import PERIOD_S, ControlLoop, CycleRecord, LoopResult
 from controller.events import EventStream, SessionEvent
 from controller.preparation import Prepared, SelfTestError, prepare
-from controller.protocols.checks import CheckedProtocol, check_protocol
-from controller.protocols.models import ProtocolFile
+from controller.protocols.checks import CheckedProtocol, ProtocolError, check_protocol
+from controller.protocols.models import MAX_SESSION_S, ProtocolFile
+from controller.protocols.retime import Timing
 from controller.realtime import realtime_thread
 from controller.records.recorder import SessionRecorder
 from controller.session_states import State
@@ -53,7 +54,7 @@ log = structlog.get_logger(__name__)
 
 SLACK_ALLOWANCE_S = 120.0  # beyond twice the planned time, for slack take-up and waits
 END_ALLOWANCE_S = 10.0  # the loop's last-resort bound beyond every state's own bound
-ACTIONS = ("pause", "resume", "stop", "stop_now", "force", "acknowledge")
+ACTIONS = ("pause", "resume", "stop", "stop_now", "force", "timing", "acknowledge")
 PATIENT_STOP_BOUND_S = 300.0  # held after a patient's stop: resumed within this, or ended
 MAX_PATIENT_STOPS = 3  # a fourth press ends the session as a fault would
 _ENDED_RELEASE = frozenset({ReleaseState.DONE, ReleaseState.TIMED_OUT, ReleaseState.IDLE})
@@ -65,6 +66,7 @@ class Request(NamedTuple):
     action: str  # one of ACTIONS
     by: str
     delta_n: float = 0.0  # for "force"
+    timing: Timing | None = None  # for "timing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,11 +157,13 @@ class TreatmentSession:
             self.events.subscribe(recorder.on_event)
 
     # --- clients ---------------------------------------------------------------------------
-    def ask(self, action: str, by: str, delta_n: float = 0.0) -> None:
+    def ask(self, action: str, by: str, delta_n: float = 0.0, timing: Timing | None = None) -> None:
         """Thread-safe: queue an operator request for the next control cycle."""
         if action not in ACTIONS:
             raise ValueError(f"unknown session action {action!r}; one of {', '.join(ACTIONS)}")
-        self.requests.put(Request(action, by, delta_n))
+        if (action == "timing") != (timing is not None):
+            raise ValueError("a 'timing' request, and only it, carries the new times")
+        self.requests.put(Request(action, by, delta_n, timing))
 
     def note(self, now: float, text: str, **data: str | float | None) -> None:
         """Something a client has to tell the others (a refused request, an acknowledgement)."""
@@ -197,8 +201,9 @@ class TreatmentSession:
         prepared.supervisor.start_treatment()
         loop = ControlLoop(link, prepared.supervisor)
         self._bound_s = checked.profile.total_s * 2 + SLACK_ALLOWANCE_S
-        last_resort = (
-            self._bound_s
+        last_resort = (  # past any bound a time change may set (up to the longest session)
+            max(checked.profile.total_s, MAX_SESSION_S) * 2
+            + SLACK_ALLOWANCE_S
             + ending_bound_s(limits) * 2
             + END_ALLOWANCE_S
             + MAX_PATIENT_STOPS * (PATIENT_STOP_BOUND_S + ending_bound_s(limits))
@@ -219,7 +224,7 @@ class TreatmentSession:
             self._overdue(treatment, link.clock.now())
         self.outcome = Outcome(
             treatment.states.current,
-            checked,
+            treatment.checked,  # with any time changes
             prepared,
             treatment,
             result,
@@ -420,6 +425,13 @@ class TreatmentSession:
                     treatment.adjust_force(req.delta_n, now, by=req.by)
                 except ValueError as exc:
                     self.note(now, f"refused: {exc}", by=req.by)
+            elif req.action == "timing" and req.timing is not None:
+                try:
+                    planned = treatment.retime(req.timing, now, by=req.by).profile.total_s
+                except ProtocolError as exc:
+                    self.note(now, f"refused: times: {exc}", by=req.by)
+                else:
+                    self._bound_s = planned * 2 + SLACK_ALLOWANCE_S
             elif req.action == "stop_now":
                 treatment.stop_now(now, tel, by=req.by)
             elif treatment.states.can(req.action):

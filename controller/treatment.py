@@ -21,9 +21,10 @@ from typing import NamedTuple
 from controller.control_loop import Proposal
 from controller.events import EventStream, SessionEvent
 from controller.force_loop import ForceLoop
-from controller.protocols.checks import CheckedProtocol
+from controller.protocols.checks import CheckedProtocol, ProtocolError
 from controller.protocols.models import Program
 from controller.protocols.profile import RELEASE_PHASE
+from controller.protocols.retime import Timing, retime
 from controller.session_states import SessionStates, State
 from firmware_bridge.values import Telemetry
 from safety.limits import ReleaseLimits
@@ -198,6 +199,37 @@ class Treatment:
             )
         )
         return offset
+
+    def retime(self, timing: Timing, now: float, *, by: str = OPERATOR) -> CheckedProtocol:
+        """The technician's change of hold, rest or total time (controller/protocols/retime.py).
+
+        Refused (ProtocolError, nothing changes) outside running/paused, past the last step,
+        or outside the ranges allowed at the start; the forces and the force change stay.
+        """
+        if self.states.current not in (State.RUNNING, State.PAUSED):
+            raise ProtocolError(
+                f"times can be changed only while running or paused, not while {self.states.state}"
+            )
+        before = self.profile.total_s
+        done = retime(self.checked, self.timer_s, timing)
+        i = self.profile.at(self.timer_s).segment
+        self.checked, self.profile, self.timer_s = done.checked, done.checked.profile, done.timer_s
+        self.reached = {n for n in self.reached if n <= i}
+        self.log.stream.publish(
+            SessionEvent(
+                now,
+                "operator",
+                f"times: {timing.describe()} (session {before / 60:.1f} -> "
+                f"{self.profile.total_s / 60:.1f} min)",
+                {
+                    **timing.given(),
+                    "planned_s": round(self.profile.total_s, 1),
+                    "protocol_as_run": self.checked.protocol.model_dump_json(),
+                    "by": by,
+                },
+            )
+        )
+        return self.checked
 
     def approved(self, proposed_m_s: float, approved_m_s: float) -> None:
         """Feedback from the gate: a limited command freezes the integrator (anti-windup)."""

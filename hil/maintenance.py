@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from controller.cli.maintenance_cmd import SIMULATED_LOADS_KG, SIMULATED_WEIGHTS
+from controller.cli.maintenance_cmd import simulated_procedures
 from controller.composition import open_link
-from controller.maintenance.policy import CALIBRATION_VALID_DAYS
-from controller.maintenance.procedures import daily_check, verify_calibration
 from controller.maintenance.readiness import readiness
 from controller.maintenance.simulated_technician import SimulatedTechnician
 from controller.records.maintenance import (
@@ -22,8 +20,6 @@ from controller.records.maintenance import (
     last_calibration,
     last_daily_check,
     local_today,
-    record_calibration,
-    record_daily_check,
 )
 from controller.records.store import SessionStore
 from controller.site_config import site_config
@@ -46,29 +42,10 @@ def ready_store(table: HilTable, path: Path) -> None:
         tech = SimulatedTechnician(lambda name, params: table.inject(name, **params))
         link = open_link(table.device).link  # not the test's: closed before its own opens
         try:
-            verdict = verify_calibration(
-                link, tech, SIMULATED_LOADS_KG, load_limits().device_max_force_n
+            simulated_procedures(
+                store, link, tech, operator="hil", device_max_n=load_limits().device_max_force_n
             )
-            result = daily_check(link, tech)
         finally:
             link.close()
-        record_calibration(
-            store,
-            operator="hil",
-            weights=SIMULATED_WEIGHTS,
-            passed=verdict.passed,
-            valid_days=CALIBRATION_VALID_DAYS,
-            result=verdict.as_data(),
-            board_identity=None,
-            device_url=table.device,
-        )
-        record_daily_check(
-            store,
-            operator="hil",
-            passed=result.passed,
-            result=result.as_data(),
-            board_identity=None,
-            device_url=table.device,
-        )
     finally:
         store.close()

@@ -17,10 +17,10 @@ from pydantic import ValidationError
 from controller.cli.terminal_technician import ask_yes
 from controller.clinic.dose import Dose, parse_dose
 from controller.clinic.setup import CONTRAINDICATIONS, Checks, Harness, Position, Setup, SplitTable
-from controller.protocols.library import load_protocol
 from controller.protocols.models import ProtocolFile
 from controller.records.patients import PatientError
 from controller.records.prescribing import PlannedSession, last_of, plan_session
+from controller.records.saved_protocols import resolve
 from controller.records.store import SessionStore
 from safety.limits import SafetyLimits
 
@@ -40,7 +40,7 @@ def _dose(text: str) -> Dose:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("protocol", nargs="?", default=None, help="preset name or TOML file")
+    p.add_argument("protocol", nargs="?", default=None, help="preset, saved protocol or TOML file")
     p.add_argument("--weight", type=float, default=None, metavar="KG", help="(unregistered)")
     p.add_argument("--patient", default=None, metavar="REF", help="a registered patient")
     p.add_argument(
@@ -83,7 +83,7 @@ def plan_from(
         sys.stdout.write(f"repeating session {last.session_id} of {last.started_at}\n")
         entry, dose, setup = last.entry, args.dose or last.dose, last.setup
     if args.protocol:
-        entry = load_protocol(args.protocol)
+        entry = resolve(store, args.protocol)
     if entry is None:
         raise PatientError("protocol: name a preset or file, or --repeat-last with --patient")
     setup = _setup(args, setup)

@@ -1,4 +1,4 @@
-"""`traction sessions list | show ID | export ID | report ID | verify [ID]`: the records.
+"""`traction sessions list | show | export | report | note | save | verify`: the records.
 
 Opening the store marks sessions whose process died as interrupted first, so what is listed
 is what is true. Exit codes: 0 done, 1 verification found problems, 2 invalid input (no such
@@ -14,6 +14,7 @@ from pathlib import Path
 from controller.cli.recording import default_operator
 from controller.records.export import export_csv, export_json
 from controller.records.patients import add_note
+from controller.records.saved_protocols import save_from_session
 from controller.records.schema import SchemaError
 from controller.records.store import RecordsError, SessionStore
 from controller.site_config import SiteConfig, SiteConfigError, site_config
@@ -43,6 +44,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     note.add_argument("--pain-after", type=int, choices=range(11), default=None, metavar="0-10")
     note.add_argument("--comment", default=None, help="the patient's own words")
     note.add_argument("--by", default=None, help="who notes it (default: the login name)")
+    save = acts.add_parser("save", help="save the session's protocol, as run, into the library")
+    save.add_argument("id", type=int)
+    save.add_argument("--name", required=True, help="the library name (not a preset's)")
+    save.add_argument("--description", default="", help="what it is for")
+    save.add_argument("--by", default=None, help="who saves it (default: the login name)")
     ver = acts.add_parser("verify", help="check the audit hash chain and the database")
     ver.add_argument("id", type=int, nargs="?", default=None)
     p.set_defaults(run=run)
@@ -105,6 +111,12 @@ def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int
         return 0
     if args.action == "note":
         return _note(args, store)
+    if args.action == "save":
+        saved = save_from_session(
+            store, args.id, args.name, args.by or default_operator(), args.description
+        )
+        out(f"saved as {saved.name!r} in the library: {saved.description}\n")
+        return 0
     problems = store.verify(args.id)
     scope = f"session {args.id}" if args.id is not None else f"all {len(store.sessions())} sessions"
     if problems:

@@ -68,8 +68,10 @@ def source_entry(
     toml_text: str | None,
     filename: str = "upload",
     entry_json: Any = None,
+    library: dict[str, ProtocolFile] | None = None,
 ) -> ProtocolFile:
-    """A preset by name, an uploaded TOML file, or a stored template ("repeat last")."""
+    """A preset or saved protocol by name (`library`: presets and the store's saved ones), an
+    uploaded TOML file, or a stored template ("repeat last")."""
     if entry_json:
         try:
             return ProtocolFile.model_validate(entry_json)
@@ -80,9 +82,10 @@ def source_entry(
             return parse_protocol_text(toml_text, filename)
         except ProtocolError as exc:
             raise FormError({WHOLE: str(exc)}) from exc
-    library = presets()
+    library = presets() if library is None else library
     if preset not in library:
-        raise FormError({"preset": f"no preset {preset!r}; one of {', '.join(sorted(library))}"})
+        known = ", ".join(sorted(library))
+        raise FormError({"preset": f"no protocol {preset!r}; the library: {known}"})
     return library[str(preset)]
 
 

@@ -31,6 +31,7 @@ import structlog
 from controller.cli.recording import open_recorder
 from controller.console.alarms import PRIORITIES, AlarmBoard, Priority
 from controller.console.checks import ConsoleTechnician
+from controller.console.forms import FormError, profile_points
 from controller.console.forms import Prepared as PreparedForm
 from controller.console.live import LiveView
 from controller.console.presence import Presence
@@ -42,6 +43,7 @@ from controller.maintenance.readiness import NotReady, readiness
 from controller.maintenance.technician import Technician
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
+from controller.protocols.retime import Timing, current_times, retime
 from controller.records.maintenance import (
     last_calibration,
     last_daily_check,
@@ -49,6 +51,7 @@ from controller.records.maintenance import (
     record_daily_check,
 )
 from controller.records.patients import add_note
+from controller.records.saved_protocols import save_from_session
 from controller.records.store import RecordsError, SessionStore
 from controller.session import Outcome, TreatmentSession, ending_bound_s
 from controller.session_states import TREATING, State
@@ -69,6 +72,25 @@ FORCE_STEP_N = 10.0  # one press of force up / down, as the `run` keys
 CONSOLE_LOST = "console lost"
 SHUTDOWN = "system (console shut down)"
 _ACTIONS = ("pause", "resume", "stop", "force")
+
+
+def _timing(values: dict[str, Any], allowed: dict[str, float]) -> Timing:
+    """The form's numbers (blank: unchanged); a field this protocol has not is refused."""
+    problems: dict[str, str] = {}
+    given: dict[str, float] = {}
+    for key, raw in values.items():
+        if raw in (None, ""):
+            continue
+        if key not in allowed:
+            problems[key] = "not a time of this protocol now"
+            continue
+        try:
+            given[key] = float(raw)
+        except (TypeError, ValueError):
+            problems[key] = f"{raw!r} is not a number of seconds"
+    if problems or not given:
+        raise FormError(problems or {"": "give a hold, rest or total time"})
+    return Timing(**given)
 
 
 class Refused(ValueError):
@@ -244,6 +266,51 @@ class ConsoleService:
             raise Refused(str(exc)) from exc
         finally:
             store.close()
+
+    def times(self, operator: str, values: dict[str, Any], apply: bool) -> dict[str, Any]:
+        """Hold, rest and total time of the running treatment: with no values, what they are
+        now; with values, what the session becomes (checked here, so that the confirmation
+        shows it) and, once confirmed (`apply`), the change for the next control cycle, where
+        it is checked again against the treatment as it is then."""
+        by = f"operator {_name(operator)}"
+        session = self.session
+        treatment = None if session is None else session.treatment
+        if session is None or treatment is None or self.activity != "treating":
+            raise Refused(f"no treatment running ({self.activity})")
+        if treatment.states.current not in (State.RUNNING, State.PAUSED):
+            raise Refused(
+                f"times can be changed while running or paused, not {treatment.states.state}"
+            )
+        checked, timer = treatment.checked, treatment.timer_s  # a copy: the loop moves on
+        now = current_times(checked, timer)
+        if not values:
+            return {"times": now, "total_s": round(checked.profile.total_s, 1)}
+        timing = _timing(values, now)
+        try:
+            preview = retime(checked, timer, timing)
+        except ProtocolError as exc:
+            raise FormError(exc.fields) from exc
+        if apply:
+            session.ask("timing", by, timing=timing)
+        return {
+            "applied": apply,
+            "change": timing.describe(),
+            "total_s_before": round(checked.profile.total_s, 1),
+            "total_s": round(preview.checked.profile.total_s, 1),
+            "points": profile_points(preview.checked),
+        }
+
+    def save_protocol(self, operator: str, session_id: int, name: str, description: str) -> str:
+        """The session's protocol, as run, into the library under a new name."""
+        store = SessionStore(self.site.records, recover=False)
+        try:
+            saved = save_from_session(store, session_id, name, _name(operator), description)
+        except RecordsError as exc:
+            raise Refused(str(exc)) from exc
+        finally:
+            store.close()
+        self._audit(f"protocol saved as {saved.name!r} from session {session_id}", operator)
+        return saved.description
 
     def act(self, action: str, operator: str, delta_n: float = 0.0) -> None:
         """Pause, resume, stop or a force step, for the session's next control cycle.

@@ -42,7 +42,7 @@ from controller.console.forms import FormError, editable_fields, prepare_form, p
 from controller.console.forms import Prepared as PreparedForm
 from controller.console.forms import source_entry as form_entry
 from controller.console.service import ConsoleService, Refused
-from controller.protocols.library import presets
+from controller.records.saved_protocols import library, saved_rows
 from controller.records.store import RecordsError, SessionStore
 
 log = structlog.get_logger(__name__)
@@ -96,6 +96,15 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
     def api_presets(_: Request) -> Response:
+        """The library: the built-in presets and the protocols saved from sessions."""
+        try:
+            store = SessionStore(service.site.records, recover=False)
+        except RecordsError as exc:
+            return JSONResponse({"error": f"records store unusable: {exc}"}, status_code=503)
+        try:
+            entries, saved = library(store), {r["name"]: r for r in saved_rows(store)}
+        finally:
+            store.close()
         return JSONResponse(
             [
                 {
@@ -104,8 +113,9 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
                     "kind": e.protocol.kind,
                     "region": e.protocol.region,
                     "fields": editable_fields(e),
+                    "saved_by": saved[name]["saved_by"] if name in saved else None,
                 }
-                for name, e in sorted(presets().items())
+                for name, e in sorted(entries.items())
             ]
         )
 
@@ -222,15 +232,19 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
 
 def _prepare(service: ConsoleService, m: dict[str, Any]) -> PreparedForm:
     """The Prepare form's request, through the same prescribing path as `traction run`."""
-    entry = form_entry(
-        m.get("preset"), m.get("toml"), str(m.get("filename", "")), m.get("entry_json")
-    )
     clinical = m.get("clinical") if isinstance(m.get("clinical"), dict) else {}
     try:
         store = SessionStore(service.site.records, recover=False)
     except RecordsError as exc:
         raise FormError({"": f"records store unusable: {exc}"}) from exc
     try:
+        entry = form_entry(
+            m.get("preset"),
+            m.get("toml"),
+            str(m.get("filename", "")),
+            m.get("entry_json"),
+            library(store),
+        )
         return prepare_form(
             entry,
             dict(m.get("values") or {}),
@@ -329,6 +343,19 @@ def _act(service: ConsoleService, op: str, m: dict[str, Any]) -> dict[str, Any]:
         service.note_after(
             operator, int(m.get("session_id", 0)), m.get("pain_after"), str(m.get("comment") or "")
         )
+    elif op == "times":
+        values = m.get("values")
+        return service.times(
+            operator, values if isinstance(values, dict) else {}, bool(m.get("apply"))
+        )
+    elif op == "save_protocol":
+        saved = service.save_protocol(
+            operator,
+            int(m.get("session_id", 0)),
+            str(m.get("name") or ""),
+            str(m.get("description") or ""),
+        )
+        return {"saved": saved}
     elif op in ("pause", "resume", "stop"):
         service.act(op, operator)
     elif op == "force":

@@ -19,15 +19,19 @@ def presets() -> dict[str, ProtocolFile]:
     return {name: _parse(name, body, "presets") for name, body in tomllib.loads(text).items()}
 
 
-def load_protocol(name_or_path: str) -> ProtocolFile:
-    """A preset's name, or a path to a TOML file with `name`, `description`, `protocol`."""
-    library = presets()
+def load_protocol(
+    name_or_path: str, library: dict[str, ProtocolFile] | None = None
+) -> ProtocolFile:
+    """A name in the library (the presets unless given: with the saved protocols, see
+    controller/records/saved_protocols.py), or a path to a TOML file with `name`,
+    `description`, `protocol`."""
+    library = presets() if library is None else library
     if name_or_path in library:
         return library[name_or_path]
     path = Path(name_or_path)
     if not path.exists():
         raise ProtocolError(
-            f"{name_or_path}: no such preset or file; presets: {', '.join(sorted(library))}"
+            f"{name_or_path}: no such protocol or file; the library: {', '.join(sorted(library))}"
         )
     try:
         text = path.read_text(encoding="utf-8")

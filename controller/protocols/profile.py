@@ -9,6 +9,7 @@ the measured force (and while paused). The profile itself knows nothing of measu
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from controller.protocols.models import (
@@ -21,6 +22,7 @@ from controller.protocols.models import (
 )
 
 RELEASE_PHASE = "release"
+Step = Static | Intermittent | Progressive | Regressive | Cyclic
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,8 @@ class Segment:
     end_n: float
     duration_s: float
     waits: bool = False  # a hold: its clock runs once the force has been reached
+    step: int = 0  # the program step it belongs to (the final release: one past the last)
+    rep: int = 0  # the repetition within its step (intermittent and cyclic; else 0)
 
     def at(self, dt: float) -> float:
         if self.duration_s <= 0.0:
@@ -81,11 +85,12 @@ class SetpointProfile:
         return up, down
 
 
-class _Builder:
+class ProfileBuilder:
     def __init__(self, start_n: float, up_n_s: float, down_n_s: float) -> None:
         self.force = start_n
         self.up, self.down = up_n_s, down_n_s
         self.segments: list[Segment] = []
+        self.step = self.rep = 0  # stamped on each segment, for retiming (retime.py)
 
     def ramp(self, phase: str, to_n: float, seconds: float | None = None) -> None:
         delta = to_n - self.force
@@ -93,12 +98,16 @@ class _Builder:
             return
         rate = self.up if delta > 0 else self.down
         duration = seconds if seconds is not None else abs(delta) / rate
-        self.segments.append(Segment(phase, self.force, to_n, duration))
+        self.segments.append(
+            Segment(phase, self.force, to_n, duration, step=self.step, rep=self.rep)
+        )
         self.force = to_n
 
     def hold(self, phase: str, seconds: float) -> None:
         if seconds > 0:
-            self.segments.append(Segment(phase, self.force, self.force, seconds, waits=True))
+            self.segments.append(
+                Segment(phase, self.force, self.force, seconds, True, step=self.step, rep=self.rep)
+            )
 
 
 def build_profile(
@@ -109,30 +118,42 @@ def build_profile(
     """The profile from the slack force (or `start_n`) to the final release at zero."""
     steps = protocol.steps if isinstance(protocol, Program) else [protocol]
     first = steps[0]
-    b = _Builder(
+    b = ProfileBuilder(
         first.slack_take_up_n if start_n is None else start_n,
         first.ramp_up_n_s,
         first.ramp_down_n_s,
     )
-    for n, step in enumerate(steps, start=1):
-        prefix = f"step {n} " if len(steps) > 1 else ""
-        b.up, b.down = step.ramp_up_n_s, step.ramp_down_n_s
-        _add(b, step, prefix)
-    if b.force > 0.0:
-        b.ramp(RELEASE_PHASE, 0.0)
-    else:  # already at zero: the release is instant, but the profile still ends in it
-        b.segments.append(Segment(RELEASE_PHASE, 0.0, 0.0, 0.0))
+    add_steps(b, steps, 0, len(steps) > 1)
     return SetpointProfile(b.segments)
 
 
-def _add(
-    b: _Builder, p: Static | Intermittent | Progressive | Regressive | Cyclic, prefix: str
+def add_steps(
+    b: ProfileBuilder, steps: Sequence[Step], first: int, numbered: bool, first_rep: int = 0
 ) -> None:
+    """Steps `first`, `first + 1`, ... of a program, then the final release; the first one's
+    repetitions are numbered from `first_rep` (the remainder of a retimed step)."""
+    for n, step in enumerate(steps, start=first):
+        b.step = n
+        b.up, b.down = step.ramp_up_n_s, step.ramp_down_n_s
+        _add(b, step, f"step {n + 1} " if numbered else "", first_rep if n == first else 0)
+    b.step, b.rep = first + len(steps), 0
+    if b.force > 0.0:
+        b.ramp(RELEASE_PHASE, 0.0)
+    else:  # already at zero: the release is instant, but the profile still ends in it
+        b.segments.append(Segment(RELEASE_PHASE, 0.0, 0.0, 0.0, step=b.step))
+
+
+def _add(b: ProfileBuilder, p: Step, prefix: str, first_rep: int = 0) -> None:
+    """One step's segments; repetitions are numbered from `first_rep` (a retimed remainder)."""
+    b.rep = first_rep
     if isinstance(p, Static):
         b.ramp(prefix + "ramp up", p.force_n)
         b.hold(prefix + "hold", p.duration_s)
     elif isinstance(p, Intermittent):
-        for last, hold_s, rest_s in _repeats(p.cycles, p.total_s, p.hold_s, p.rest_s):
+        for k, (last, hold_s, rest_s) in enumerate(
+            _repeats(p.cycles, p.total_s, p.hold_s, p.rest_s)
+        ):
+            b.rep = first_rep + k
             b.ramp(prefix + "ramp up", p.hold_force_n)
             b.hold(prefix + "hold", hold_s)
             if not last or rest_s > 0:
@@ -144,9 +165,11 @@ def _add(
             b.ramp(prefix + f"to step {k + 1}", level)
             b.hold(prefix + f"step {k + 1}", p.step_s)
     else:
+        b.rep = -1  # the lead-in is no cycle: a total does not count it (retime.py)
         b.ramp(prefix + "to base", p.base_force_n)
         cycle_s = p.rise_s + p.peak_s + p.fall_s + p.base_s
-        for _last, used, _ in _repeats(p.cycles, p.total_s, cycle_s, 0.0):
+        for k, (_last, used, _) in enumerate(_repeats(p.cycles, p.total_s, cycle_s, 0.0)):
+            b.rep = first_rep + k
             left = used
             for phase, to_n, secs, hold in (
                 ("rise", p.peak_force_n, p.rise_s, False),
@@ -157,7 +180,9 @@ def _add(
                 take = min(secs, left)
                 left -= take
                 if take <= 0:
-                    break
+                    if secs > 0:  # the time is up: the cycle ends here
+                        break
+                    continue  # a phase of no length (peak_s or base_s 0): the next one
                 if hold:
                     b.hold(prefix + phase, take)
                 else:

@@ -122,6 +122,18 @@ MIGRATIONS: tuple[str, ...] = (
         device_url TEXT NOT NULL
     );
     """,
+    # 4: protocols saved from a session into the library, beside the built-in presets
+    """
+    CREATE TABLE saved_protocols (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        protocol_json TEXT NOT NULL,
+        from_session INTEGER NOT NULL REFERENCES sessions(id),
+        saved_by TEXT NOT NULL,
+        saved_at TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.console.conftest import Console, shot, start_console, stop_console
-from tests.console.test_console_browser import WAIT_MS, open_page, prepare
+from tests.console.test_console_browser import WAIT_MS, live, open_page, prepare, start
 
 REF = "P-0042"
 
@@ -165,4 +165,74 @@ def test_a_registered_patient_prescribed_in_percent_of_body_weight_runs_at_243_n
     shot(page, "prepare-repeat")
     page.click("#confirm-no")  # declined: nothing starts
     assert page.evaluate("window.__state.activity") == "idle"
+    page.close()
+
+
+@pytest.mark.requirement("SR-036")
+@pytest.mark.requirement("SR-037")
+def test_times_changed_mid_session_then_the_protocol_saved_from_the_summary(
+    morning: Console, browser: Any
+) -> None:
+    page = open_page(morning, browser)
+    start(page, duration="60")
+    page.wait_for_function(  # 3 s into the hold
+        "window.__state.live.phase === 'hold' && window.__state.live.phase_left_s < 57",
+        timeout=60_000,
+    )
+    before = live(page)["total_s"]
+    page.click("#btn-times")
+    page.wait_for_selector("#times:not([hidden])", timeout=WAIT_MS)
+    assert page.is_hidden("[data-time=rest_s]") and page.is_hidden("[data-time=hold_s]")
+    assert page.input_value("#t-total_s") == "60"  # a static protocol: its hold is its total
+    page.click("#btn-stop", trial=True, timeout=2_000)  # STOP is never behind a dialog
+    page.fill("#t-total_s", "1")  # less than has run: refused beside the field
+    page.click("#btn-times-review")
+    page.wait_for_function(
+        "document.querySelector('#terr-total_s').textContent.includes('press STOP')",
+        timeout=WAIT_MS,
+    )
+    page.fill("#t-total_s", "15")
+    page.click("#btn-times-review")
+    page.wait_for_selector("#confirm:not([hidden])", timeout=WAIT_MS)
+    text = page.text_content("#confirm-text") or ""
+    assert "Change total time 15 s?" in text and "→" in text
+    page.click("#btn-stop", trial=True, timeout=2_000)
+    shot(page, "times-confirm")
+    page.click("#confirm-yes")
+    page.wait_for_function(f"window.__state.live.total_s < {before - 40}", timeout=WAIT_MS)
+    assert page.is_hidden("#times")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#event-list li')]"
+        ".some((li) => li.textContent.includes('times: total time 15 s'))",
+        timeout=WAIT_MS,
+    )
+    page.wait_for_function(  # it ends by itself, 15 s after the hold began
+        "window.__state.activity === 'awaiting acknowledgement'", timeout=60_000
+    )
+    page.click("#btn-ack")
+    page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=WAIT_MS)
+    assert "complete" in (page.text_content("#s-outcome") or "")
+    page.fill("#s-save-name", "static-15s")
+    page.fill("#s-save-desc", "short first visit")
+    page.click("#btn-save-protocol")
+    page.wait_for_function(
+        "document.querySelector('#s-saved').textContent.includes('saved from session')",
+        timeout=WAIT_MS,
+    )
+    page.locator("#s-saved").scroll_into_view_if_needed()
+    shot(page, "summary-saved-protocol")
+    page.fill("#s-save-name", "static-15s")  # the same name again: refused, the first kept
+    page.click("#btn-save-protocol")
+    page.wait_for_function(
+        "document.querySelector('#reply').textContent.includes('is taken')", timeout=WAIT_MS
+    )
+    page.wait_for_function("window.__state.activity === 'idle'", timeout=WAIT_MS)
+    page.click(".tab[data-go=prepare]")
+    page.select_option("#f-registered", "")
+    page.select_option("#f-region", "lumbar")
+    page.wait_for_selector("#f-preset option[value='static-15s']", state="attached")
+    assert "(saved)" in (page.text_content("#f-preset option[value='static-15s']") or "")
+    page.select_option("#f-preset", "static-15s")
+    assert page.input_value("[data-field=duration_s]") == "15"
+    assert "short first visit" in (page.text_content("#f-description") or "")
     page.close()

@@ -129,6 +129,19 @@ def test_intermittent_time_at_force(p: Intermittent) -> None:
         assert held == pytest.approx(p.cycles * (p.hold_s + p.rest_s))
 
 
+@given(cyclics())
+def test_cyclic_cycles_run_whole_even_with_no_peak_or_base_time(p: Cyclic) -> None:
+    """A peak or base of 0 s is skipped, never the end of the cycle (it once stopped the
+    profile at the first peak: no fall, no later cycles)."""
+    prof = build_profile(p)
+    cycle_s = p.rise_s + p.peak_s + p.fall_s + p.base_s
+    assert p.cycles is not None
+    in_cycles = sum(s.duration_s for s in prof.segments if s.rep >= 0 and s.phase != RELEASE_PHASE)
+    assert in_cycles == pytest.approx(p.cycles * cycle_s)
+    falls = [s for s in prof.segments if s.phase == "fall"]
+    assert len(falls) == p.cycles and all(s.end_n == pytest.approx(p.base_force_n) for s in falls)
+
+
 def test_every_preset_loads_and_passes_for_an_average_patient() -> None:
     assert len(presets()) >= 7
     kinds = {entry.protocol.kind for entry in presets().values()}
@@ -170,7 +183,7 @@ def test_protocols_beyond_the_limits_are_refused_naming_field_value_and_rule(
 
 
 def test_bad_protocol_files_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(ProtocolError, match="no such preset or file"):
+    with pytest.raises(ProtocolError, match="no such protocol or file; the library: "):
         load_protocol("nope")
     bad = tmp_path / "p.toml"
     bad.write_text('protocol = { kind = "static", force_n = 100.0, duration_s = 0.5 }\n')

@@ -47,6 +47,8 @@ function onMessage(m) {
 
 function onReply(m) {
   $("reply").textContent = m.ok ? "" : m.error;
+  if (m.op === "times") return onTimes(m);
+  if (m.op === "save_protocol") { $("s-saved").textContent = m.ok ? `saved: ${m.saved}` : ""; if (m.ok) { $("s-save-name").value = ""; loadPresets(); } }
   if (m.op === "note" && m.ok) { $("s-noted").textContent = "saved beside the record"; $("s-comment").value = ""; }
   if (m.op === "start") {
     showFieldErrors(m.fields || (m.ok ? {} : { "": m.error }));
@@ -136,6 +138,8 @@ function renderTreatment(m) {
   $("btn-pause").disabled = !(treating && st === "running");
   $("btn-resume").disabled = !(treating && ["paused", "patient_stopped"].includes(st));
   $("btn-force-up").disabled = $("btn-force-down").disabled = !(treating && ["running", "paused"].includes(st));
+  $("btn-times").disabled = !(treating && ["running", "paused"].includes(st));
+  if ($("btn-times").disabled) $("times").hidden = true;
   if (!live) return;
   $("n-set").textContent = fmtN(live.target_n);
   $("n-actual").textContent = fmtN(live.force_n);
@@ -164,7 +168,7 @@ function renderSummary(s) {
   const a = s.accuracy;
   $("s-accuracy").innerHTML = `<dt>hold error mean</dt><dd>${a.mean_error_n} N</dd><dt>hold error peak</dt><dd>${a.peak_error_n} N</dd><dt>overshoot</dt><dd>${a.overshoot_n} N</dd><dt>meets targets</dt><dd>${a.meets ? "yes" : "no"}</dd>`;
   $("s-events").innerHTML = $("event-list").innerHTML;
-  $("s-noted").textContent = "";
+  $("s-noted").textContent = ""; $("s-saved").textContent = "";
   if (s.report) { $("s-report").src = withToken(s.report); $("s-report").hidden = false; } else $("s-report").hidden = true;
 }
 
@@ -187,6 +191,31 @@ for (const [id, delta] of [["btn-force-up", 10], ["btn-force-down", -10]]) {
     const to = set === null ? "" : ` (set force ${set.toFixed(0)} N → ${(set + delta).toFixed(0)} N)`;
     confirmThen(`Change the force by ${delta > 0 ? "+" : ""}${delta} N${to}?`, () => send("force", { delta_n: delta }));
   });
+}
+
+// --- hold, rest and total time of the running treatment: reviewed, then confirmed ------------
+const TIMES = ["hold_s", "rest_s", "total_s"];
+const timeValues = () => Object.fromEntries(TIMES.map((k) => [k, $("t-" + k).value.trim()]).filter(([, v]) => v !== ""));
+$("btn-times").addEventListener("click", () => send("times"));
+$("btn-times-cancel").addEventListener("click", () => { $("times").hidden = true; });
+$("btn-times-review").addEventListener("click", () => send("times", { values: timeValues() }));
+function onTimes(m) {
+  for (const k of ["", ...TIMES]) $("terr-" + k).textContent = (m.fields || {})[k] || "";
+  if (!m.ok) { if (!m.fields) $("terr-").textContent = m.error; return; }
+  if (m.times) {  // what the times are now: the form, with only this protocol's times
+    if (!Object.keys(m.times).length) { $("reply").textContent = "the final release: times no longer change"; return; }
+    for (const k of TIMES) {
+      document.querySelector(`[data-time="${k}"]`).hidden = !(k in m.times);
+      $("t-" + k).value = k in m.times ? m.times[k] : "";
+    }
+    $("times").hidden = false;
+  } else if (m.applied) {
+    if (planned) { planned.points = m.points; planned.total_s = m.total_s; }
+  } else {
+    const values = timeValues();
+    $("times").hidden = true;
+    confirmThen(`Change ${m.change}? Session ${fmtTime(m.total_s_before)} → ${fmtTime(m.total_s)} (minutes:seconds).`, () => send("times", { values, apply: true }));
+  }
 }
 
 function confirmThen(text, action) {
@@ -270,7 +299,9 @@ async function loadPresets() {
 }
 function fillPresets() {
   const region = $("f-region").value;
-  $("f-preset").innerHTML = presets.filter((p) => p.region === region).map((p) => `<option>${p.name}</option>`).join("");
+  const chosen = $("f-preset").value;
+  $("f-preset").innerHTML = presets.filter((p) => p.region === region).map((p) => `<option value="${escapeHtml(p.name)}">${escapeHtml(p.name)}${p.saved_by ? " (saved)" : ""}</option>`).join("");
+  if (presets.some((p) => p.name === chosen && p.region === region)) $("f-preset").value = chosen;
   onSource();
 }
 $("f-region").addEventListener("change", fillPresets);
@@ -340,6 +371,10 @@ $("btn-start").addEventListener("click", () => {
   confirmThen(`Start? ${lines}; ${(p.total_s / 60).toFixed(1)} min.`, () => send("start", r));
 });
 
+$("btn-save-protocol").addEventListener("click", () => {
+  if (!state || !state.summary) return;
+  send("save_protocol", { session_id: state.summary.session_id, name: $("s-save-name").value, description: $("s-save-desc").value });
+});
 $("btn-note").addEventListener("click", () => {
   if (!state || !state.summary) return;
   send("note", { session_id: state.summary.session_id, pain_after: $("s-pain").value, comment: $("s-comment").value });
