@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo console test hil hil-variants trace tools bench clean
+.PHONY: demo console test hil hil-variants trace tools bench campaign clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(STAMP) tools
 # JUnit XML of the last runs; fails naming every requirement without a passing test.
 trace: $(STAMP)
 	$(BIN)/traction trace test-results/*/junit.xml hil-results/*/junit.xml
+
+# Every fault in every session state on every patient profile and board variant, 1,000 normal
+# sessions and 1,000 SIGKILLs, over every core (docs/benchmarks.md); CI runs its slice.
+campaign: $(STAMP)
+	$(BIN)/python -m bench.campaign --scope full --out campaign-results
 
 # QA's hardware-in-the-loop suite against the built-in simulator, over TCP and over the RTU pty
 # (JUnit XML, JSON record and report in hil-results/<target>/). For a real table:
@@ -71,4 +76,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.console_latency
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis hil-results test-results
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis hil-results test-results campaign-results

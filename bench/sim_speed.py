@@ -6,7 +6,9 @@ firmware ticks at the ICD's 500 Hz sample rate. (The per-cycle monitor is left o
 measures the simulator, not the safety layer.) The host side is a plain proportional force
 loop stepping between 300 N and 100 N every minute: enough to keep the carriage, the patient
 model and every check busy.
-Target (issue 2): at least 200x real time (a 20-minute session in 6 s or less).
+Target: at least 1000x real time (issue 14; issue 2 asked 200x): a 20-minute session in 1.2 s.
+The firmware runs in batches where no check can trip (sim/firmware.py); `--ticks` runs
+every tick one by one, the reference path the batches are tested against.
 """
 
 from __future__ import annotations
@@ -22,15 +24,19 @@ from firmware_bridge.icd import FaultCode
 from safety.gate import CommandGate
 from safety.limits import load_limits
 
-TARGET_SPEEDUP = 200.0
+TARGET_SPEEDUP = 1000.0
 PERIOD_S = 0.01
 GAIN_M_S_PER_N = 0.0002
 MAX_SPEED_M_S = 0.015
 INTERLOCKS = InterlockConfig(0.1, 600.0, 0.02, 0.01, 10.0)
 
 
-def session(minutes: float, seed: int) -> tuple[float, float, int]:
-    link = open_link(f"sim://?seed={seed}").link
+def session(minutes: float, seed: int, batching: bool = True) -> tuple[float, float, int, float]:
+    opened = open_link(f"sim://?seed={seed}")
+    link = opened.link
+    assert opened.board is not None
+    fw = opened.board.firmware
+    fw.batching = batching
     link.connect()
     link.configure_interlocks(INTERLOCKS)
     tel = link.tare()
@@ -47,7 +53,8 @@ def session(minutes: float, seed: int) -> tuple[float, float, int]:
             raise RuntimeError(f"session faulted at {i * PERIOD_S:.2f} s: {tel.fault.name}")
         deadline += PERIOD_S
         clock.sleep_until(deadline)
-    return time.perf_counter() - t0, time.process_time() - c0, cycles
+    batched = fw.ticks_batched / max(1, fw.ticks_batched + fw.ticks_single)
+    return time.perf_counter() - t0, time.process_time() - c0, cycles, batched
 
 
 def _speed(target_n: float, force_n: float) -> float:
@@ -59,18 +66,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--minutes", type=float, default=20.0)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument(
+        "--ticks", action="store_true", help="every firmware tick one by one (no batches)"
+    )
     args = ap.parse_args()
     logs.configure("error")
     walls, cpus = [], []
     sim_s = args.minutes * 60
     for seed in range(args.repeat):
-        wall, cpu, cycles = session(args.minutes, seed)
+        wall, cpu, cycles, batched = session(args.minutes, seed, not args.ticks)
         walls.append(wall)
         cpus.append(cpu)
         print(
             f"  run {seed + 1}: {args.minutes:.0f} simulated min ({cycles} cycles, "
             f"{cycles * 5} firmware ticks) in {wall:5.2f} s wall ({cpu:5.2f} s CPU) = "
-            f"{sim_s / wall:6.1f}x real time"
+            f"{sim_s / wall:6.1f}x real time; {batched:.1%} of the ticks in batches"
         )
     median, best, cpu_median = statistics.median(walls), min(walls), statistics.median(cpus)
     # The best run is the least-disturbed one (the timeit convention): it measures what the

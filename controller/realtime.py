@@ -24,6 +24,7 @@ import structlog
 log = structlog.get_logger(__name__)
 
 REALTIME_PRIORITY = 50  # above the simulated board's 40 (docs/benchmarks.md), below IRQ threads
+SERVING_PRIORITY = 30  # a thread that shares the GIL with the control thread (the console's)
 GIL_SWITCH_S = 0.0005  # longest another thread keeps the GIL once the control thread wants it
 _MCL_CURRENT = 1  # <sys/mman.h>
 _MCL_FUTURE = 2
@@ -43,13 +44,24 @@ def _libc() -> ctypes.CDLL | None:
         return None
 
 
-def _raise_priority() -> bool:
+def _raise_priority(priority: int = REALTIME_PRIORITY, what: str = "control loop") -> bool:
     try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
     except (PermissionError, OSError, AttributeError) as exc:
-        log.info("control loop at normal priority", reason=str(exc))
+        log.info(f"{what} at normal priority", reason=str(exc))
         return False
     return True
+
+
+def serving_thread() -> bool:
+    """The calling thread shares the GIL with the control thread (the console's web server):
+    at SCHED_FIFO below it, so that the scheduler can never preempt it for an ordinary process
+    while it holds the GIL the control thread is waiting for (priority inversion: the control
+    thread held off for as long as the web thread waits for a CPU). It only runs when there
+    is a request or an update to send, so it takes nothing from anyone while idle."""
+    granted = _raise_priority(SERVING_PRIORITY, "web server thread")
+    log.info("web server thread", priority=granted)
+    return granted
 
 
 def _lower_priority() -> None:

@@ -12,12 +12,18 @@ from firmware_bridge.values import HardwareLimits, InterlockConfig
 from safety.limits import LimitsError, SafetyLimits
 
 
+def trip_margin_n(limits: SafetyLimits, force_limit_n: float) -> float:
+    """How far above the session limit the board trips: the allowance for a force the host
+    missed (campaigns measure against it)."""
+    b = limits.board
+    return max(b.trip_margin_min_n, b.trip_margin_share * force_limit_n)
+
+
 def board_interlocks(
     limits: SafetyLimits, force_limit_n: float, hardware: HardwareLimits
 ) -> InterlockConfig:
     b = limits.board
-    margin = max(b.trip_margin_min_n, b.trip_margin_share * force_limit_n)
-    trip = min(force_limit_n + margin, hardware.force_max_n)
+    trip = min(force_limit_n + trip_margin_n(limits, force_limit_n), hardware.force_max_n)
     if trip <= force_limit_n:
         raise LimitsError(
             f"force limit {force_limit_n} N leaves no room for the board's trip below its "

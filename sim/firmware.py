@@ -41,6 +41,7 @@ HARNESS_OFFSET_N = 6.0
 OFFSET_SPREAD_N = 3.0
 CHANNEL_B_GAIN_SPREAD = 0.004
 RUNAWAY_SPEED_FACTOR = 1.0  # of HW_VELOCITY_MAX
+BATCH_MAX_TICKS = 50  # 0.1 s: the bounds a batch is judged on stay tight
 
 # Plain ints on the tick path: enum.Flag arithmetic costs microseconds per operation.
 _ENABLE = int(Control.ENABLE)
@@ -127,6 +128,8 @@ class Firmware:
         variant: BoardVariant | None = None,
     ) -> None:
         self.variant = variant or VARIANTS["reference"]
+        self.batching = True  # False: every tick judged one by one (the reference path)
+        self.ticks_batched = self.ticks_single = 0  # how the ticks ran (bench.sim_speed)
         self.rng = random.Random(seed)
         self.physics = TablePhysics(profile, drive)
         self.channel_b_fitted = channel_b_fitted
@@ -405,7 +408,107 @@ class Firmware:
         self.run(1)
 
     def run(self, ticks: int) -> None:
-        """`ticks` sample periods; the hot loop of sim://, with every lookup hoisted."""
+        """`ticks` sample periods: in batches where no check can trip (`batching`), else one
+        by one. Either way the same trips, latches, samples and forces (tests/sim)."""
+        if not self.batching:
+            self._ticks(ticks)
+            return
+        while ticks > 0:
+            n = BATCH_MAX_TICKS if ticks > BATCH_MAX_TICKS else ticks
+            if n < 2 or not self._batch(n):
+                self._ticks(n)
+            ticks -= n
+
+    def _batch(self, n: int) -> bool:
+        """`n` ticks at once when nothing can happen in them that a tick would judge: no
+        event pending, every input quiet, no release, healthy load cells, the watchdog not
+        due; the physics then runs `n` steps in one call and the checks are judged on the
+        bounds it saw (largest force with the noise's bound, speeds, travel). If a bound is
+        too close to a limit, the steps are undone and False returned: tick by tick, then."""
+        sw, cfg, phys = self.switches, self.config, self.physics
+        fitted = self.channel_b_fitted
+        if (
+            self.pending_control is not None
+            or not self.inputs_quiet
+            or self.release is not ReleaseMode.NONE
+            or self.fault is not FaultCode.NONE
+            or sw.samples_frozen
+            or not self.cell_a.healthy
+            or (fitted and not self.cell_b.healthy)
+        ):
+            return False
+        dt = TICK_S
+        t = self.time_s
+        for _ in range(n):  # as the ticks add it up, float for float
+            t += dt
+        enabled = self.enabled
+        if self.control & _ENABLE and t - self.seq_changed_at > cfg.watchdog_s:
+            return False
+        if enabled:
+            vlim = cfg.velocity_limit_raw
+            raw = self.velocity_cmd
+            raw = vlim if raw > vlim else (-vlim if raw < -vlim else raw)
+            v_target = self.runaway_m_s if sw.runaway else raw * _VELOCITY_SCALE
+        else:
+            v_target = 0.0
+        powered = not (sw.estop_open or sw.drive_fault or _DRIVE in self.reacted)
+        before = phys.state()
+        t_max, s_min, s_max, x_max = phys.advance(n, dt, v_target, not (enabled and powered))
+        if not self._batch_quiet(t_max, s_min, s_max, x_max, v_target):
+            phys.restore(before)
+            return False
+        self.time_s = t
+        self.sample_seq = (self.sample_seq + n) & 0xFFFF
+        tension = phys.tension_n
+        self.cell_a.skip(n - 1)
+        self.raw_a = self.cell_a.sample(tension, dt)
+        if fitted:
+            self.cell_b.skip(n - 1)
+            self.raw_b = self.cell_b.sample(tension, dt)
+        else:
+            self.raw_b = 0.0
+        self.stall_since = self.overspeed_since = self.disagree_since = None
+        self.version += 1
+        self.ticks_batched += n
+        return True
+
+    def _batch_quiet(
+        self, t_max: float, s_min: float, s_max: float, x_max: float, v_target: float
+    ) -> bool:
+        """No check could have tripped, or started a timer, in the batch just stepped."""
+        cfg, phys, trip = self.config, self.physics, self.config.force_trip_n
+        a, b = self.cell_a, self.cell_b
+        cells = (
+            ((a, self.tare_a), (b, self.tare_b)) if self.channel_b_fitted else ((a, self.tare_a),)
+        )
+        for cell, tare in cells:
+            err = cell.error_bound_n()
+            high = cell.offset_n + cell.gain * t_max + err
+            if (
+                high - tare > trip
+                or high >= cell.full_scale_n
+                or cell.offset_n - err <= -cell.full_scale_n
+            ):
+                return False
+        if self.channel_b_fitted:
+            spread = abs((a.offset_n - self.tare_a) - (b.offset_n - self.tare_b))
+            spread += abs(a.gain - b.gain) * t_max + a.error_bound_n() + b.error_bound_n()
+            if spread > _DISAGREE_MIN_N:
+                return False
+        stall_possible = self.enabled and (
+            v_target >= STALL_MIN_COMMAND_M_S or -v_target >= STALL_MIN_COMMAND_M_S
+        )
+        return not (
+            x_max >= self.travel_max_m
+            or phys.temp_c >= OVERTEMP_C
+            or t_max >= self.overcurrent_tension_n
+            or (stall_possible and s_min <= STALL_MAX_SPEED_M_S)
+            or s_max > cfg.overspeed_m_s
+        )
+
+    def _ticks(self, ticks: int) -> None:
+        """`ticks` sample periods one by one; the hot loop, with every lookup hoisted."""
+        self.ticks_single += ticks
         dt = TICK_S
         phys, cfg, sw = self.physics, self.config, self.switches
         step, sample_a, sample_b = phys.step, self.cell_a.sample, self.cell_b.sample

@@ -34,6 +34,7 @@ class LoadCell:
         "_drift",
         "_faulty",
         "_i",
+        "_largest_normal",
         "_last",
         "_lsb",
         "_normals",
@@ -68,6 +69,7 @@ class LoadCell:
         # Noise from a seeded table of standard normals, walked with a random restart at
         # every wrap: same statistics as rng.gauss per sample at a fraction of its cost.
         self._normals = [rng.gauss(0.0, 1.0) for _ in range(_NORMALS)]
+        self._largest_normal = max(map(abs, self._normals))  # the walk only reorders them
         self._i = 0
         self._drift = 0.0
         self._last = offset_n
@@ -97,6 +99,23 @@ class LoadCell:
         self.faults.clear()
         self._faulty = False
         self._drift = 0.0
+
+    def skip(self, n: int) -> None:
+        """`n` samples not taken (the firmware's batch path): the noise table walks on exactly
+        as if they had been, so that the samples after them are the tick-by-tick ones."""
+        end = self._i + n
+        for _ in range(end // _NORMALS):  # each pass through index 0 restarts the walk
+            self._normals.append(self._normals.pop(self._rng.randrange(_NORMALS)))
+        self._i = end & _NORMALS_MASK
+
+    @property
+    def healthy(self) -> bool:
+        """No fault injected: its readings are offset + gain x force + bounded noise."""
+        return not self._faulty
+
+    def error_bound_n(self) -> float:
+        """The most a healthy reading can differ from offset + gain x force: noise and rounding."""
+        return self.noise_n * self._largest_normal + self._lsb
 
     def sample(self, force_n: float, dt: float) -> float | None:
         """The raw (untared) reading in N, or None for an ADC error."""

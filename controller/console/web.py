@@ -42,6 +42,7 @@ from controller.console.forms import FormError, editable_fields, prepare_form, p
 from controller.console.forms import Prepared as PreparedForm
 from controller.console.forms import source_entry as form_entry
 from controller.console.service import ConsoleService, Refused
+from controller.realtime import serving_thread
 from controller.records.saved_protocols import library, saved_rows
 from controller.records.store import RecordsError, SessionStore
 
@@ -88,6 +89,7 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        serving_thread()  # the event loop's thread: it shares the GIL with the control thread
         service.start()
         yield
         await asyncio.to_thread(service.close)

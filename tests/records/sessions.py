@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from controller.composition import open_link
@@ -52,19 +51,6 @@ SHORT: dict[str, ProtocolFile] = {
         ),
     ),
 }
-
-
-def demo_command(db: Path) -> list[str]:
-    """`traction demo` (the 15-minute lumbar intermittent preset) recording into `db`."""
-    return [
-        sys.executable,
-        "-m",
-        "controller.cli.main",
-        "demo",
-        "lumbar-intermittent",
-        "--records",
-        str(db),
-    ]
 
 
 def recorded(

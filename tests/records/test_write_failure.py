@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.campaign.kills import demo_command
 from controller.records.store import SessionStore
-from tests.records.sessions import demo_command
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE_LIMIT_BYTES = 3 * 1024 * 1024  # the 15-minute demo's store grows past 7 MB

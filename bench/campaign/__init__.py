@@ -1,0 +1,1 @@
+"""Evidence at scale: campaigns over every fault, session state, patient and board variant."""
