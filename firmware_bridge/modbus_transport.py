@@ -8,7 +8,6 @@ Every pymodbus outcome is mapped to one of the bridge's typed errors here.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -71,31 +70,37 @@ class _WholeFrameDecoder(DecodePDU):
     bytes than the PDU it decodes to (bytes after the PDU, a byte count short of the data).
 
     pymodbus 3.16 decodes what it needs and ignores the rest of the frame, so such a reply was
-    taken as data. Re-encoding the decoded PDU and comparing lengths catches both; refused
-    replies surface as pymodbus's "Unable to decode" and become DecodeError below.
+    taken as data. The frame's own length says it: a register read reply is the function
+    code, the byte count and exactly that many bytes (an even number); a write reply is five
+    bytes. (Checked by arithmetic, not by re-encoding the PDU: this runs every control cycle.)
+    Refused replies surface as pymodbus's "Unable to decode" and become DecodeError below.
     """
 
     def decode(self, frame: bytes) -> ModbusPDU | None:
         pdu = super().decode(frame)
-        if pdu is None or frame[0] not in _REGISTER_FUNCTIONS:
-            return pdu
-        try:
-            encoded = pdu.encode()
-        except (ValueError, TypeError, IndexError, struct.error):
+        if pdu is None:
             return None
-        return pdu if 1 + len(encoded) == len(frame) else None
+        fc = frame[0]
+        if fc in _READ_FUNCTIONS:
+            count = frame[1] if len(frame) > 1 else -1
+            return pdu if count % 2 == 0 and len(frame) == 2 + count else None
+        if fc in _WRITE_FUNCTIONS:
+            return pdu if len(frame) == _WRITE_REPLY_BYTES else None
+        return pdu
 
 
-_REGISTER_FUNCTIONS = frozenset(
+_READ_FUNCTIONS = frozenset(
     int(fc)
     for fc in (
         FunctionCode.READ_HOLDING,
         FunctionCode.READ_INPUT,
-        FunctionCode.WRITE_SINGLE,
-        FunctionCode.WRITE_MULTIPLE,
         FunctionCode.READ_WRITE_MULTIPLE,
     )
 )
+_WRITE_FUNCTIONS = frozenset(
+    int(fc) for fc in (FunctionCode.WRITE_SINGLE, FunctionCode.WRITE_MULTIPLE)
+)
+_WRITE_REPLY_BYTES = 5  # function code, address (2), value or quantity (2)
 
 
 class ModbusTransport:
@@ -227,4 +232,4 @@ def _registers(rr: Any, count: int) -> list[int]:
     if not isinstance(regs, list) or len(regs) != count:
         got = len(regs) if isinstance(regs, list) else "no"
         raise DecodeError(f"expected {count} registers, got {got}")
-    return [int(r) for r in regs]
+    return regs  # ints, as pymodbus decodes them (struct); the codec checks their range

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from bench.campaign.backends import BACKENDS, run_all
-from bench.campaign.matrix import matrix
+from bench.campaign.matrix import KILLS_FULL, NORMAL_FULL, matrix
 from bench.campaign.report import markdown, verdict, write_csv
 
 
@@ -29,12 +29,18 @@ def main() -> int:
     ap.add_argument("--scope", choices=("ci", "full"), default="ci")
     ap.add_argument("--seeds", type=int, default=1, help="seeds per fault cell (full scope)")
     ap.add_argument("--only", choices=("fault", "normal", "kill"), default=None)
+    ap.add_argument("--normal", type=int, default=NORMAL_FULL, help="normal sessions (full)")
+    ap.add_argument("--kills", type=int, default=KILLS_FULL, help="SIGKILLs (full)")
     ap.add_argument("--workers", type=int, default=0, help="default: every core")
     ap.add_argument("--backend", choices=BACKENDS, default="local")
     ap.add_argument("--scheduler", default="", help="a Dask scheduler's address (dask backend)")
     ap.add_argument("--out", type=Path, default=Path("campaign-results"))
     args = ap.parse_args()
-    cells = [c for c in matrix(args.scope, args.seeds) if args.only in (None, c.kind)]
+    cells = [
+        c
+        for c in matrix(args.scope, args.seeds, args.normal, args.kills)
+        if args.only in (None, c.kind)
+    ]
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"campaign {args.scope}: {len(cells)} cells, backend {args.backend}", flush=True)
     t0 = time.monotonic()

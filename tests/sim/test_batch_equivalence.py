@@ -26,6 +26,7 @@ ENTRY = ProtocolFile(
     protocol=Intermittent(hold_force_n=180, hold_s=3, rest_force_n=90, rest_s=2, cycles=2),
 )
 _PARAMS = {label: (name, params) for label, name, params in FAULTS}
+_IN_A_RAMP = ("runaway", "stall", "channel-drift B", "harness-slip", "patient-press", "")
 
 
 def trace(batching: bool, fault: str, phase: str, variant: str = "reference") -> tuple:  # type: ignore[type-arg]
@@ -69,16 +70,19 @@ def same(fast: tuple, slow: tuple) -> None:  # type: ignore[type-arg]
 
 
 @pytest.mark.requirement("SR-038")
-@pytest.mark.parametrize("phase", ["hold", "ramp up"])
 @pytest.mark.parametrize("fault", ["", *_PARAMS])
-def test_batches_and_ticks_give_the_same_session(fault: str, phase: str) -> None:
-    same(trace(True, fault, phase), trace(False, fault, phase))
+def test_batches_and_ticks_give_the_same_session(fault: str) -> None:
+    """Each fault met in a hold, and (the faults that act on motion or force as it changes)
+    in a ramp."""
+    same(trace(True, fault, "hold"), trace(False, fault, "hold"))
+    if fault in _IN_A_RAMP:
+        same(trace(True, fault, "ramp up"), trace(False, fault, "ramp up"))
 
 
 @pytest.mark.requirement("SR-038")
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "reference"])
 def test_on_every_other_board_variant_too(variant: str) -> None:
-    for fault in ("", "patient-press", "channel-drift B"):
+    for fault in ("", "patient-press"):
         same(trace(True, fault, "hold", variant), trace(False, fault, "hold", variant))
 
 
