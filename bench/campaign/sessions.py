@@ -240,8 +240,11 @@ def _homing(cell: Cell) -> Result:
     board, session, watch, _ = _setup(cell)
     link = session.link
 
+    asked: list[bool] = []
+
     def stop_in_hold(t: Treatment, record: CycleRecord) -> None:
-        if t.phase == "hold" and t.states.can("stop"):
+        if not asked and t.phase == "hold" and t.states.current is State.RUNNING:
+            asked.append(True)
             session.ask("stop", "operator campaign")
 
     session.run(on_cycle=stop_in_hold)
