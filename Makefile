@@ -28,22 +28,23 @@ test: $(STAMP) tools
 	$(MAKE) --no-print-directory wall-clock
 	$(MAKE) --no-print-directory trace
 
-# What runs on the wall clock, side by side: the real-time tests, the HIL suite over TCP (then
-# on the strict board) and over the RTU pty. Each mostly waits for time to pass, so together
-# they take as long as the longest instead of the sum; each keeps its own simulator, ports and
-# results, and the HIL targets record timing rather than enforce it (hil/targets). The output
-# of each is printed whole when all have ended; any failure fails the target.
+# What runs on the wall clock: the real-time tests side by side with the HIL suite over TCP
+# (then on the strict board), then the HIL suite over the RTU pty alone. The first two mostly
+# wait for time to pass, so together they take as long as the longer; each keeps its own
+# simulator, ports and results, and the HIL targets record timing rather than enforce it. RTU
+# runs alone: at 115200 baud over a pty, a third stream on 2 cores once cost it three replies
+# in a row (a LINK_FAILURE trip, as it should be, and a failed HIL precondition). Each run's
+# output is printed whole when it has ended; any failure fails the target.
 wall-clock: $(STAMP)
 	@mkdir -p test-results hil-results
 	@$(BIN)/pytest -q -m realtime --junitxml=test-results/realtime/junit.xml \
 	  > test-results/realtime.log 2>&1 & rt=$$!; \
 	$(MAKE) --no-print-directory hil-tcp > hil-results/tcp.log 2>&1 & tcp=$$!; \
-	$(MAKE) --no-print-directory hil-rtu > hil-results/rtu.log 2>&1 & rtu=$$!; \
-	wait $$rt; a=$$?; wait $$tcp; b=$$?; wait $$rtu; c=$$?; \
-	for f in test-results/realtime.log hil-results/tcp.log hil-results/rtu.log; do \
-	  echo "== $$f"; cat $$f; done; \
-	echo "== real-time tests exit $$a, HIL TCP exit $$b, HIL RTU exit $$c"; \
-	[ $$a -eq 0 ] && [ $$b -eq 0 ] && [ $$c -eq 0 ]
+	wait $$rt; a=$$?; wait $$tcp; b=$$?; \
+	for f in test-results/realtime.log hil-results/tcp.log; do echo "== $$f"; cat $$f; done; \
+	echo "== real-time tests exit $$a, HIL TCP exit $$b"; \
+	[ $$a -eq 0 ] && [ $$b -eq 0 ]
+	$(MAKE) --no-print-directory hil-rtu
 
 # The traceability matrix (docs/traceability.md) from the hazard and requirement files and the
 # JUnit XML of the last runs; fails naming every requirement without a passing test.
