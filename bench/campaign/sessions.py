@@ -13,6 +13,7 @@ board's trip margin (the stated allowance), and how long detection and release t
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -275,8 +276,6 @@ def _homing(cell: Cell) -> Result:
 def _normal(cell: Cell) -> Result:
     """A preset with the patient moving now and then; any trip is a false trip."""
     board, session, watch, _ = _setup(cell)
-    import random
-
     rng = random.Random(cell.seed)
     moves = sorted(rng.uniform(5.0, 120.0) for _ in range(DISTURBANCES))
     started: list[float] = []

@@ -133,8 +133,8 @@ def _edited(step: Step, given: dict[str, float]) -> Step:
     problems = {
         k: f"a {step.kind} protocol has no {_WORDS[k]} to change" for k in given if k not in names
     }
-    both = given.get("hold_s", given.get("total_s")) != given.get("total_s", given.get("hold_s"))
-    if both and names.get("total_s") == names["hold_s"]:
+    one_field = names.get("total_s") == names["hold_s"]  # static: its hold is its total
+    if one_field and given.keys() >= {"hold_s", "total_s"} and given["hold_s"] != given["total_s"]:
         problems["total_s"] = "a static protocol's hold is its total time: give one"
     if problems:
         raise ProtocolError("; ".join(f"{k} = {v}" for k, v in problems.items()), problems)
