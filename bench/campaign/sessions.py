@@ -98,10 +98,22 @@ class _Watch:
         if self.released_at is None and tension <= self.released_n:
             self.released_at = now
 
-    def result(self, cell: Cell, outcome: str, ended: bool, *, false_trip: bool = False) -> Result:
+    def result(
+        self,
+        cell: Cell,
+        outcome: str,
+        ended: bool,
+        *,
+        false_trip: bool = False,
+        alarmed: bool = False,
+    ) -> Result:
+        """`alarmed`: an unconfirmed release reported outside the session's events (homing's
+        HomingError, which the console shows as the high-priority alarm)."""
         tension = self.board.firmware.physics.tension_n
         after = [e for e in self.events if self.at is None or (e.time_s or 0.0) >= self.at]
-        loud = any(e.priority == "high" and e.data.get("fault") in UNCONFIRMED for e in after)
+        loud = alarmed or any(
+            e.priority == "high" and e.data.get("fault") in UNCONFIRMED for e in after
+        )
         trips = [e.time_s for e in after if e.kind == "fault" and e.time_s is not None]
         start = self.at if self.at is not None else math.nan
         return Result(
@@ -261,16 +273,18 @@ def _homing(cell: Cell) -> Result:
         watch.cycle(deadline)
 
     clock.sleep_until = scheduled  # type: ignore[method-assign]
+    alarmed = False
     try:
         home(link, load_limits())
         outcome = "homed"
     except (HomingError, LinkError) as exc:
         outcome = f"homing refused: {type(exc).__name__}"
+        alarmed = isinstance(exc, HomingError) and not exc.release_confirmed
     finally:
         clock.sleep_until = sleep_until  # type: ignore[method-assign]
     fw = board.firmware
     stopped = not fw.enabled  # homing ends with the drive disabled, homed or not
-    return watch.result(cell, outcome, stopped)
+    return watch.result(cell, outcome, stopped, alarmed=alarmed)
 
 
 def _normal(cell: Cell) -> Result:

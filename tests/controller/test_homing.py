@@ -3,16 +3,23 @@ self-test refuses; homing brings it home through the gate, and the next session 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from controller.composition import open_link
+from controller.console.service import ConsoleService, HomeJob
 from controller.homing import HomingError, home
 from controller.preparation import SelfTestError
 from controller.protocols.models import ProtocolFile, Static
 from controller.runner import run_treatment
 from controller.session_states import State
+from controller.site_config import site_config
 from firmware_bridge.icd import Status
 from safety.limits import load_limits
+from sim.board import SimBoard
+from sim.injection import inject
+from sim.variants import VARIANTS
 from tests.helpers import open_sim_session
 
 SHORT = ProtocolFile(name="short", protocol=Static(force_n=100.0, duration_s=4.0))
@@ -47,3 +54,75 @@ def test_homing_refuses_a_latched_fault_and_an_untared_board() -> None:
     s.inject("reboot")  # power-on away from home: tare lost
     with pytest.raises(HomingError, match="by hand"):
         home(s.link, load_limits())
+
+
+def _home_with_faults(url: str, plan: list[tuple[float, str]]) -> tuple[object, SimBoard]:
+    """A short treatment leaves the carriage away; homing then meets `plan`'s faults, each at
+    its moment (s into homing). Returns what `home` returned or raised, and the board."""
+    opened = open_link(url)
+    link, board = opened.link, opened.board
+    assert board is not None
+    limits = load_limits()
+    assert run_treatment(link, SHORT, limits, 75.0).state is State.COMPLETE
+    clock, pending = link.clock, sorted(plan)
+    start, sleep_until = clock.now(), clock.sleep_until
+
+    def scheduled(deadline: float) -> None:
+        while pending and deadline - start >= pending[0][0]:
+            inject(board, pending.pop(0)[1], {})
+        sleep_until(deadline)
+
+    clock.sleep_until = scheduled  # type: ignore[method-assign]
+    try:
+        return home(link, limits), board
+    except HomingError as exc:
+        return exc, board
+    finally:
+        clock.sleep_until = sleep_until  # type: ignore[method-assign]
+
+
+@pytest.mark.requirement("SR-040")
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_a_runaway_while_homing_ends_with_the_release_confirmed(variant: str) -> None:
+    """The campaign's finding: homing gave up three cycles after the trip, 21-35 N still on
+    the cable. Now it ends only once the release is seen finished."""
+    got, board = _home_with_faults(
+        f"sim://?patient=lumbar-average&seed=2&variant={variant}", [(0.5, "runaway")]
+    )
+    assert isinstance(got, HomingError) and "stopped by safety" in str(got)
+    assert got.release_confirmed
+    limits = load_limits()
+    released_n = limits.board.release_force_n + limits.release.confirm_margin_n
+    assert board.firmware.physics.tension_n <= released_n
+
+
+@pytest.mark.requirement("SR-040")
+def test_a_release_that_cannot_finish_while_homing_says_so_loudly(tmp_path: Path) -> None:
+    """A runaway, then the carriage blocked before the board has let go: the release cannot
+    be confirmed within its bound, and homing says RELEASE_TIMEOUT with what to do; the
+    console shows it as the high-priority alarm."""
+    got, board = _home_with_faults(
+        "sim://?patient=lumbar-average&seed=2", [(0.5, "runaway"), (0.7, "stall")]
+    )
+    assert isinstance(got, HomingError) and not got.release_confirmed
+    assert "RELEASE_TIMEOUT" in str(got) and "manual release" in str(got)
+    limits = load_limits()
+    assert board.firmware.physics.tension_n > limits.board.release_force_n
+
+    opened = open_link("sim://?patient=lumbar-average&seed=2")
+    assert opened.board is not None
+    assert run_treatment(opened.link, SHORT, limits, 75.0).state is State.COMPLETE
+    site = site_config(cli={"records": str(tmp_path / "r.sqlite3")}, env={})
+    service = ConsoleService(opened.link, site, limits, limits_source="default")
+    clock, start = opened.link.clock, opened.link.clock.now()
+    sleep_until, plan = clock.sleep_until, [(0.7, "stall"), (0.5, "runaway")]
+
+    def scheduled(deadline: float) -> None:
+        while plan and deadline - start >= plan[-1][0]:
+            inject(opened.board, plan.pop()[1], {})  # type: ignore[arg-type]
+        sleep_until(deadline)
+
+    clock.sleep_until = scheduled  # type: ignore[method-assign]
+    service._home(HomeJob("tech-7"))
+    (alarm,) = service.alarms.unacknowledged
+    assert alarm.priority == "high" and "RELEASE_TIMEOUT" in alarm.text
