@@ -62,6 +62,7 @@ class TrackingLimits(_Strict):
     time_s: float = Field(gt=0, le=60)
     overshoot_n: float = Field(gt=0)
     lag_s: float = Field(ge=0, le=1)
+    backing_off_m_s: float = Field(gt=0, le=0.01)
 
 
 class LivenessLimits(_Strict):

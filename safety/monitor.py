@@ -176,7 +176,11 @@ class Monitor:
         target = obs.target_force_n
         if obs.treatment_active and target is not None:
             planned = self._recent_target(t, target)
-            if force > planned + lim.tracking.overshoot_n:
+            # the drive's overshoot, not the patient's: a rise while the carriage is already
+            # moving home (the loop backing off a patient's movement) is not the drive
+            # pulling past the target; FORCE_LIMIT and TRACKING_ERROR still bound it
+            backing_off = tel.velocity_m_s <= -lim.tracking.backing_off_m_s
+            if force > planned + lim.tracking.overshoot_n and not backing_off:
                 out.append(
                     (
                         SafetyFault.OVERSHOOT,

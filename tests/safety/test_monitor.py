@@ -98,6 +98,25 @@ def test_overshoot() -> None:
     assert SafetyFault.OVERSHOOT in feed(monitor(), [snapshot(over)], target=200.0)
 
 
+@pytest.mark.requirement("SR-005")
+@settings(max_examples=200, deadline=None)
+@given(
+    excess=st.floats(0.01, 200.0),
+    velocity=st.floats(-0.02, 0.02),
+)
+def test_overshoot_is_the_drive_pulling_past_the_target_not_the_patient(
+    excess: float, velocity: float
+) -> None:
+    """Above the target by more than overshoot_n trips unless the carriage is already moving
+    home (a patient's movement, which the loop is backing off): standing or pulling trips."""
+    force = 200.0 + LIMITS.tracking.overshoot_n + excess
+    found = feed(monitor(), [snapshot(force, velocity_m_s=velocity)], target=200.0)
+    backing_off = velocity <= -LIMITS.tracking.backing_off_m_s
+    assert (SafetyFault.OVERSHOOT in found) is not backing_off
+    if force > LIMIT_N:  # the session limit binds whatever the carriage does
+        assert SafetyFault.FORCE_LIMIT in found
+
+
 RAMP_DOWN_N_S = 60.0  # a ramp down the presets allow; the loop lags it by a fraction of a second
 
 
