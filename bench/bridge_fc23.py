@@ -19,7 +19,7 @@ from pymodbus.client import ModbusTcpClient
 
 from bench.stats import summary_us
 from controller import logs
-from controller.cli.sim_cmd import read_announcement
+from controller.cli.sim_cmd import keep_draining, read_announcement
 from controller.composition import open_link
 from firmware_bridge import icd
 from safety import gate
@@ -46,6 +46,7 @@ def start_sim(prefix: tuple[str, ...] = ()) -> tuple[subprocess.Popen[str], int]
     )
     assert proc.stdout is not None
     said = read_announcement(proc.stdout)
+    keep_draining(proc.stdout)
     if said.tcp is not None:
         return proc, said.tcp[1]
     raise RuntimeError("traction sim did not say where it listens")

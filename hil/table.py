@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pytest
 
 from controller.cli.inject_cmd import request
-from controller.cli.sim_cmd import read_announcement
+from controller.cli.sim_cmd import keep_draining, read_announcement
 from controller.composition import open_link
 from controller.homing import home
 from firmware_bridge import TableLink
@@ -80,6 +80,7 @@ class HilTable:
         )
         assert self.proc.stdout is not None
         said = read_announcement(self.proc.stdout)
+        keep_draining(self.proc.stdout)
         self.device = said.urls[0] if said.urls else ""
         self.control = said.control
         if not self.device or self.control is None:

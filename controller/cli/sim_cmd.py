@@ -8,8 +8,10 @@ import contextlib
 import re
 import signal
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import IO
 
 from controller.cli.args import host_port
 from firmware_bridge import icd
@@ -132,3 +134,22 @@ def read_announcement(lines: Iterable[str]) -> Announced:
         if _LAST_LINE in line:
             break
     return Announced(tcp, rtu, control, tuple(urls))
+
+
+def keep_draining(stream: IO[str] | None, sink: IO[str] | None = None) -> threading.Thread:
+    """Why: a child whose output is a pipe nobody reads blocks in its next write once the
+    pipe's buffer (64 KiB on Linux) is full, and a blocked simulator or console looks like
+    a dead board or a frozen screen. Whoever reads the announcement keeps reading the rest
+    here, into `sink` (a log file kept for diagnosis) or nowhere."""
+
+    def run() -> None:
+        if stream is None:
+            return
+        for line in stream:
+            if sink is not None:
+                sink.write(line)
+                sink.flush()
+
+    t = threading.Thread(target=run, name="drain-child-output", daemon=True)
+    t.start()
+    return t

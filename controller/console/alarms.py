@@ -1,10 +1,16 @@
 """The console's alarm list, by IEC 60601-1-8 priority: pure, deterministic, property-tested.
 
-Why latching: every alarm here comes from an event (a trip, a refused release, the end of a
-treatment), not from a condition the console could watch go away; a technician who looked
-away must still find it. So an alarm stays until it is acknowledged; acknowledging silences
-it and marks it seen, and the list is cleared of acknowledged alarms only when a new
+Why latching: almost every alarm here comes from an event (a trip, a refused release, the end
+of a treatment), not from a condition the console could watch go away; a technician who
+looked away must still find it. So an alarm stays until it is acknowledged; acknowledging
+silences it and marks it seen, and the list is cleared of acknowledged alarms only when a new
 treatment starts. A new treatment cannot start over an unacknowledged alarm.
+
+The exception is a condition the console watches between sessions (the link to the table):
+its alarm is non-latching (IEC 60601-1-8 allows it where the condition is watched). It is
+raised once while the condition lasts and leaves the list when the condition ends, so a
+moment's loss of the link at idle is not an alarm that blocks the next treatment; the log
+keeps both transitions and how long the condition lasted.
 
 Audio pause (IEC 60601-1-8 "audio paused") silences the sound for AUDIO_PAUSE_S without
 acknowledging anything; a new alarm ends the pause, because the technician paused what
@@ -31,6 +37,7 @@ class Alarm:
     what_to_do: str
     raised_s: float
     acknowledged_by: str | None = None
+    condition: str = ""  # non-latching: the watched condition it stands for ("" = latching)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -60,6 +67,24 @@ class AlarmBoard:
         self.alarms.append(alarm)
         self.paused_until_s = None
         return alarm
+
+    def raise_condition(
+        self, condition: str, priority: Priority, text: str, now: float, what_to_do: str = ""
+    ) -> Alarm:
+        """The alarm of a watched condition: once while it lasts (no duplicate per check)."""
+        for alarm in self.alarms:
+            if alarm.condition == condition:
+                return alarm
+        alarm = self.raise_alarm(priority, text, now, what_to_do)
+        alarm.condition = condition
+        return alarm
+
+    def end_condition(self, condition: str) -> list[Alarm]:
+        """The condition is gone: its alarm leaves the list, acknowledged or not."""
+        ended = [a for a in self.alarms if a.condition == condition]
+        if ended:
+            self.alarms = [a for a in self.alarms if a.condition != condition]
+        return ended
 
     @property
     def unacknowledged(self) -> list[Alarm]:

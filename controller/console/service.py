@@ -65,6 +65,7 @@ from safety.limits import SafetyLimits
 log = structlog.get_logger(__name__)
 
 POLL_S = 0.5  # the Table screen's status reads between sessions
+LINK_ALARM_AFTER_S = 2.0  # a link lost at idle this long is alarmed (non-latching)
 ACK_BOUND_S = 600.0
 END_MARGIN_S = 10.0
 EVENTS_KEPT = 500
@@ -169,6 +170,8 @@ class ConsoleService:
         self._console_lost = False
         self._event_seq = 0
         self._link_ok: bool | None = None
+        self._link_lost_s = 0.0  # when the link was last lost
+        self._link_failed_polls = 0  # polls without a reply since
         self._thread = threading.Thread(target=self._own, name="table-owner", daemon=True)
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -492,28 +495,54 @@ class ConsoleService:
         self._link_state(True, "connected")
 
     def _link_state(self, ok: bool, text: str) -> None:
-        """Logged and alarmed on the change, not on every poll."""
+        """Logged on the change, with how long and how many polls it was lost, not on every
+        poll. The alarm is non-latching and waits LINK_ALARM_AFTER_S: a reply or two lost to
+        a busy machine at idle is shown on the Table screen, not alarmed; a link that stays
+        lost is, and its alarm goes when the link is back (no treatment starts meanwhile)."""
+        now = self.clock()
         with self._lock:
             self.table["link"] = text
             changed, self._link_ok = self._link_ok is not ok, ok
-            if changed and not ok:
+            if not ok:
                 self.link.identity = None  # connect again (and re-read who it is) when it answers
-                self.alarms.raise_alarm(
-                    "medium",
-                    f"no link to the table: {text}",
-                    self.clock(),
-                    "check the table's power and its cable; no treatment can start",
-                )
-        if changed:
-            (log.info if ok else log.warning)("table link", state=text)
+                self._link_failed_polls += 1
+                if changed:
+                    self._link_lost_s = now
+                if now - self._link_lost_s >= LINK_ALARM_AFTER_S:
+                    self.alarms.raise_condition(
+                        "link",
+                        "medium",
+                        f"no link to the table: {text}",
+                        now,
+                        "check the table's power and its cable; no treatment can start",
+                    )
+            lost_s, failed = now - self._link_lost_s, self._link_failed_polls
+            alarmed = False
+            if ok:
+                self._link_failed_polls = 0
+                alarmed = bool(self.alarms.end_condition("link"))
+        if not changed:
+            return
+        if not ok:
+            log.warning("table link", state=text)
+        elif failed:  # back after a loss: how long, how many polls, whether it was alarmed
+            log.info(
+                "table link", state=text, lost_s=round(lost_s, 1), polls=failed, alarmed=alarmed
+            )
+        else:
+            log.info("table link", state=text)
 
     def _home(self, job: HomeJob) -> None:
         try:
             homed = home(self.link, self.limits)
         except (HomingError, LinkError, TargetError) as exc:
             self._say(f"homing failed: {exc}")
+            # tension possibly left on the patient is the high alarm, as in a treatment
+            unconfirmed = isinstance(exc, HomingError) and not exc.release_confirmed
             with self._lock:
-                self.alarms.raise_alarm("medium", f"homing failed: {exc}", self.clock())
+                self.alarms.raise_alarm(
+                    "high" if unconfirmed else "medium", f"homing failed: {exc}", self.clock()
+                )
             return
         self._say(f"carriage home (moved {homed.moved_m * 1e3:.0f} mm in {homed.seconds:.1f} s)")
 

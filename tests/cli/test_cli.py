@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.cli.sim_cmd import read_announcement
+from controller.cli.sim_cmd import keep_draining, read_announcement
 
 TRACTION = [sys.executable, "-m", "controller.cli.main"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +50,8 @@ def sim_process() -> Iterator[dict[str, str]]:
     )
     assert proc.stdout is not None
     said = read_announcement(proc.stdout)
+    keep_draining(proc.stdout)
+    keep_draining(proc.stderr)
     assert said.tcp is not None and said.rtu is not None and said.control is not None
     found = {
         "tcp": f"{said.tcp[0]}:{said.tcp[1]}",

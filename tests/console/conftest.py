@@ -9,6 +9,7 @@ shows them).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,10 +21,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from controller.cli.maintenance_cmd import ready_simulated_table
+from controller.cli.sim_cmd import keep_draining
 from safety.limits import load_limits
 from tests.helpers import ready_records
 
@@ -48,6 +51,11 @@ class Console:
     url: str
     control: tuple[str, int]
     records: Path
+    log: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        """What the console process said last (for a failing test's message)."""
+        return "".join(self.log.read_text(encoding="utf-8").splitlines(keepends=True)[-lines:])
 
     def inject(self, name: str) -> None:
         from controller.cli.inject_cmd import request
@@ -92,7 +100,9 @@ def start_console(tmp: Path, *extra: str, daily_check: bool = True) -> Console:
             control = (m.group(1), int(m.group(2)))
         if m := re.match(r"console: (\S+)", line):
             assert control is not None
-            return Console(proc, m.group(1), control, records)
+            log = tmp / "console.log"
+            keep_draining(proc.stdout, log.open("w", encoding="utf-8"))
+            return Console(proc, m.group(1), control, records, log)
     proc.kill()
     raise RuntimeError(f"traction console did not start: {proc.stdout.read()}")
 
@@ -134,3 +144,31 @@ def state(page: object) -> dict[str, object]:
     """What the page holds of the last update (its own copy, as it renders it)."""
     stats: dict[str, object] = json.loads(page.evaluate("JSON.stringify(window.__console)"))  # type: ignore[attr-defined]
     return stats
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed browser test shows what the console process logged last: a timeout in the
+    page says only that the screen did not change, the console's log says why."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            if isinstance(value, Console):
+                report.sections.append(("console log (last lines)", value.log_tail()))
+        if PAGES and not PAGES[-1].is_closed():
+            page = PAGES[-1]
+            with contextlib.suppress(Exception):  # a crashed page has nothing more to say
+                shot(page, f"failed-{item.name}")
+                text = page.inner_text("body")
+                report.sections.append(("what the page showed", text[:PAGE_TEXT_CHARS]))
+
+
+PAGES: list[Any] = []  # the pages the tests opened, the newest last
+PAGE_TEXT_CHARS = 3000
+
+
+def track(page: Any) -> Any:
+    """Remember a page for the failure report (its screenshot and text)."""
+    PAGES.append(page)
+    return page

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.console.conftest import Console, shot, state
+from tests.console.conftest import Console, shot, state, track
 
 pytestmark = pytest.mark.requirement("SR-026")
 OPERATOR = "tech-7"
@@ -17,7 +17,7 @@ WAIT_MS = 30_000
 
 def open_page(console: Console, browser: Any, *, idle: bool = True) -> Any:
     """A page with the operator's name in; `idle`: wait until the table is idle."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = track(browser.new_page(viewport={"width": 1280, "height": 800}))
     page.goto(console.url)
     page.fill("#operator", OPERATOR)
     page.dispatch_event("#operator", "change")

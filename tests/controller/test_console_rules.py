@@ -29,6 +29,22 @@ class AlarmMachine(RuleBasedStateMachine):
     def raise_one(self, p: str) -> None:
         self.board.raise_alarm(p, f"{p} alarm", self.now)  # type: ignore[arg-type]
 
+    @rule(c=st.sampled_from(["link", "other"]), p=priorities)
+    def condition_seen(self, c: str, p: str) -> None:
+        self.board.raise_condition(c, p, f"{c} lost", self.now)  # type: ignore[arg-type]
+
+    @rule(c=st.sampled_from(["link", "other"]))
+    def condition_gone(self, c: str) -> None:
+        latched = [a for a in self.board.alarms if not a.condition]
+        self.board.end_condition(c)
+        assert all(a.condition != c for a in self.board.alarms)
+        assert latched == [a for a in self.board.alarms if not a.condition]  # never these
+
+    @invariant()
+    def a_condition_is_one_alarm(self) -> None:
+        conditions = [a.condition for a in self.board.alarms if a.condition]
+        assert len(conditions) == len(set(conditions))
+
     @rule()
     def acknowledge(self) -> None:
         self.board.acknowledge("tech")

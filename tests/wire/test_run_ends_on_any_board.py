@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.cli.sim_cmd import read_announcement
+from controller.cli.sim_cmd import keep_draining, read_announcement
 from controller.records.store import SessionStore
 from controller.session import ending_bound_s
 from safety.limits import load_limits
@@ -47,6 +47,7 @@ class Board:
         )
         assert self.proc.stdout is not None
         said = read_announcement(self.proc.stdout)
+        keep_draining(self.proc.stdout)
         assert said.tcp is not None
         self.url = f"tcp://{said.tcp[0]}:{said.tcp[1]}"
 
