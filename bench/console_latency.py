@@ -1,9 +1,11 @@
 """The console beside the control loop: STOP latency, update rate and latency, loop jitter.
 
 One run, one simulated board (`traction sim`, its own process, real time over Modbus TCP),
-one control loop: first a static hold with no console at all, then the same hold started
-from the console with headless Chromium (Debian's) on the Treatment screen, streaming at
-its full rate; the loop's period error and missed deadlines are printed side by side.
+one control loop, and the console as `traction console` runs it (its web server in its own
+process, controller/console/processes.py): first a static hold with no console at all,
+then the same hold started from the console with headless Chromium (Debian's) on the
+Treatment screen, streaming at its full rate; the loop's period error and missed deadlines
+are printed side by side.
 Then STOP is clicked in the browser in REPEATS treatments: printed is the time from the
 click (the browser's clock) to the control cycle that applied the stop, plus one period
 for that cycle's command to go out in the next cycle's FC23 write (the first ramp-down
@@ -20,13 +22,10 @@ from __future__ import annotations
 import argparse
 import socket
 import tempfile
-import threading
 import time
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
-
-import uvicorn
 
 from bench.bridge_fc23 import start_sim
 from bench.loop_jitter import describe_misses, start_probes, stop_probes
@@ -35,8 +34,8 @@ from controller import logs
 from controller.cli.maintenance_cmd import ready_simulated_table
 from controller.composition import open_link
 from controller.console.forms import prepare_form
+from controller.console.processes import web_process
 from controller.console.service import ConsoleService
-from controller.console.web import make_app
 from controller.control_loop import PERIOD_S, CycleRecord
 from controller.protocols.models import ProtocolFile, Static
 from controller.runner import run_treatment
@@ -46,6 +45,7 @@ from controller.treatment import Treatment
 from safety.limits import load_limits
 
 REPEATS = 5
+BACKLOG = 16
 FORCE_N = 150.0
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -120,12 +120,10 @@ def main() -> None:
         )
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(make_app(service), log_level="error"))
-        threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-        while not server.started:
-            time.sleep(0.05)
+        sock.listen(BACKLOG)
         page_url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-        with sync_playwright() as p:
+        service.start()  # as `traction console`: the web server in its own process
+        with web_process(service, sock, token=None, log_level="error"), sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(page_url)
@@ -135,7 +133,7 @@ def main() -> None:
             console_misses = service.outcome.loop.misses if service.outcome else []
             stops = [_stop_latency(service, page, observer, limits) for _ in range(REPEATS)]
             browser.close()
-        server.should_exit = True
+            service.close()
     finally:
         stalls = stop_probes(probes)
         proc.terminate()
@@ -171,6 +169,8 @@ def main() -> None:
 
 def _start(service: ConsoleService, page: Any, limits: Any, hold_s: float) -> None:
     _idle(service, home=True)
+    for alarm in service.alarms.unacknowledged:
+        print(f"alarm before a start: {alarm.priority}: {alarm.text}")
     entry = ProtocolFile(name="bench", protocol=Static(force_n=FORCE_N, duration_s=hold_s))
     form = prepare_form(entry, {}, 75.0, limits)
     service.start_treatment(form, "bench", "")

@@ -54,13 +54,14 @@ def _raise_priority(priority: int = REALTIME_PRIORITY, what: str = "control loop
 
 
 def serving_thread() -> bool:
-    """The calling thread shares the GIL with the control thread (the console's web server):
-    at SCHED_FIFO below it, so that the scheduler can never preempt it for an ordinary process
-    while it holds the GIL the control thread is waiting for (priority inversion: the control
-    thread held off for as long as the web thread waits for a CPU). It only runs when there
-    is a request or an update to send, so it takes nothing from anyone while idle."""
-    granted = _raise_priority(SERVING_PRIORITY, "web server thread")
-    log.info("web server thread", priority=granted)
+    """The calling thread shares the GIL with the control thread (the console's channel to
+    its web process, controller/console/remote.py): at SCHED_FIFO below it, so that the
+    scheduler can never preempt it for an ordinary process while it holds the GIL the
+    control thread is waiting for (priority inversion: the control thread held off for as
+    long as this thread waits for a CPU). It only runs when there is a call to answer, so
+    it takes nothing from anyone while idle."""
+    granted = _raise_priority(SERVING_PRIORITY, "console channel thread")
+    log.info("console channel thread", priority=granted)
     return granted
 
 

@@ -7,7 +7,13 @@ request that acts or reads records: TRACTION_CONSOLE_TOKEN, else a random one, p
 the address. SIGINT, SIGTERM and SIGHUP end it: a treatment in progress is asked for the
 board's release at once, and the process ends within the session's ending bound (58 s with
 the default limits; docs/console.md). Exit codes: 0 ended, 2 invalid input, 3 a treatment
-did not end within its bound (release NOT confirmed: the alarm says what to do).
+did not end within its bound (release NOT confirmed: the alarm says what to do), 4 the web
+server's process ended by itself (any treatment was stopped first).
+
+Two processes: this one keeps the table's link, the session and the service; the web server
+runs in its own (controller/console/web_process.py) and reaches the service through a
+private channel (controller/console/remote.py), so that serving pages never holds the
+control thread's interpreter lock.
 """
 
 from __future__ import annotations
@@ -20,17 +26,16 @@ import secrets
 import signal
 import socket
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
-
-import uvicorn
 
 from controller.cli.args import host_port, site_from
 from controller.cli.inject_cmd import request
 from controller.cli.maintenance_cmd import ready_simulated_table
 from controller.composition import Served, open_realtime_link
+from controller.console.processes import web_process
 from controller.console.service import ConsoleService
-from controller.console.web import make_app
 from controller.maintenance.procedures import ProcedureError
 from controller.maintenance.simulated_technician import SimulatedTechnician
 from controller.records.store import RecordsError
@@ -42,7 +47,9 @@ from safety.limits import LimitsError, load_limits
 DEFAULT_LISTEN = ("127.0.0.1", 8080)
 EXIT_INVALID = 2
 EXIT_NOT_ENDED = 3
-GRACEFUL_S = 2  # uvicorn's wait for open connections before the session is ended
+BACKLOG = 64
+WATCH_S = 0.2  # how often the web process is checked while waiting for a signal
+EXIT_WEB_ENDED = 4
 TOKEN_ENV = "TRACTION_CONSOLE_TOKEN"
 
 
@@ -115,24 +122,52 @@ def run(args: argparse.Namespace) -> int:
             limits_source=str(site.limits or "built-in default limits"),
             hands=hands,
         )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                make_app(service, token=token),
-                log_level="warning",
-                timeout_graceful_shutdown=GRACEFUL_S,
-                lifespan="on",
-            )
+        sock.listen(BACKLOG)
+        web_ended = _serve(
+            service, sock, token, args, lambda: _announce(served, site.records, sock, token)
         )
-        signal.signal(signal.SIGHUP, lambda *_: setattr(server, "should_exit", True))
-        _announce(served, site.records, sock, token)
-        server.run(sockets=[sock])
+    if web_ended is not None:
+        err(f"traction console: the web server ended by itself ({web_ended}): console stopped\n")
     if service.closed_ok is False:
         sys.stdout.write(
             f"\a*** ALARM: the treatment did not end within its bound; release NOT "
             f"confirmed: {SafetyFault.RELEASE_TIMEOUT.what_to_do} ***\n"
         )
         return EXIT_NOT_ENDED
-    return 0
+    return EXIT_WEB_ENDED if web_ended is not None else 0
+
+
+def _serve(
+    service: ConsoleService,
+    sock: socket.socket,
+    token: str | None,
+    args: argparse.Namespace,
+    announce: Callable[[], None],
+) -> str | None:
+    """The control process's part: the service, its channel, the web process, until a
+    signal (or the web process's end). Returns why the web process ended by itself, if so.
+
+    On the way out the service is closed first (a treatment's release asked for at once,
+    within the session's ending bound) while the pages still show it, then the web process
+    is told to end, then the channel closes."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+    service.start()
+    web_ended: str | None = None
+    with web_process(
+        service, sock, token=token, log_level=args.log_level, log_json=args.log_json
+    ) as web:
+        try:
+            announce()
+            while not stop.wait(WATCH_S):
+                code = web.poll()
+                if code is not None:
+                    web_ended = f"exit code {code}"
+                    break
+        finally:
+            service.close()
+    return web_ended
 
 
 def _inject(control: tuple[str, int], name: str, params: Mapping[str, object]) -> None:

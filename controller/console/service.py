@@ -579,7 +579,9 @@ class ConsoleService:
             self.table["self_test"] = "passed"
             self.activity = "awaiting acknowledgement"
         self._acked.clear()
-        if not self.alarms.unacknowledged:
+        # closing: nobody will acknowledge; close() sets _closing before _acked, so either
+        # its _acked.set() comes after this clear, or _closing is seen here
+        if not self.alarms.unacknowledged or self._closing.is_set():
             self._acked.set()
         acked = self._acked.wait(self.ack_bound_s)
         now = self.link.clock.now()

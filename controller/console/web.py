@@ -38,11 +38,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from controller.clinic.setup import CONTRAINDICATIONS, Harness, Position, SplitTable
 from controller.console import history, patients
-from controller.console.forms import FormError, editable_fields, prepare_form, profile_points
-from controller.console.forms import Prepared as PreparedForm
-from controller.console.forms import source_entry as form_entry
-from controller.console.service import ConsoleService, Refused
-from controller.realtime import serving_thread
+from controller.console.backend import Backend
+from controller.console.forms import FormError, editable_fields
+from controller.console.requests import planned, prepare
+from controller.console.service import Refused
 from controller.records.saved_protocols import library, saved_rows
 from controller.records.store import RecordsError, SessionStore
 
@@ -84,15 +83,17 @@ class TokenGate:
         return bool(self.token) and hmac.compare_digest(given, str(self.token))
 
 
-def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
+def make_app(backend: Backend, *, token: str | None = None) -> ASGIApp:
+    """`backend`: the service in this process (LocalBackend: tests, benchmarks) or in the
+    control process (RemoteBackend: `traction console`)."""
     clients = itertools.count(1)
+    site = backend.site
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        serving_thread()  # the event loop's thread: it shares the GIL with the control thread
-        service.start()
+        backend.start()
         yield
-        await asyncio.to_thread(service.close)
+        await asyncio.to_thread(backend.close)
 
     def index(_: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
@@ -100,7 +101,7 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
     def api_presets(_: Request) -> Response:
         """The library: the built-in presets and the protocols saved from sessions."""
         try:
-            store = SessionStore(service.site.records, recover=False)
+            store = SessionStore(site.records, recover=False)
         except RecordsError as exc:
             return JSONResponse({"error": f"records store unusable: {exc}"}, status_code=503)
         try:
@@ -124,16 +125,16 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
     async def api_check(request: Request) -> Response:
         body = await _json(request)
         try:
-            prepared = _prepare(service, body)
+            prepared = prepare(site.records, backend.limits, body)
         except FormError as exc:
             return JSONResponse({"ok": False, "fields": exc.fields}, status_code=422)
-        return JSONResponse(_planned(prepared))
+        return JSONResponse(planned(prepared))
 
     async def api_patients(request: Request) -> Response:
         if request.method == "GET":
-            return JSONResponse(patients.listed(service.site.records))
+            return JSONResponse(patients.listed(site.records))
         try:
-            added = patients.add(service.site.records, await _json(request))
+            added = patients.add(site.records, await _json(request))
         except FormError as exc:
             return JSONResponse({"ok": False, "fields": exc.fields}, status_code=422)
         return JSONResponse({"ok": True, "patient": added})
@@ -150,7 +151,7 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
 
     def api_last(request: Request) -> Response:
         try:
-            last = patients.last(service.site.records, request.path_params["ref"])
+            last = patients.last(site.records, request.path_params["ref"])
         except FormError as exc:
             return JSONResponse({"ok": False, "fields": exc.fields}, status_code=404)
         return JSONResponse({"ok": True, **last})
@@ -159,13 +160,13 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
         q = request.query_params
         return JSONResponse(
             history.list_sessions(
-                service.site.records, q.get("patient", ""), q.get("from", ""), q.get("to", "")
+                site.records, q.get("patient", ""), q.get("from", ""), q.get("to", "")
             )
         )
 
     def api_session(request: Request) -> Response:
         sid, what = int(request.path_params["sid"]), request.path_params.get("what", "")
-        records = service.site.records
+        records = site.records
         try:
             if what == "export.csv":
                 return PlainTextResponse(
@@ -180,7 +181,7 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
                     headers=_download(f"session-{sid}.json"),
                 )
             if what == "report.png":
-                return FileResponse(history.report(records, sid, service.site.report_path(sid)))
+                return FileResponse(history.report(records, sid, site.report_path(sid)))
             if what == "verify":
                 return JSONResponse(history.verify(records, sid))
             return JSONResponse(history.session_detail(records, sid))
@@ -188,7 +189,7 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
             return JSONResponse({"error": str(exc)}, status_code=404)
 
     def api_verify(_: Request) -> Response:
-        return JSONResponse(history.verify(service.site.records))
+        return JSONResponse(history.verify(site.records))
 
     async def ws(socket: WebSocket) -> None:
         if not _same_origin(socket):
@@ -196,24 +197,25 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
             return
         await socket.accept()
         client = next(clients)
-        presence = service.presence
-        presence.joined(client, time.monotonic())
-        log.info("console client joined", client=client, clients=presence.clients)
+        backend.presence("joined", client, time.monotonic())
+        log.info("console client joined", client=client)
         try:
-            await socket.send_text(json.dumps(_hello(service, client)))
-            sender = asyncio.create_task(_push(socket, service))
-            receiver = asyncio.create_task(_listen(socket, service, client))
+            await socket.send_text(json.dumps(backend.hello(client, UPDATE_S)))
+            sender = asyncio.create_task(_push(socket, backend))
+            receiver = asyncio.create_task(_listen(socket, backend, client))
             done, pending = await asyncio.wait(
                 {sender, receiver}, return_when=asyncio.FIRST_COMPLETED
             )
             for task in pending:
                 task.cancel()
             for task in done:
-                with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                # ConnectionError: the control process's channel broke (web_process ends)
+                with contextlib.suppress(WebSocketDisconnect, RuntimeError, ConnectionError):
                     task.result()
         finally:
-            presence.left(client, time.monotonic())
-            log.info("console client left", client=client, clients=presence.clients)
+            with contextlib.suppress(ConnectionError):
+                backend.presence("left", client, time.monotonic())
+            log.info("console client left", client=client)
 
     routes = [
         Route("/", index),
@@ -232,70 +234,11 @@ def make_app(service: ConsoleService, *, token: str | None = None) -> ASGIApp:
     return TokenGate(Starlette(routes=routes, lifespan=lifespan), token)
 
 
-def _prepare(service: ConsoleService, m: dict[str, Any]) -> PreparedForm:
-    """The Prepare form's request, through the same prescribing path as `traction run`."""
-    clinical = m.get("clinical") if isinstance(m.get("clinical"), dict) else {}
-    try:
-        store = SessionStore(service.site.records, recover=False)
-    except RecordsError as exc:
-        raise FormError({"": f"records store unusable: {exc}"}) from exc
-    try:
-        entry = form_entry(
-            m.get("preset"),
-            m.get("toml"),
-            str(m.get("filename", "")),
-            m.get("entry_json"),
-            library(store),
-        )
-        return prepare_form(
-            entry,
-            dict(m.get("values") or {}),
-            m.get("weight_kg"),
-            service.limits,
-            store=store,
-            clinical=clinical,
-        )
-    finally:
-        store.close()
-
-
-def _planned(prepared: PreparedForm) -> dict[str, Any]:
-    checked = prepared.checked
-    plan = prepared.plan
-    return {
-        "ok": True,
-        "name": prepared.entry.name,
-        "kind": prepared.entry.protocol.kind,
-        "region": prepared.entry.protocol.region,
-        "fields": editable_fields(prepared.entry),
-        "force_limit_n": round(checked.force_limit_n, 1),
-        "peak_n": round(checked.profile.peak_n, 1),
-        "total_s": round(checked.profile.total_s, 1),
-        "points": profile_points(checked),
-        "weight_kg": prepared.weight_kg,
-        "prescription": None if plan is None else plan.prescription.describe(),
-        "summary": [] if plan is None else plan.summary(),
-        "patient": None if plan is None or plan.patient is None else plan.patient.ref,
-    }
-
-
-def _hello(service: ConsoleService, client: int) -> dict[str, Any]:
-    count, events = service.events_since(0)
-    return {
-        "type": "hello",
-        "client": client,
-        "curve": [list(p) for p in service.live.curve()],
-        "events": events,
-        "events_seen": count,
-        "update_s": UPDATE_S,
-    }
-
-
-async def _push(socket: WebSocket, service: ConsoleService) -> None:
-    seen = service.events_since(0)[0]
+async def _push(socket: WebSocket, backend: Backend) -> None:
+    seen = backend.events_since(0)[0]
     while True:
-        state = service.snapshot()
-        seen, fresh = service.events_since(seen)
+        state = backend.snapshot()
+        seen, fresh = backend.events_since(seen)
         live = state["live"]
         if live is not None:  # the sample's age on the wall clock, for board-to-pixel latency
             live["sample_epoch_s"] = time.time() - (time.monotonic() - live.pop("at_s"))
@@ -303,13 +246,13 @@ async def _push(socket: WebSocket, service: ConsoleService) -> None:
         await asyncio.sleep(UPDATE_S)
 
 
-async def _listen(socket: WebSocket, service: ConsoleService, client: int) -> None:
+async def _listen(socket: WebSocket, backend: Backend, client: int) -> None:
     while True:
         try:
             message = json.loads(await socket.receive_text())
         except json.JSONDecodeError:
             message = {}
-        service.presence.heard(client, time.monotonic())
+        backend.presence("heard", client, time.monotonic())
         if not isinstance(message, dict):
             message = {}
         op = str(message.get("op", ""))
@@ -317,7 +260,7 @@ async def _listen(socket: WebSocket, service: ConsoleService, client: int) -> No
             continue
         reply: dict[str, Any] = {"type": "reply", "id": message.get("id"), "op": op, "ok": True}
         try:
-            reply.update(_act(service, op, message))
+            reply.update(backend.act(op, message))
         except FormError as exc:
             reply.update(ok=False, error="refused: see the fields", fields=exc.fields)
         except Refused as exc:
@@ -325,53 +268,6 @@ async def _listen(socket: WebSocket, service: ConsoleService, client: int) -> No
         except (ValueError, TypeError) as exc:  # a malformed request: refused, socket kept
             reply.update(ok=False, error=f"malformed request: {exc}")
         await socket.send_text(json.dumps(reply))
-
-
-def _act(service: ConsoleService, op: str, m: dict[str, Any]) -> dict[str, Any]:
-    operator = str(m.get("operator") or "")
-    if op == "start":
-        prepared = _prepare(service, m)
-        plan = prepared.plan
-        registered = plan.patient.ref if plan is not None and plan.patient is not None else ""
-        service.start_treatment(
-            prepared, operator, registered or str(m.get("patient_ref") or "").strip()
-        )
-        return {"planned": _planned(prepared)}
-    if op == "daily_check":
-        service.daily_check(operator)
-    elif op == "step":
-        service.answer_step(operator, bool(m.get("yes")))
-    elif op == "note":
-        service.note_after(
-            operator, int(m.get("session_id", 0)), m.get("pain_after"), str(m.get("comment") or "")
-        )
-    elif op == "times":
-        values = m.get("values")
-        return service.times(
-            operator, values if isinstance(values, dict) else {}, bool(m.get("apply"))
-        )
-    elif op == "save_protocol":
-        saved = service.save_protocol(
-            operator,
-            int(m.get("session_id", 0)),
-            str(m.get("name") or ""),
-            str(m.get("description") or ""),
-        )
-        return {"saved": saved}
-    elif op in ("pause", "resume", "stop"):
-        service.act(op, operator)
-    elif op == "force":
-        service.act("force", operator, float(m.get("delta_n", 0.0)))
-    elif op == "acknowledge":
-        return {"acknowledged": service.acknowledge(operator)}
-    elif op == "audio_pause":
-        if not service.pause_audio(operator):
-            raise Refused("no alarm sounding")
-    elif op == "home":
-        service.home(operator)
-    else:
-        raise Refused(f"unknown request {op!r}")
-    return {}
 
 
 def _same_origin(socket: WebSocket) -> bool:

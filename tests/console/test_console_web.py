@@ -18,6 +18,7 @@ from websockets.sync.client import connect
 from websockets.typing import Origin
 
 from controller.composition import open_link
+from controller.console.backend import LocalBackend
 from controller.console.service import ConsoleService
 from controller.console.web import make_app
 from controller.site_config import site_config
@@ -34,7 +35,9 @@ def served(tmp_path: Path) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(
-        uvicorn.Config(make_app(service, token=TOKEN), log_level="warning", lifespan="on")
+        uvicorn.Config(
+            make_app(LocalBackend(service), token=TOKEN), log_level="warning", lifespan="on"
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
