@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+KERNEL := $(VENV)/.kernel
 
 .PHONY: demo console test wall-clock hil hil-tcp hil-rtu hil-variants trace tools bench campaign clean
 
@@ -13,14 +14,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The simulator's inner loop (sim/kernel.py) compiled with mypyc, which the import prefers;
+# without a C compiler the same source runs as Python, about half as fast (docs/simulator.md).
+$(KERNEL): sim/kernel.py $(STAMP)
+	@mkdir -p build
+	@if $(BIN)/mypyc sim/kernel.py > build/mypyc.log 2>&1; then touch $(KERNEL); \
+	else echo "sim/kernel.py not compiled (build/mypyc.log): the simulator runs it as Python"; fi
+
+demo: $(KERNEL)
 	$(BIN)/traction demo
 
 # The technician's console on the simulated table: open the address it prints.
-console: $(STAMP)
+console: $(KERNEL)
 	$(BIN)/traction console --device sim://
 
-test: $(STAMP) tools
+test: $(KERNEL) tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -35,7 +43,7 @@ test: $(STAMP) tools
 # runs alone: at 115200 baud over a pty, a third stream on 2 cores once cost it three replies
 # in a row (a LINK_FAILURE trip, as it should be, and a failed HIL precondition). Each run's
 # output is printed whole when it has ended; any failure fails the target.
-wall-clock: $(STAMP)
+wall-clock: $(KERNEL)
 	@mkdir -p test-results hil-results
 	@$(BIN)/pytest -q -m realtime --junitxml=test-results/realtime/junit.xml \
 	  > test-results/realtime.log 2>&1 & rt=$$!; \
@@ -53,7 +61,7 @@ trace: $(STAMP)
 
 # Every fault in every session state on every patient profile and board variant, 1,000 normal
 # sessions and 1,000 SIGKILLs, over every core (docs/benchmarks.md); CI runs its slice.
-campaign: $(STAMP)
+campaign: $(KERNEL)
 	$(BIN)/python -m bench.campaign --scope full --out campaign-results
 
 # QA's hardware-in-the-loop suite against the built-in simulator, over TCP and over the RTU pty
@@ -61,11 +69,11 @@ campaign: $(STAMP)
 #   .venv/bin/pytest hil --target my-table.toml
 hil: hil-tcp hil-rtu
 
-hil-tcp: $(STAMP)
+hil-tcp: $(KERNEL)
 	$(BIN)/pytest hil --target sim-tcp -q -p no:cacheprovider
 	$(MAKE) --no-print-directory hil-variants
 
-hil-rtu: $(STAMP)
+hil-rtu: $(KERNEL)
 	$(BIN)/pytest hil --target sim-rtu -q -p no:cacheprovider \
 	  -k "(not test_protocol_tracks_within_the_targets or static) and not test_maintenance"
 
@@ -73,7 +81,7 @@ hil-rtu: $(STAMP)
 # level, coalesced writes and instant release at once; sim/variants.py). The whole suite runs
 # on any variant with --board-variant NAME (22/22 on strict, docs/hil.md); the host's own tests
 # run every variant in pytest above.
-hil-variants: $(STAMP)
+hil-variants: $(KERNEL)
 	$(BIN)/pytest hil --target sim-tcp --board-variant strict -q -p no:cacheprovider \
 	  -k "test_pause_resume_and_stop or test_patient_switch_press"
 
@@ -86,7 +94,7 @@ tools:
 	      || echo "warning: could not install mbpoll and chromium; their tests will be skipped"; \
 	  else echo "warning: apt-get install mbpoll chromium (as root); their tests will be skipped"; fi; }
 
-bench: $(STAMP)
+bench: $(KERNEL)
 	$(BIN)/python -m bench.bridge_fc23
 	$(BIN)/python -m bench.sim_speed
 	$(BIN)/python -m bench.safety_faults

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from typing import Any
 
 from controller import logs
 from controller.composition import open_link
@@ -23,6 +24,7 @@ from firmware_bridge import InterlockConfig
 from firmware_bridge.icd import FaultCode
 from safety.gate import CommandGate
 from safety.limits import load_limits
+from sim.board import SimBoard
 
 TARGET_SPEEDUP = 1000.0
 PERIOD_S = 0.01
@@ -31,7 +33,32 @@ MAX_SPEED_M_S = 0.015
 INTERLOCKS = InterlockConfig(0.1, 600.0, 0.02, 0.01, 10.0)
 
 
-def session(minutes: float, seed: int, batching: bool = True) -> tuple[float, float, int, float]:
+class BoardTime:
+    """Wall time spent in the simulated board itself: its ticks (the clock's sleep) and its
+    register service (FC23); the rest of a cycle is the host's bridge and gate and the loop."""
+
+    def __init__(self, board: SimBoard) -> None:
+        self.seconds = 0.0
+        serve = board.registers.read_write
+
+        def timed(*args: Any) -> list[int]:
+            t0 = time.perf_counter()
+            try:
+                return serve(*args)
+            finally:
+                self.seconds += time.perf_counter() - t0
+
+        board.registers.read_write = timed  # type: ignore[method-assign,assignment]
+
+    def sleep(self, clock: Any, deadline: float) -> None:
+        t0 = time.perf_counter()
+        clock.sleep_until(deadline)
+        self.seconds += time.perf_counter() - t0
+
+
+def session(
+    minutes: float, seed: int, batching: bool = True
+) -> tuple[float, float, int, float, float]:
     opened = open_link(f"sim://?seed={seed}")
     link = opened.link
     assert opened.board is not None
@@ -44,6 +71,7 @@ def session(minutes: float, seed: int, batching: bool = True) -> tuple[float, fl
     clock = link.clock
     cycles = round(minutes * 60 / PERIOD_S)
     deadline = clock.now()
+    board = BoardTime(opened.board)
     t0, c0 = time.perf_counter(), time.process_time()
     for i in range(cycles):
         target = 300.0 if (i * PERIOD_S) % 120.0 < 60.0 else 100.0
@@ -52,9 +80,9 @@ def session(minutes: float, seed: int, batching: bool = True) -> tuple[float, fl
         if tel.fault is not FaultCode.NONE:
             raise RuntimeError(f"session faulted at {i * PERIOD_S:.2f} s: {tel.fault.name}")
         deadline += PERIOD_S
-        clock.sleep_until(deadline)
+        board.sleep(clock, deadline)
     batched = fw.ticks_batched / max(1, fw.ticks_batched + fw.ticks_single)
-    return time.perf_counter() - t0, time.process_time() - c0, cycles, batched
+    return time.perf_counter() - t0, time.process_time() - c0, cycles, batched, board.seconds
 
 
 def _speed(target_n: float, force_n: float) -> float:
@@ -71,27 +99,43 @@ def main() -> None:
     )
     args = ap.parse_args()
     logs.configure("error")
-    walls, cpus = [], []
+    walls, cpus, boards = [], [], []
     sim_s = args.minutes * 60
     for seed in range(args.repeat):
-        wall, cpu, cycles, batched = session(args.minutes, seed, not args.ticks)
+        wall, cpu, cycles, batched, board_s = session(args.minutes, seed, not args.ticks)
         walls.append(wall)
         cpus.append(cpu)
+        boards.append(board_s)
         print(
             f"  run {seed + 1}: {args.minutes:.0f} simulated min ({cycles} cycles, "
             f"{cycles * 5} firmware ticks) in {wall:5.2f} s wall ({cpu:5.2f} s CPU) = "
-            f"{sim_s / wall:6.1f}x real time; {batched:.1%} of the ticks in batches"
+            f"{sim_s / wall:6.1f}x real time, the board itself {board_s:5.2f} s = "
+            f"{sim_s / board_s:6.1f}x; {batched:.1%} of the ticks in batches"
         )
     median, best, cpu_median = statistics.median(walls), min(walls), statistics.median(cpus)
+    board_best = min(boards)
     # The best run is the least-disturbed one (the timeit convention): it measures what the
     # code can do; the median shows what this shared machine gave during the runs.
-    verdict = "meets" if sim_s / best >= TARGET_SPEEDUP else "MISSES"
     print(
-        f"sim:// virtual time, {args.minutes:.0f}-minute session at 100 Hz: best "
-        f"{sim_s / best:.1f}x real time ({best:.2f} s), median {sim_s / median:.1f}x "
-        f"({median:.2f} s wall, {sim_s / cpu_median:.1f}x by CPU time); best run "
-        f"{verdict} the >= {TARGET_SPEEDUP:.0f}x target"
+        f"sim:// virtual time, {args.minutes:.0f}-minute session at 100 Hz, host and board: "
+        f"best {sim_s / best:.1f}x real time ({best:.2f} s), median {sim_s / median:.1f}x "
+        f"({median:.2f} s wall, {sim_s / cpu_median:.1f}x by CPU time); "
+        f"{_verdict(sim_s / best)} the >= {TARGET_SPEEDUP:.0f}x target"
     )
+    print(
+        f"the simulated board itself (ticks and FC23 service, {median_share(boards, walls)} "
+        f"of the session): best {sim_s / board_best:.1f}x real time ({board_best:.2f} s); "
+        f"{_verdict(sim_s / board_best)} the >= {TARGET_SPEEDUP:.0f}x target; the rest is "
+        f"the host's bridge (TableLink.cycle) and gate, the same code as at the table"
+    )
+
+
+def _verdict(speedup: float) -> str:
+    return "meets" if speedup >= TARGET_SPEEDUP else "MISSES"
+
+
+def median_share(parts: list[float], wholes: list[float]) -> str:
+    return f"{statistics.median(p / w for p, w in zip(parts, wholes, strict=True)):.0%}"
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim import kernel
 from sim.profiles import PatientProfile
 
 THERMAL_STEP_S = 0.1
@@ -50,8 +51,10 @@ class TablePhysics:
         "_k2",
         "_kc",
         "_ks",
+        "_mechanics",
         "_slack",
         "_thermal_dt",
+        "_thermal_model",
         "blocked",
         "c",
         "detached",
@@ -86,6 +89,14 @@ class TablePhysics:
         self._accel = drv.accel_max_m_s2
         self._capacity = drv.force_capacity_n
         self._hard_stop = drv.hard_stop_m
+        self._thermal_model = (
+            drv.idle_current_a,
+            drv.current_per_newton_a,
+            drv.ambient_c,
+            drv.heating_c_per_a2,
+            drv.thermal_tau_s,
+            THERMAL_STEP_S,
+        )
         self.set_profile(profile)
 
     def set_profile(self, profile: PatientProfile) -> None:
@@ -99,6 +110,18 @@ class TablePhysics:
         self._inv_eta = 1.0 / (self._kc * profile.creep_tau_s)
         self._fc = profile.friction_coulomb_n
         self._b = profile.friction_viscous_n_s_m
+        self._mechanics = (
+            self._inv_tau,
+            self._accel,
+            self._capacity,
+            self._hard_stop,
+            self._k1,
+            self._k2,
+            self._ks,
+            self._kc,
+            self._inv_eta,
+            self._slack,
+        )
 
     def step(self, dt: float, v_target: float, brake: bool) -> None:
         """Advance by dt with the drive following v_target, or held by the brake."""
@@ -152,72 +175,26 @@ class TablePhysics:
     def advance(
         self, n: int, dt: float, v_target: float, brake: bool
     ) -> tuple[float, float, float, float]:
-        """`n` steps as `step` takes them, float for float, with the state in locals (the
-        firmware's batch path, sim/firmware.py); returns the largest tension, the smallest
-        and largest speed, and the largest position seen after any step."""
-        v, x, y, c = self.v, self.x, self.y, self.c
-        tension_out = self.tension_n
-        vy = self.vy
-        temp, thermal = self.temp_c, self._thermal_dt
-        inv_tau, accel, capacity, hard_stop = (
-            self._inv_tau,
-            self._accel,
-            self._capacity,
-            self._hard_stop,
+        """`n` steps as `step` takes them, float for float, in one call of sim.kernel (the
+        firmware's batch path, sim/firmware.py; compiled where `make` could); returns the
+        largest tension, the smallest and largest speed, and the largest position seen after
+        any step."""
+        state = (self.v, self.x, self.y, self.c, self.vy, self.tension_n, self.temp_c)
+        out = kernel.advance(
+            n,
+            dt,
+            v_target,
+            brake or self.blocked,
+            self.detached,
+            (*state, self._thermal_dt),
+            self._mechanics,
+            (self._fc, self._b, self.disturbance_n, self.reference_n),
+            self._thermal_model,
         )
-        k1, k2, ks, kc, inv_eta = self._k1, self._k2, self._ks, self._kc, self._inv_eta
-        slack, fc, b = self._slack, self._fc, self._b
-        held = brake or self.blocked
-        detached, disturbance, reference = self.detached, self.disturbance_n, self.reference_n
-        drv = self.drive
-        lim = accel * dt
-        t_max, s_min, s_max, x_max = -1.0, float("inf"), 0.0, x
-        for _ in range(n):
-            if held:
-                v = 0.0
-            else:
-                dv = (v_target - v) * dt * inv_tau
-                v += lim if dv > lim else (-lim if dv < -lim else dv)
-                if v > 0.0 and tension_out >= capacity:
-                    v = 0.0
-            x = x + v * dt
-            if x <= 0.0:
-                x, v = 0.0, (v if v > 0.0 else 0.0)
-            elif x >= hard_stop:
-                x, v = hard_stop, (v if v < 0.0 else 0.0)
-            d = x - y - slack
-            if d > 0.0 and not detached:
-                tension = d * (k1 + k2 * d)
-                k_cable = k1 + 2.0 * k2 * d
-            else:
-                tension = k_cable = 0.0
-            spine = ks * (y - c)
-            net = tension - spine - disturbance
-            excess = (net if net >= 0.0 else -net) - fc
-            if excess > 0.0:
-                dy = (excess if net > 0.0 else -excess) * dt / (b + dt * (k_cable + ks))
-                y = y + dy
-                tension -= k_cable * dy
-                spine += ks * dy
-                vy = dy / dt
-            else:
-                vy = 0.0
-            c = c + dt * (spine - kc * c) * inv_eta
-            tension_out = (tension if tension > 0.0 else 0.0) + reference
-            thermal += dt
-            if thermal >= THERMAL_STEP_S:
-                current = drv.idle_current_a + drv.current_per_newton_a * tension_out
-                heat_target = drv.ambient_c + drv.heating_c_per_a2 * current * current
-                temp += (heat_target - temp) * thermal / drv.thermal_tau_s
-                thermal = 0.0
-            speed = v if v >= 0.0 else -v
-            t_max = max(t_max, tension_out)
-            s_min = min(s_min, speed)
-            s_max = max(s_max, speed)
-            x_max = max(x_max, x)
-        self.v, self.x, self.y, self.c, self.vy = v, x, y, c, vy
-        self.tension_n, self.temp_c, self._thermal_dt = tension_out, temp, thermal
-        return t_max, s_min, s_max, x_max
+        (self.v, self.x, self.y, self.c, self.vy, self.tension_n, self.temp_c, self._thermal_dt) = (
+            out[:8]
+        )
+        return out[8], out[9], out[10], out[11]
 
     def state(self) -> tuple[float, ...]:
         """What `advance` changes, to put back when a batch must be run tick by tick after all."""
