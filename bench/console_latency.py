@@ -169,8 +169,10 @@ def main() -> None:
 
 def _start(service: ConsoleService, page: Any, limits: Any, hold_s: float) -> None:
     _idle(service, home=True)
-    for alarm in service.alarms.unacknowledged:
+    for alarm in service.alarms.unacknowledged:  # shown, then acknowledged as a technician would
         print(f"alarm before a start: {alarm.priority}: {alarm.text}")
+    if service.alarms.unacknowledged:
+        service.acknowledge("bench")
     entry = ProtocolFile(name="bench", protocol=Static(force_n=FORCE_N, duration_s=hold_s))
     form = prepare_form(entry, {}, 75.0, limits)
     service.start_treatment(form, "bench", "")
