@@ -194,6 +194,7 @@ class ControlLoop:
         error = ""
         clock = self.link.clock
         sent = clock.now()
+        in_flight = self.pending.command.velocity_m_s
         try:
             tel = self.link.cycle(self.pending)
         except LinkError as exc:
@@ -213,6 +214,7 @@ class ControlLoop:
                 treatment_active=context.treatment_active,
                 target_force_n=context.target_force_n,
                 link_error=error,
+                commanded_m_s=in_flight,
             )
         )
         proposal = policy(now, tel) if tel is not None else context

@@ -31,6 +31,7 @@ class Observation:
     treatment_active: bool = False  # a treatment runs: force is expected
     target_force_n: float | None = None  # the controller's setpoint, when it has one
     link_error: str = ""
+    commanded_m_s: float = 0.0  # the velocity command this cycle's transaction carried
 
 
 class Monitor:
@@ -176,10 +177,13 @@ class Monitor:
         target = obs.target_force_n
         if obs.treatment_active and target is not None:
             planned = self._recent_target(t, target)
-            # the drive's overshoot, not the patient's: a rise while the carriage is already
-            # moving home (the loop backing off a patient's movement) is not the drive
-            # pulling past the target; FORCE_LIMIT and TRACKING_ERROR still bound it
-            backing_off = tel.velocity_m_s <= -lim.tracking.backing_off_m_s
+            # the drive's overshoot, not the patient's: a rise while the loop is backing off
+            # (the carriage moving home, or commanded home and not pulling) is a patient's
+            # movement, not the drive pulling past the target; FORCE_LIMIT and
+            # TRACKING_ERROR still bound it
+            still = lim.tracking.backing_off_m_s
+            v = tel.velocity_m_s
+            backing_off = v <= -still or (obs.commanded_m_s < 0.0 and v < still)
             if force > planned + lim.tracking.overshoot_n and not backing_off:
                 out.append(
                     (

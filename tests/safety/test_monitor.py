@@ -99,20 +99,33 @@ def test_overshoot() -> None:
 
 
 @pytest.mark.requirement("SR-005")
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     excess=st.floats(0.01, 200.0),
     velocity=st.floats(-0.02, 0.02),
+    commanded=st.floats(-0.02, 0.02),
 )
 def test_overshoot_is_the_drive_pulling_past_the_target_not_the_patient(
-    excess: float, velocity: float
+    excess: float, velocity: float, commanded: float
 ) -> None:
-    """Above the target by more than overshoot_n trips unless the carriage is already moving
-    home (a patient's movement, which the loop is backing off): standing or pulling trips."""
+    """Above the target by more than overshoot_n trips unless the loop is backing off (a
+    patient's movement): the carriage moving home, or commanded home and not pulling. A
+    carriage pulling outward always trips, whatever it was commanded (a runaway drive)."""
     force = 200.0 + LIMITS.tracking.overshoot_n + excess
-    found = feed(monitor(), [snapshot(force, velocity_m_s=velocity)], target=200.0)
-    backing_off = velocity <= -LIMITS.tracking.backing_off_m_s
+    obs = Observation(
+        0.0,
+        snapshot(force, velocity_m_s=velocity),
+        cycle_gap_s=DT,
+        treatment_active=True,
+        target_force_n=200.0,
+        commanded_m_s=commanded,
+    )
+    found = {trip.fault for trip in monitor().check(obs)}
+    still = LIMITS.tracking.backing_off_m_s
+    backing_off = velocity <= -still or (commanded < 0.0 and velocity < still)
     assert (SafetyFault.OVERSHOOT in found) is not backing_off
+    if velocity >= still:
+        assert SafetyFault.OVERSHOOT in found
     if force > LIMIT_N:  # the session limit binds whatever the carriage does
         assert SafetyFault.FORCE_LIMIT in found
 
