@@ -179,14 +179,22 @@ class TablePhysics:
         firmware's batch path, sim/firmware.py; compiled where `make` could); returns the
         largest tension, the smallest and largest speed, and the largest position seen after
         any step."""
-        state = (self.v, self.x, self.y, self.c, self.vy, self.tension_n, self.temp_c)
         out = kernel.advance(
             n,
             dt,
             v_target,
             brake or self.blocked,
             self.detached,
-            (*state, self._thermal_dt),
+            (
+                self.v,
+                self.x,
+                self.y,
+                self.c,
+                self.vy,
+                self.tension_n,
+                self.temp_c,
+                self._thermal_dt,
+            ),
             self._mechanics,
             (self._fc, self._b, self.disturbance_n, self.reference_n),
             self._thermal_model,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import ipaddress
 import os
 import secrets
@@ -124,7 +125,11 @@ def run(args: argparse.Namespace) -> int:
         )
         sock.listen(BACKLOG)
         web_ended = _serve(
-            service, sock, token, args, lambda: _announce(served, site.records, sock, token)
+            service,
+            sock,
+            token,
+            args,
+            functools.partial(_announce, served, site.records, sock, token),
         )
     if web_ended is not None:
         err(f"traction console: the web server ended by itself ({web_ended}): console stopped\n")
