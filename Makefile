@@ -14,12 +14,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# The simulator's inner loop (sim/kernel.py) compiled with mypyc, which the import prefers;
-# without a C compiler the same source runs as Python, about half as fast (docs/simulator.md).
-$(KERNEL): sim/kernel.py $(STAMP)
+# The simulated board's per-tick and per-cycle modules compiled with mypyc (about 15 s), which
+# the import prefers; without a C compiler the same sources run as Python, about 2x slower
+# (docs/simulator.md). tests/sim/test_compiled_board.py holds each build to its sources.
+COMPILED := sim/kernel.py sim/physics.py sim/loadcell.py sim/firmware.py sim/registers.py
+$(KERNEL): $(COMPILED) $(STAMP)
 	@mkdir -p build
-	@if $(BIN)/mypyc sim/kernel.py > build/mypyc.log 2>&1; then touch $(KERNEL); \
-	else echo "sim/kernel.py not compiled (build/mypyc.log): the simulator runs it as Python"; fi
+	@rm -f $(COMPILED:.py=.cpython-*.so) *__mypyc.cpython-*.so sim/*__mypyc*.so
+	@if $(BIN)/mypyc $(COMPILED) > build/mypyc.log 2>&1; then touch $(KERNEL); \
+	else rm -f $(COMPILED:.py=.cpython-*.so) *__mypyc.cpython-*.so sim/*__mypyc*.so; \
+	  echo "the simulator not compiled (build/mypyc.log): it runs as Python"; fi
 
 demo: $(KERNEL)
 	$(BIN)/traction demo
@@ -105,4 +109,4 @@ bench: $(KERNEL)
 	$(BIN)/python -m bench.console_latency
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis hil-results test-results campaign-results
+	rm -rf $(VENV) build $(COMPILED:.py=.cpython-*.so) *__mypyc.cpython-*.so sim/*__mypyc*.so .pytest_cache .mypy_cache .ruff_cache .hypothesis hil-results test-results campaign-results

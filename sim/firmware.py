@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 import random
 from dataclasses import dataclass, field
+from typing import Final
 
 from firmware_bridge import icd
 from firmware_bridge.icd import Control, FaultCode, Status
@@ -53,19 +54,19 @@ _RELEASE = int(Control.RELEASE)
 class _B:
     """STATUS bits as plain ints."""
 
-    DRIVE_READY = int(Status.DRIVE_READY)
-    DRIVE_ENABLED = int(Status.DRIVE_ENABLED)
-    MOVING = int(Status.MOVING)
-    FAULT = int(Status.FAULT)
-    ESTOP = int(Status.ESTOP)
-    PATIENT_STOP = int(Status.PATIENT_STOP)
-    BRAKE_ENGAGED = int(Status.BRAKE_ENGAGED)
-    AT_HOME = int(Status.AT_HOME)
-    END_OF_TRAVEL = int(Status.END_OF_TRAVEL)
-    RELEASING = int(Status.RELEASING)
-    TARED = int(Status.TARED)
-    CHANNEL_B_FITTED = int(Status.CHANNEL_B_FITTED)
-    PATIENT_SWITCH_CONNECTED = int(Status.PATIENT_SWITCH_CONNECTED)
+    DRIVE_READY: Final = int(Status.DRIVE_READY)
+    DRIVE_ENABLED: Final = int(Status.DRIVE_ENABLED)
+    MOVING: Final = int(Status.MOVING)
+    FAULT: Final = int(Status.FAULT)
+    ESTOP: Final = int(Status.ESTOP)
+    PATIENT_STOP: Final = int(Status.PATIENT_STOP)
+    BRAKE_ENGAGED: Final = int(Status.BRAKE_ENGAGED)
+    AT_HOME: Final = int(Status.AT_HOME)
+    END_OF_TRAVEL: Final = int(Status.END_OF_TRAVEL)
+    RELEASING: Final = int(Status.RELEASING)
+    TARED: Final = int(Status.TARED)
+    CHANNEL_B_FITTED: Final = int(Status.CHANNEL_B_FITTED)
+    PATIENT_SWITCH_CONNECTED: Final = int(Status.PATIENT_SWITCH_CONNECTED)
 
 
 class ReleaseMode(enum.Enum):
