@@ -14,16 +14,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# The simulated board's per-tick and per-cycle modules compiled with mypyc (about 15 s), which
-# the import prefers; without a C compiler the same sources run as Python, about 2x slower
-# (docs/simulator.md). tests/sim/test_compiled_board.py holds each build to its sources.
-COMPILED := sim/kernel.py sim/physics.py sim/loadcell.py sim/firmware.py sim/registers.py
-$(KERNEL): $(COMPILED) $(STAMP)
+# The simulated board's per-tick and per-cycle modules compiled with mypyc (sim/compile.py,
+# about 15 s), which the import prefers; without a C compiler the same sources run as
+# Python, about 2x slower (docs/simulator.md). tests/sim/test_compiled_board.py holds each
+# build to its sources. A failed build leaves nothing behind: all compiled or none.
+NATIVE := sim/*.cpython-*.so
+$(KERNEL): $(wildcard sim/*.py) $(STAMP)
 	@mkdir -p build
-	@rm -f $(COMPILED:.py=.cpython-*.so) *__mypyc.cpython-*.so sim/*__mypyc*.so
-	@if $(BIN)/mypyc $(COMPILED) > build/mypyc.log 2>&1; then touch $(KERNEL); \
-	else rm -f $(COMPILED:.py=.cpython-*.so) *__mypyc.cpython-*.so sim/*__mypyc*.so; \
-	  echo "the simulator not compiled (build/mypyc.log): it runs as Python"; fi
+	@rm -f $(NATIVE)
+	@if $(BIN)/python -m sim.compile > build/mypyc.log 2>&1; then touch $(KERNEL); \
+	else rm -f $(NATIVE); echo "the simulator not compiled (build/mypyc.log): it runs as Python"; fi
 
 demo: $(KERNEL)
 	$(BIN)/traction demo
@@ -40,16 +40,17 @@ test: $(KERNEL) tools
 	$(MAKE) --no-print-directory wall-clock
 	$(MAKE) --no-print-directory trace
 
-# What runs on the wall clock: the real-time tests side by side with the HIL suite over TCP
-# (then on the strict board), then the HIL suite over the RTU pty alone. The first two mostly
-# wait for time to pass, so together they take as long as the longer; each keeps its own
+# What runs on the wall clock: the real-time tests (two at a time, the browser tests one at a
+# time: tests/conftest.py) side by side with the HIL suite over TCP (then on the strict
+# board), then the HIL suite over the RTU pty alone. They mostly wait for time to pass, so
+# together they take about as long as the longest; each keeps its own
 # simulator, ports and results, and the HIL targets record timing rather than enforce it. RTU
 # runs alone: at 115200 baud over a pty, a third stream on 2 cores once cost it three replies
 # in a row (a LINK_FAILURE trip, as it should be, and a failed HIL precondition). Each run's
 # output is printed whole when it has ended; any failure fails the target.
 wall-clock: $(KERNEL)
 	@mkdir -p test-results hil-results
-	@$(BIN)/pytest -q -m realtime --junitxml=test-results/realtime/junit.xml \
+	@$(BIN)/pytest -q -m realtime -n 2 --dist loadgroup --junitxml=test-results/realtime/junit.xml \
 	  > test-results/realtime.log 2>&1 & rt=$$!; \
 	$(MAKE) --no-print-directory hil-tcp > hil-results/tcp.log 2>&1 & tcp=$$!; \
 	wait $$rt; a=$$?; wait $$tcp; b=$$?; \
@@ -109,4 +110,4 @@ bench: $(KERNEL)
 	$(BIN)/python -m bench.console_latency
 
 clean:
-	rm -rf $(VENV) build $(COMPILED:.py=.cpython-*.so) *__mypyc.cpython-*.so sim/*__mypyc*.so .pytest_cache .mypy_cache .ruff_cache .hypothesis hil-results test-results campaign-results
+	rm -rf $(VENV) build $(NATIVE) .pytest_cache .mypy_cache .ruff_cache .hypothesis hil-results test-results campaign-results

@@ -28,8 +28,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 logs.configure("warning")
 
 # Tests on the wall clock (real-time loops, `traction` processes against a real-time
-# simulator, HIL runs) run alone; everything in virtual time runs on every core (`make test`:
-# pytest -n auto -m "not realtime", then pytest -m realtime), so CI fits its time on 2 cores.
+# simulator, HIL runs) are kept from the CPU-bound ones; everything in virtual time runs on
+# every core (`make test`: pytest -n auto -m "not realtime", then pytest -m realtime). The
+# real-time tests mostly wait for time to pass, so they run two at a time, but the browser
+# tests one at a time (one xdist group: Chromium is the one heavy load among them).
 _REALTIME_PARTS = (
     "tests/wire/",
     "tests/cli/",
@@ -56,6 +58,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         virtual_cli = any(part in path for part in _VIRTUAL_CLI)
         if any(part in path for part in _REALTIME_PARTS) and not virtual_cli:
             item.add_marker(pytest.mark.realtime)
+        if "tests/console/" in path:
+            item.add_marker(pytest.mark.xdist_group("browser"))
         for mark in item.iter_markers("requirement"):
             ids, _ = marker_ids(mark.args)
             unknown += [f"{item.nodeid}: {i}" for i in ids if i not in known]

@@ -15,14 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import sim
 from sim import kernel
 from sim.firmware import TICK_S
 from sim.physics import THERMAL_STEP_S, DriveModel
 from sim.profiles import load_profile
 
 pytestmark = pytest.mark.requirement("SR-038")
-SOURCE = Path(kernel.__file__).with_name("kernel.py")
-COMPILED = not kernel.__file__.endswith(".py")
+SOURCE = Path(sim.__file__).with_name("kernel.py")
+COMPILED = kernel.__spec__ is not None and not str(kernel.__spec__.origin).endswith(".py")
 
 
 def reference() -> ModuleType:
