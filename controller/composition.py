@@ -19,7 +19,7 @@ from firmware_bridge.target import DEFAULT_TIMEOUT_S, SimTarget, parse_target
 from sim.board import SimBoard
 from sim.injection import InjectionError, inject
 from sim.profiles import DEFAULT_PROFILE
-from sim.server import LOOPBACK, Endpoints, ServeOptions, SimServer
+from sim.server import BOARD_PRIORITY, LOOPBACK, Endpoints, ServeOptions, SimServer
 from sim.variants import DEFAULT_VARIANT, variant
 from sim.virtual import BoardRefused, InProcessPort, VirtualClock
 
@@ -121,13 +121,16 @@ def open_realtime_link(url: str) -> Iterator[Served]:
 
     `sim://` (with its options) starts the simulated table in this process, in real time,
     serving Modbus TCP and its control interface on free loopback ports, and links to it
-    over the socket -- the same bridge as for a real board. Other URLs open as `open_link`.
+    over the socket -- the same bridge as for a real board. Its thread runs at the board's
+    real-time priority where allowed: a browser or a test run beside it must not make a
+    board late that, in hardware, never would be. Other URLs open as `open_link`.
     """
     target = parse_target(url)
     if not isinstance(target, SimTarget):
         yield Served(open_link(url).link, None)
         return
-    server = SimServer(_sim_board(target), ServeOptions(tcp=(LOOPBACK, 0), control=(LOOPBACK, 0)))
+    options = ServeOptions(tcp=(LOOPBACK, 0), control=(LOOPBACK, 0), priority=BOARD_PRIORITY)
+    server = SimServer(_sim_board(target), options)
     with server.running() as endpoints:
         yield Served(open_link(endpoints.tcp_url).link, endpoints)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -30,6 +31,11 @@ T = TypeVar("T")
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_CONTROL_PORT = icd.DEFAULT_TCP_PORT + 1
+# A board is dedicated hardware: it answers within its bound whatever else the host machine
+# runs. The simulated one, when asked, runs its thread at SCHED_FIFO this high: above
+# every ordinary process (a browser, a test run), below the host's control thread (50,
+# controller/realtime.py), which must never wait for it.
+BOARD_PRIORITY = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,7 @@ class ServeOptions:
     rtu_pty: bool = False
     control: tuple[str, int] | None = (LOOPBACK, DEFAULT_CONTROL_PORT)
     virtual: bool = False
+    priority: int | None = None  # SCHED_FIFO for the board's thread (BOARD_PRIORITY); None: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +99,19 @@ class SimServer:
             self._pty = RtuPty(self.board, self.time)
             self._pty.start()
             rtu = self._pty.path
+        realtime = False
         if not opts.virtual:
             self._ticker = asyncio.create_task(self._tick_forever())
+            realtime = opts.priority is not None and _board_thread_priority(opts.priority)
         self.endpoints = Endpoints(tcp, rtu, control)
-        log.info("simulator serving", tcp=tcp, rtu=rtu, control=control, virtual=opts.virtual)
+        log.info(
+            "simulator serving",
+            tcp=tcp,
+            rtu=rtu,
+            control=control,
+            virtual=opts.virtual,
+            board_priority=opts.priority if realtime else None,
+        )
         return self.endpoints
 
     async def _tick_forever(self) -> None:
@@ -162,6 +178,17 @@ class SimServer:
         finally:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=10)
+
+
+def _board_thread_priority(priority: int) -> bool:
+    """The calling thread (the board's loop) at SCHED_FIFO `priority`, where allowed; without
+    the right the board runs at ordinary priority and the log says so."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except (PermissionError, OSError, AttributeError) as exc:
+        log.info("simulated board at ordinary priority", reason=str(exc))
+        return False
+    return True
 
 
 def _bound(server: asyncio.Server) -> tuple[str, int]:
