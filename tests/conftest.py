@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from controller import logs
 from safety.hazards import load_case, marker_ids
 from sim.board import SimBoard
-from sim.server import LOOPBACK, Endpoints, ServeOptions, SimServer
+from sim.server import BOARD_PRIORITY, LOOPBACK, Endpoints, ServeOptions, SimServer
 from tests.helpers import SimSession, open_sim_session, ready_records
 
 settings.register_profile(
@@ -91,7 +91,9 @@ def served() -> Iterator[tuple[SimServer, Endpoints]]:
     """A real-time simulator on loopback: Modbus TCP, RTU pty and control, free ports."""
     server = SimServer(
         SimBoard(seed=7),
-        ServeOptions(tcp=(LOOPBACK, 0), rtu_pty=True, control=(LOOPBACK, 0)),
+        ServeOptions(
+            tcp=(LOOPBACK, 0), rtu_pty=True, control=(LOOPBACK, 0), priority=BOARD_PRIORITY
+        ),
     )
     with server.running() as endpoints:
         yield server, endpoints

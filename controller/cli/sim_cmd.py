@@ -17,7 +17,14 @@ from controller.cli.args import host_port
 from firmware_bridge import icd
 from sim.board import SimBoard
 from sim.profiles import DEFAULT_PROFILE, profile_names
-from sim.server import DEFAULT_CONTROL_PORT, LOOPBACK, Endpoints, ServeOptions, SimServer
+from sim.server import (
+    BOARD_PRIORITY,
+    DEFAULT_CONTROL_PORT,
+    LOOPBACK,
+    Endpoints,
+    ServeOptions,
+    SimServer,
+)
 from sim.variants import DEFAULT_VARIANT, VARIANTS
 
 _LAST_LINE = "Ctrl-C stops it."
@@ -51,6 +58,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--no-channel-b", action="store_true", help="board without load-cell B")
     p.add_argument(
+        "--priority",
+        type=int,
+        default=BOARD_PRIORITY,
+        metavar="N",
+        help=f"real time: run at SCHED_FIFO N where allowed, as a board is dedicated hardware "
+        f"(default {BOARD_PRIORITY}, below the host's control thread; 0: ordinary priority)",
+    )
+    p.add_argument(
         "--virtual",
         action="store_true",
         help="virtual time: the board moves only on the control interface's advance",
@@ -70,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         rtu_pty=args.rtu_pty,
         control=args.control,
         virtual=args.virtual,
+        priority=args.priority or None,
     )
     server = SimServer(board, options)
     # Ctrl-C stops the simulator even when it was started as a background job, whose shell

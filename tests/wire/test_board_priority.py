@@ -5,12 +5,17 @@ never answers late because a browser is busy on the host."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 
 import pytest
 
+from controller.cli.sim_cmd import read_announcement
 from controller.composition import open_realtime_link
 from sim.server import BOARD_PRIORITY
+
+SIM = (sys.executable, "-m", "controller.cli.main", "sim")
 
 
 def _can_use_fifo() -> bool:
@@ -34,3 +39,27 @@ def test_the_in_process_board_runs_above_ordinary_processes_below_the_control_th
         # the test's own thread, like every ordinary one, is untouched
         assert os.sched_getscheduler(0) == os.SCHED_OTHER
         served.link.close()
+
+
+@pytest.mark.parametrize(("given", "policy"), [((), "fifo"), (("--priority", "0"), "other")])
+def test_traction_sim_is_a_real_time_board_unless_told_not(
+    given: tuple[str, ...], policy: str
+) -> None:
+    if not _can_use_fifo():
+        pytest.skip("SCHED_FIFO not allowed here: the board runs at ordinary priority")
+    proc = subprocess.Popen(
+        [*SIM, "--tcp", "127.0.0.1:0", "--control", "127.0.0.1:0", *given],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        read_announcement(proc.stdout)
+        if policy == "fifo":
+            assert os.sched_getscheduler(proc.pid) == os.SCHED_FIFO
+            assert os.sched_getparam(proc.pid).sched_priority == BOARD_PRIORITY
+        else:
+            assert os.sched_getscheduler(proc.pid) == os.SCHED_OTHER
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
