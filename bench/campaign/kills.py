@@ -24,6 +24,9 @@ from bench.campaign.sessions import Result
 from controller.records.store import INTERRUPTED, SessionStore
 
 ROOT = Path(__file__).resolve().parents[2]
+# An hour of treatment: the 12-minute preset once ended before its kill on a fast simulator
+# (the kill then proved nothing and the harness reported it "not interrupted").
+KILL_SESSION = Path(__file__).with_name("kill_session.toml")
 MAX_EXTRA_S = 2.5  # after the session's first committed sample
 START_TIMEOUT_S = 60.0
 POLL_S = 0.02
@@ -37,13 +40,13 @@ class Snapshot:
 
 
 def demo_command(db: Path) -> list[str]:
-    """`traction demo` (the 15-minute lumbar intermittent preset) recording into `db`."""
+    """`traction demo` of KILL_SESSION recording into `db`."""
     return [
         sys.executable,
         "-m",
         "controller.cli.main",
         "demo",
-        "lumbar-intermittent",
+        str(KILL_SESSION),
         "--records",
         str(db),
     ]
@@ -90,6 +93,12 @@ def wait_for_session(con: sqlite3.Connection, proc: subprocess.Popen[bytes]) -> 
 
 
 def kill_now(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL mid-session; a process already ended is the harness's error, not a pass."""
+    if proc.poll() is not None:
+        raise RuntimeError(
+            f"the demo ended before its kill (exit {proc.returncode}): the kill moments must "
+            f"fall inside the session ({KILL_SESSION.name})"
+        )
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()  # reaped: its pid is gone, as after a crash
 
