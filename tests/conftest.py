@@ -42,6 +42,10 @@ _REALTIME_PARTS = (
 # command-line processes on sim:// in virtual time: nothing in them depends on the wall clock,
 # so they share the parallel run
 _VIRTUAL_CLI = ("tests/cli/test_maintenance_cli.py", "tests/cli/test_patients_cli.py")
+# Real-time tests over the RTU pty (115200 baud, 25 ms reply bound): never beside the browser
+# tests, whose load once cost them three replies in a row; `make test` runs them beside the
+# HIL suite over RTU instead. Besides these files, every test whose id names rtu.
+_RTU_PARTS = ("tests/hil/test_suite_on_a_posing_target.py", "tests/wire/test_safety_over_rtu.py")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,6 +64,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.realtime)
         if "tests/console/" in path:
             item.add_marker(pytest.mark.xdist_group("browser"))
+        if any(part in path for part in _RTU_PARTS) or "rtu" in item.name.lower():
+            item.add_marker(pytest.mark.rtu)
         for mark in item.iter_markers("requirement"):
             ids, _ = marker_ids(mark.args)
             unknown += [f"{item.nodeid}: {i}" for i in ids if i not in known]
