@@ -53,15 +53,16 @@ def _raise_priority(priority: int = REALTIME_PRIORITY, what: str = "control loop
     return True
 
 
-def serving_thread() -> bool:
+def serving_thread(what: str = "console channel thread") -> bool:
     """The calling thread shares the GIL with the control thread (the console's channel to
-    its web process, controller/console/remote.py): at SCHED_FIFO below it, so that the
-    scheduler can never preempt it for an ordinary process while it holds the GIL the
-    control thread is waiting for (priority inversion: the control thread held off for as
-    long as this thread waits for a CPU). It only runs when there is a call to answer, so
-    it takes nothing from anyone while idle."""
-    granted = _raise_priority(SERVING_PRIORITY, "console channel thread")
-    log.info("console channel thread", priority=granted)
+    its web process, controller/console/remote.py; the records writer during a session):
+    at SCHED_FIFO below it, so that the scheduler can never preempt it for an ordinary
+    process while it holds the GIL the control thread is waiting for (priority inversion:
+    the control thread held off for as long as this thread waits for a CPU, a whole time
+    slice of a browser's). It only runs when it has work, so it takes nothing from anyone
+    while idle."""
+    granted = _raise_priority(SERVING_PRIORITY, what)
+    log.info(what, priority=granted)
     return granted
 
 

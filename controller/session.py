@@ -218,6 +218,8 @@ class TreatmentSession:
             return ended
 
         realtime = isinstance(link.clock, WallClock)  # never virtual time: it never sleeps
+        if realtime and rec is not None:
+            rec.writer.serve_realtime()
         with realtime_thread() if realtime else contextlib.nullcontext():
             result = loop.run(treatment, last_resort, until=until, feedback=treatment.approved)
         if treatment.states.current not in (State.COMPLETE, State.FAULTED):

@@ -68,7 +68,9 @@ class ServiceHost:
                     return
                 log.warning("console channel refused a caller", error=str(exc))
                 continue
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            threading.Thread(
+                target=self._serve, args=(conn,), name="console-channel", daemon=True
+            ).start()
 
     def _serve(self, conn: Connection) -> None:
         serving_thread()  # it holds the interpreter lock the control thread may wait for

@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 
+from controller.realtime import serving_thread
 from controller.records.store import NewEvent, SampleRow, SessionInfo, SessionStore
 
 log = structlog.get_logger(__name__)
@@ -71,6 +72,13 @@ class RecordWriter:
 
     def put(self, batch: Batch) -> None:
         self._queue.put(batch)
+
+    def serve_realtime(self) -> None:
+        """For a session on the wall clock: this thread shares the GIL with the control
+        thread, so it must not be preempted by ordinary processes while holding it
+        (controller/realtime.py `serving_thread`). Asked of the thread itself, in turn;
+        nothing waits for it. It ends with the thread (`close`)."""
+        self._queue.put(_Call(lambda _store: serving_thread("records writer"), Future()))
 
     def close(self) -> None:
         self._queue.put(_STOP)

@@ -7,6 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from controller.realtime import GIL_SWITCH_S, REALTIME_PRIORITY, Grants, realtime_thread
 
 
@@ -17,6 +19,7 @@ def locked_kib() -> int:
     return 0
 
 
+@pytest.mark.requirement("SR-042")
 def test_the_control_thread_gets_priority_locked_memory_and_a_short_gil_hand_over() -> None:
     seen: dict[str, object] = {}
 
