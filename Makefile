@@ -17,12 +17,13 @@ $(STAMP): pyproject.toml
 # The simulated board's per-tick and per-cycle modules compiled with mypyc (sim/compile.py,
 # about 15 s), which the import prefers; without a C compiler the same sources run as
 # Python, about 2x slower (docs/simulator.md). tests/sim/test_compiled_board.py holds each
-# build to its sources. A failed build leaves nothing behind: all compiled or none.
+# build to its sources. A failed build leaves nothing behind: all compiled or none. The
+# compiled modules are touched: setuptools copies unchanged ones with their old times.
 NATIVE := sim/*.cpython-*.so
 $(KERNEL): $(wildcard sim/*.py) $(STAMP)
 	@mkdir -p build
 	@rm -f $(NATIVE)
-	@if $(BIN)/python -m sim.compile > build/mypyc.log 2>&1; then touch $(KERNEL); \
+	@if $(BIN)/python -m sim.compile > build/mypyc.log 2>&1; then touch $(NATIVE) $(KERNEL); \
 	else rm -f $(NATIVE); echo "the simulator not compiled (build/mypyc.log): it runs as Python"; fi
 
 demo: $(KERNEL)

@@ -454,7 +454,9 @@ class Firmware:
             v_target = 0.0
         powered = not (sw.estop_open or sw.drive_fault or _DRIVE in self.reacted)
         before = phys.state()
-        t_max, s_min, s_max, x_max = phys.advance(n, dt, v_target, not (enabled and powered))
+        t_max, s_min, s_max, x_max = phys.advance(
+            n, dt, v_target, not (enabled and powered), before
+        )
         if not self._batch_quiet(t_max, s_min, s_max, x_max, v_target):
             phys.restore(before)
             return False

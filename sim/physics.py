@@ -23,6 +23,10 @@ from sim.profiles import PatientProfile
 THERMAL_STEP_S = 0.1
 
 
+# v, x, y, c, vy, tension, temperature, thermal accumulator: what a batch changes
+PhysicsState = tuple[float, float, float, float, float, float, float, float]
+
+
 @dataclass(frozen=True, slots=True)
 class DriveModel:
     """Motor + velocity loop of the carriage drive."""
@@ -173,28 +177,19 @@ class TablePhysics:
             self._thermal_dt = 0.0
 
     def advance(
-        self, n: int, dt: float, v_target: float, brake: bool
+        self, n: int, dt: float, v_target: float, brake: bool, state: PhysicsState
     ) -> tuple[float, float, float, float]:
         """`n` steps as `step` takes them, float for float, in one call of sim.kernel (the
         firmware's batch path, sim/firmware.py; compiled where `make` could); returns the
         largest tension, the smallest and largest speed, and the largest position seen after
-        any step."""
+        any step. `state` is `self.state()`, which the caller keeps to undo the batch."""
         out = kernel.advance(
             n,
             dt,
             v_target,
             brake or self.blocked,
             self.detached,
-            (
-                self.v,
-                self.x,
-                self.y,
-                self.c,
-                self.vy,
-                self.tension_n,
-                self.temp_c,
-                self._thermal_dt,
-            ),
+            state,
             self._mechanics,
             (self._fc, self._b, self.disturbance_n, self.reference_n),
             self._thermal_model,
@@ -204,7 +199,7 @@ class TablePhysics:
         )
         return out[8], out[9], out[10], out[11]
 
-    def state(self) -> tuple[float, ...]:
+    def state(self) -> PhysicsState:
         """What `advance` changes, to put back when a batch must be run tick by tick after all."""
         return (
             self.v,
@@ -217,7 +212,7 @@ class TablePhysics:
             self._thermal_dt,
         )
 
-    def restore(self, state: tuple[float, ...]) -> None:
+    def restore(self, state: PhysicsState) -> None:
         (self.v, self.x, self.y, self.c, self.vy, self.tension_n, self.temp_c, self._thermal_dt) = (
             state
         )
