@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KERNEL := $(VENV)/.kernel
 
-.PHONY: demo console test wall-clock hil hil-tcp hil-rtu hil-variants trace tools bench campaign clean
+.PHONY: demo console test virtual wall-clock hil hil-tcp hil-rtu hil-variants trace tools bench campaign clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,28 +36,34 @@ console: $(KERNEL)
 test: $(KERNEL) tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
-	$(BIN)/pytest -q -n auto -m "not realtime" --junitxml=test-results/virtual/junit.xml
-	$(MAKE) --no-print-directory wall-clock
+	@.ci/together "virtual=nice -n 19 $(MAKE) --no-print-directory virtual" \
+	  "wall-clock=$(MAKE) --no-print-directory wall-clock"
 	$(MAKE) --no-print-directory trace
 
+# The type check and the tests in virtual time, on every core. `make test` runs them at the
+# lowest CPU priority beside the wall-clock runs, which mostly wait for time to pass: the
+# scheduler gives the wall-clock runs a CPU at once when they wake, these the rest.
+virtual: $(KERNEL)
+	$(BIN)/mypy
+	$(BIN)/pytest -q -n auto -m "not realtime" --junitxml=test-results/virtual/junit.xml
+
 # What runs on the wall clock, in two phases that each take about as long as their longest
-# part (they mostly wait for time to pass): first the real-time tests (two at a time, the
-# browser tests one at a time: tests/conftest.py) beside the HIL suite over TCP (then on the
-# strict board); then what runs over the RTU pty (115200 baud, a 25 ms reply bound), one
-# run at a time: its real-time tests, then the HIL suite over RTU. Beside the browser, or
-# beside each other, an RTU link once lost three replies in a row (CI 2026-12-03). Each run keeps its own simulator, ports and
-# results, and the HIL targets record timing rather than enforce it. Each run's output is
-# printed whole when it has ended; any failure fails the target.
+# part. First, side by side: the browser tests (one at a time: Chromium is the one heavy
+# load), the other real-time tests (one at a time), the HIL suite over TCP and its tests on
+# the strict board. Then what runs over the RTU pty (115200 baud, a 25 ms reply bound), one
+# run at a time and never beside the browser: its real-time tests, then the HIL suite over
+# RTU (beside the browser, or beside each other, an RTU link once lost three replies in a
+# row: CI 2026-12-03). Each run keeps its own simulator, ports and results, and the HIL
+# targets record timing rather than enforce it.
 wall-clock: $(KERNEL)
-	@mkdir -p test-results hil-results
-	@$(BIN)/pytest -q -m "realtime and not rtu" -n 2 --dist loadgroup \
-	  --junitxml=test-results/realtime/junit.xml > test-results/realtime.log 2>&1 & rt=$$!; \
-	$(MAKE) --no-print-directory hil-tcp > hil-results/tcp.log 2>&1 & tcp=$$!; \
-	wait $$rt; a=$$?; wait $$tcp; b=$$?; \
-	for f in test-results/realtime.log hil-results/tcp.log; do echo "== $$f"; cat $$f; done; \
-	echo "== real-time tests exit $$a, HIL TCP exit $$b"; \
-	[ $$a -eq 0 ] && [ $$b -eq 0 ]
+	@mkdir -p hil-results
+	@.ci/together \
+	  "realtime-browser=$(BIN)/pytest -q -m 'realtime and browser' \
+	    --junitxml=test-results/realtime-browser/junit.xml" \
+	  "realtime=$(BIN)/pytest -q -m 'realtime and not rtu and not browser' \
+	    --junitxml=test-results/realtime/junit.xml" \
+	  "hil-tcp=$(MAKE) --no-print-directory hil-tcp" \
+	  "hil-variants=$(MAKE) --no-print-directory hil-variants"
 	$(BIN)/pytest -q -m "realtime and rtu" --junitxml=test-results/realtime-rtu/junit.xml
 	$(MAKE) --no-print-directory hil-rtu
 
@@ -74,11 +80,10 @@ campaign: $(KERNEL)
 # QA's hardware-in-the-loop suite against the built-in simulator, over TCP and over the RTU pty
 # (JUnit XML, JSON record and report in hil-results/<target>/). For a real table:
 #   .venv/bin/pytest hil --target my-table.toml
-hil: hil-tcp hil-rtu
+hil: hil-tcp hil-variants hil-rtu
 
 hil-tcp: $(KERNEL)
 	$(BIN)/pytest hil --target sim-tcp -q -p no:cacheprovider
-	$(MAKE) --no-print-directory hil-variants
 
 hil-rtu: $(KERNEL)
 	$(BIN)/pytest hil --target sim-rtu -q -p no:cacheprovider \

@@ -30,8 +30,9 @@ logs.configure("warning")
 # Tests on the wall clock (real-time loops, `traction` processes against a real-time
 # simulator, HIL runs) are kept from the CPU-bound ones; everything in virtual time runs on
 # every core (`make test`: pytest -n auto -m "not realtime", then pytest -m realtime). The
-# real-time tests mostly wait for time to pass, so they run two at a time, but the browser
-# tests one at a time (one xdist group: Chromium is the one heavy load among them).
+# real-time tests mostly wait for time to pass, so they run side by side (Makefile): the
+# browser tests (marked `browser`: Chromium is the one heavy load among them) one at a time
+# in one run, the others one at a time in another.
 _REALTIME_PARTS = (
     "tests/wire/",
     "tests/cli/",
@@ -43,8 +44,9 @@ _REALTIME_PARTS = (
 # so they share the parallel run
 _VIRTUAL_CLI = ("tests/cli/test_maintenance_cli.py", "tests/cli/test_patients_cli.py")
 # Real-time tests over the RTU pty (115200 baud, 25 ms reply bound): never beside the browser
-# tests, whose load once cost them three replies in a row; `make test` runs them beside the
-# HIL suite over RTU instead. Besides these files, every test whose id names rtu.
+# tests, whose load once cost them three replies in a row; `make test` runs them after the
+# browser tests, before the HIL suite over RTU. Besides these files, every test whose id
+# names rtu.
 _RTU_PARTS = ("tests/hil/test_suite_on_a_posing_target.py", "tests/wire/test_safety_over_rtu.py")
 
 
@@ -63,7 +65,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if any(part in path for part in _REALTIME_PARTS) and not virtual_cli:
             item.add_marker(pytest.mark.realtime)
         if "tests/console/" in path:
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            item.add_marker(pytest.mark.browser)
         if any(part in path for part in _RTU_PARTS) or "rtu" in item.name.lower():
             item.add_marker(pytest.mark.rtu)
         for mark in item.iter_markers("requirement"):
