@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 
 from controller.cli.telemetry_view import HEADER, line
-from controller.composition import open_link
+from controller.composition import open_realtime_link
 from controller.control_loop import CycleRecord
 from controller.protocols.models import ProtocolFile, Static
 from controller.session import TreatmentSession
@@ -23,9 +23,7 @@ from controller.treatment import Treatment
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError
 from safety.limits import Region, SafetyLimits, load_limits
-from sim.board import SimBoard
 from sim.profiles import DEFAULT_PROFILE, profile_names
-from sim.server import LOOPBACK, ServeOptions, SimServer
 
 EXIT_FAILED = 1
 
@@ -53,15 +51,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    board = SimBoard(args.patient, seed=args.seed)
-    server = SimServer(board, ServeOptions(tcp=(LOOPBACK, 0), control=None))
-    with server.running() as ep:
+    # the simulated table as `traction console` starts it: its board thread at the board's
+    # real-time priority, so that a busy host cannot make it late (SR-042)
+    with open_realtime_link(f"sim://?patient={args.patient}&seed={args.seed}") as served:
         out = sys.stdout
-        out.write(f"simulated table ({args.patient}) serving Modbus TCP on {ep.tcp_url}\n")
-        link = open_link(ep.tcp_url).link
+        where = served.sim.tcp_url if served.sim else "?"  # always set for sim://
+        out.write(f"simulated table ({args.patient}) serving Modbus TCP on {where}\n")
         try:
-            with link:
-                return _session(link, DemoPlan(), load_limits())
+            with served.link:
+                return _session(served.link, DemoPlan(), load_limits())
         except LinkError as exc:
             out.write(f"demo failed: {type(exc).__name__}: {exc}\n")
             return EXIT_FAILED
