@@ -29,7 +29,7 @@ class Backend(Protocol):
 
     def hello(self, client: int, update_s: float) -> dict[str, Any]: ...
 
-    def snapshot(self) -> dict[str, Any]: ...
+    def update(self, seq: int) -> dict[str, Any]: ...
 
     def events_since(self, seq: int) -> tuple[int, list[dict[str, Any]]]: ...
 
@@ -55,8 +55,13 @@ class LocalBackend:
     def hello(self, client: int, update_s: float) -> dict[str, Any]:
         return requests.hello(self.service, client, update_s)
 
-    def snapshot(self) -> dict[str, Any]:
-        return self.service.snapshot()
+    def update(self, seq: int) -> dict[str, Any]:
+        """One push to the pages: the snapshot, the session's events after `seq` and the
+        newest seq, in one call (across the channel, each call costs the control process a
+        wake-up and an interpreter-lock hold the control thread may wait for)."""
+        state = self.service.snapshot()
+        state["seen"], state["events"] = self.service.events_since(seq)
+        return state
 
     def events_since(self, seq: int) -> tuple[int, list[dict[str, Any]]]:
         return self.service.events_since(seq)

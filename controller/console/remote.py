@@ -34,7 +34,7 @@ from safety.limits import load_limits
 log = structlog.get_logger(__name__)
 
 CALL_TIMEOUT_S = 5.0
-CALLS = frozenset({"site", "ping", "hello", "snapshot", "events_since", "presence", "act"})
+CALLS = frozenset({"site", "ping", "hello", "update", "events_since", "presence", "act"})
 
 
 class ChannelBroken(ConnectionError):
@@ -105,8 +105,8 @@ class ServiceHost:
                     value = True
                 case "hello":
                     value = b.hello(int(args[0]), float(args[1]))
-                case "snapshot":
-                    value = b.snapshot()
+                case "update":
+                    value = b.update(int(args[0]))
                 case "events_since":
                     value = list(b.events_since(int(args[0])))
                 case "presence":
@@ -158,8 +158,8 @@ class RemoteBackend:
     def hello(self, client: int, update_s: float) -> dict[str, Any]:
         return dict(self._call("hello", client, update_s))
 
-    def snapshot(self) -> dict[str, Any]:
-        return dict(self._call("snapshot"))
+    def update(self, seq: int) -> dict[str, Any]:
+        return dict(self._call("update", seq))
 
     def events_since(self, seq: int) -> tuple[int, list[dict[str, Any]]]:
         count, events = self._call("events_since", seq)

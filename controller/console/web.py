@@ -237,12 +237,12 @@ def make_app(backend: Backend, *, token: str | None = None) -> ASGIApp:
 async def _push(socket: WebSocket, backend: Backend) -> None:
     seen = backend.events_since(0)[0]
     while True:
-        state = backend.snapshot()
-        seen, fresh = backend.events_since(seen)
+        state = backend.update(seen)
+        seen = state.pop("seen")
         live = state["live"]
         if live is not None:  # the sample's age on the wall clock, for board-to-pixel latency
             live["sample_epoch_s"] = time.time() - (time.monotonic() - live.pop("at_s"))
-        await socket.send_text(json.dumps({"type": "state", **state, "events": fresh}))
+        await socket.send_text(json.dumps({"type": "state", **state}))
         await asyncio.sleep(UPDATE_S)
 
 
