@@ -26,6 +26,8 @@ from controller.records.store import NewEvent, SampleRow, SessionInfo, SessionSt
 
 log = structlog.get_logger(__name__)
 
+SERVE_BOUND_S = 2.0  # longest a session's start waits for the writer to take its priority
+
 
 @dataclass(slots=True)
 class Batch:
@@ -76,9 +78,17 @@ class RecordWriter:
     def serve_realtime(self) -> None:
         """For a session on the wall clock: this thread shares the GIL with the control
         thread, so it must not be preempted by ordinary processes while holding it
-        (controller/realtime.py `serving_thread`). Asked of the thread itself, in turn;
-        nothing waits for it. It ends with the thread (`close`)."""
-        self._queue.put(_Call(lambda _store: serving_thread("records writer"), Future()))
+        (controller/realtime.py `serving_thread`). Asked of the thread itself, and waited
+        for: until it is done, the thread runs at ordinary priority, and a session's first
+        cycles once waited 82 ms behind it (a LOOP_OVERRUN in CI, 2026-12-03). Bounded: a
+        writer that does not answer in SERVE_BOUND_S is logged and left as it is. It ends
+        with the thread (`close`)."""
+        done: Future[bool] = Future()
+        self._queue.put(_Call(lambda _store: serving_thread("records writer"), done))
+        try:
+            done.result(timeout=SERVE_BOUND_S)
+        except TimeoutError:
+            log.warning("records writer not raised in time", bound_s=SERVE_BOUND_S)
 
     def close(self) -> None:
         self._queue.put(_STOP)
