@@ -9,10 +9,12 @@ processes is data, never an object to trust.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal, Protocol
 
-from controller.console import requests
+from controller.console import requests, slack
 from controller.console.service import ConsoleService
+from controller.control_loop import PERIOD_S
 from controller.site_config import SiteConfig
 from safety.limits import SafetyLimits
 
@@ -58,7 +60,13 @@ class LocalBackend:
     def update(self, seq: int) -> dict[str, Any]:
         """One push to the pages: the snapshot, the session's events after `seq` and the
         newest seq, in one call (across the channel, each call costs the control process a
-        wake-up and an interpreter-lock hold the control thread may wait for)."""
+        wake-up and an interpreter-lock hold the control thread may wait for). Built in
+        the control loop's slack (slack.py): at most about a period later, never across a
+        cycle's deadline."""
+        live = self.service.live.latest
+        wait = slack.delay_s(self.service.clock(), None if live is None else live.at_s, PERIOD_S)
+        if wait:
+            time.sleep(wait)
         state = self.service.snapshot()
         state["seen"], state["events"] = self.service.events_since(seq)
         return state
