@@ -3,16 +3,17 @@
 One run, one simulated board (`traction sim`, its own process, real time over Modbus TCP),
 one control loop, and the console as `traction console` runs it (its web server in its own
 process, controller/console/processes.py). Two sides alternate in blocks (10 of a minute
-each by default): a static hold with no page open (the bare loop), then the same hold
-started from the console with headless Chromium (Debian's) on the Treatment screen,
-streaming at its full rate. Alternating matters on a shared machine: a busy spell falls on
-both sides instead of deciding the ratio (one 10-minute hold each way had given ratios from
-0.25 to 12.9). The loop's period error and missed deadlines are printed side by side.
-Then STOP is clicked in the browser in REPEATS treatments: printed is the time from the
-click (the browser's clock) to the control cycle that applied the stop, plus one period
-for that cycle's command to go out in the next cycle's FC23 write (the first ramp-down
-command at the board). Update rate: the browser's updates per second; latency: from the
-board sample's cycle to the page's redraw with it (both clocks are this machine's).
+each by default): a static hold started from the console with no page open, then the same
+hold with headless Chromium (Debian's) on the Treatment screen, streaming at its full rate.
+Both sides are the same session of the same service, recorded the same way (writer thread,
+SQLite with fsync): the only difference is the page. Alternating matters on a shared
+machine: a busy spell falls on both sides instead of deciding the ratio (one 10-minute hold
+each way had given ratios from 0.25 to 12.9). The loop's period error and missed deadlines
+are printed side by side. Then STOP is clicked in the browser in REPEATS treatments: printed
+is the time from the click (the browser's clock) to the control cycle that applied the stop,
+plus one period for that cycle's command to go out in the next cycle's FC23 write (the first
+ramp-down command at the board). Update rate: the browser's updates per second; latency:
+from the board sample's cycle to the page's redraw with it (both clocks are this machine's).
 Beside it run bench/loop_jitter.py's per-CPU stall probes: each missed deadline is printed
 with what they saw, so a miss the machine caused is told apart from one the console did.
 Targets (issue 12): STOP to the board within one cycle plus 50 ms, at least 10 updates/s,
@@ -22,6 +23,7 @@ p99 period error with the console at most 1.2x without, no deadline missed for i
 from __future__ import annotations
 
 import argparse
+import math
 import socket
 import statistics
 import tempfile
@@ -37,11 +39,11 @@ from controller import logs
 from controller.cli.maintenance_cmd import ready_simulated_table
 from controller.composition import open_link
 from controller.console.forms import prepare_form
+from controller.console.presence import Presence
 from controller.console.processes import web_process
 from controller.console.service import ConsoleService
 from controller.control_loop import PERIOD_S, CycleRecord
 from controller.protocols.models import ProtocolFile, Static
-from controller.runner import run_treatment
 from controller.session_states import State
 from controller.site_config import site_config
 from controller.treatment import Treatment
@@ -134,21 +136,26 @@ def main() -> None:
         ready_simulated_table(site.records, "sim://", limits.device_max_force_n, str)
         observer = Observer()
         service = ConsoleService(
-            open_link(url).link, site, limits, limits_source="default", observe=observer
+            open_link(url).link,
+            site,
+            limits,
+            limits_source="default",
+            observe=observer,
+            presence=Presence(grace_s=math.inf),  # the side with no page must not stop as lost
         )
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         sock.listen(BACKLOG)
         page_url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
         service.start()  # as `traction console`: the web server in its own process
-        bare_link = open_link(url).link
         with web_process(service, sock, token=None, log_level="error"), sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             for block in range(args.blocks):
-                # without: no page open, so the web process asks the control process nothing
-                # but its once-a-second check of the channel; the service idles
-                _idle(service, home=True)
-                bare.add(*_bare(bare_link, limits, block_s))
+                # without: the same session of the same service, recorded the same way, with
+                # no page open (the web process asks the control process nothing but its
+                # once-a-second check of the channel): the difference is the console's
+                observer.starts = []
+                bare.add(observer.starts, _unwatched(service, limits, block_s), _misses(service))
                 # with: the Treatment screen streaming at its full rate
                 page = _open(browser, page_url)
                 observer.starts = []
@@ -162,7 +169,6 @@ def main() -> None:
             stops = [_stop_latency(service, page, observer, limits) for _ in range(REPEATS)]
             browser.close()
             service.close()
-            bare_link.close()
     finally:
         stalls = stop_probes(probes)
         proc.terminate()
@@ -195,17 +201,13 @@ def main() -> None:
     print(f"verifies: {', '.join(REQUIREMENTS)}")
 
 
-def _bare(link: Any, limits: Any, hold_s: float) -> tuple[list[float], int, list[Any]]:
-    """One hold of the bare loop: its cycles' start times, missed deadlines, the misses."""
-    starts: list[float] = []
-    outcome = run_treatment(
-        link,
-        ProtocolFile(name="bare", protocol=Static(force_n=FORCE_N, duration_s=hold_s)),
-        limits,
-        75.0,
-        on_cycle=lambda _t, r: starts.append(r.time_s),
-    )
-    return starts, outcome.loop.deadline_misses, outcome.loop.misses
+def _unwatched(service: ConsoleService, limits: Any, hold_s: float) -> int:
+    """One console session with no page open: its missed deadlines."""
+    _start(service, None, limits, hold_s)
+    while service.activity in ("preparing", "treating"):
+        time.sleep(0.5)
+    _idle(service, home=False)
+    return int((service.summary or {}).get("deadline_misses", -1))
 
 
 def _misses(service: ConsoleService) -> list[Any]:
@@ -220,7 +222,7 @@ def _open(browser: Any, page_url: str) -> Any:
     return page
 
 
-def _start(service: ConsoleService, page: Any, limits: Any, hold_s: float) -> None:
+def _start(service: ConsoleService, page: Any | None, limits: Any, hold_s: float) -> None:
     _idle(service, home=True)
     for alarm in service.alarms.unacknowledged:  # shown, then acknowledged as a technician would
         print(f"alarm before a start: {alarm.priority}: {alarm.text}")
@@ -229,7 +231,8 @@ def _start(service: ConsoleService, page: Any, limits: Any, hold_s: float) -> No
     entry = ProtocolFile(name="bench", protocol=Static(force_n=FORCE_N, duration_s=hold_s))
     form = prepare_form(entry, {}, 75.0, limits)
     service.start_treatment(form, "bench", "")
-    page.click(".tab[data-go=treatment]")
+    if page is not None:
+        page.click(".tab[data-go=treatment]")
 
 
 def _idle(service: ConsoleService, *, home: bool) -> None:
