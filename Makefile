@@ -53,8 +53,9 @@ virtual: $(KERNEL)
 # part. First, side by side: the browser tests (one at a time: Chromium is the one heavy
 # load), the other real-time tests (one at a time), the HIL suite over TCP in two halves
 # (treatment; board safety and maintenance, then its tests on the strict board), each with
-# its own simulator and record: whole, it was this phase's longest part (3 min 42 s). Then what runs over the RTU pty (115200 baud, a 25 ms reply bound), one
-# run at a time and never beside the browser: its real-time tests, then the HIL suite over
+# its own simulator and record: whole, it was this phase's longest part (3 min 42 s). Then
+# what runs over the RTU pty (115200 baud, a 25 ms reply bound), one run at a time and never
+# beside the browser: its real-time tests, then the HIL suite over
 # RTU (beside the browser, or beside each other, an RTU link once lost three replies in a
 # row: CI 2026-12-03). Each run keeps its own simulator, ports and results, and the HIL
 # targets record timing rather than enforce it.

@@ -61,8 +61,8 @@ class LocalBackend:
         """One push to the pages: the snapshot, the session's events after `seq` and the
         newest seq, in one call (across the channel, each call costs the control process a
         wake-up and an interpreter-lock hold the control thread may wait for). Built in
-        the control loop's slack (slack.py): at most about a period later, never across a
-        cycle's deadline."""
+        the control loop's slack (slack.py): at most 2.5 ms later, never across a cycle's
+        deadline."""
         live = self.service.live.latest
         wait = slack.delay_s(self.service.clock(), None if live is None else live.at_s, PERIOD_S)
         if wait:
