@@ -25,6 +25,7 @@ log = structlog.get_logger(__name__)
 
 REALTIME_PRIORITY = 50  # above the simulated board's 40 (docs/benchmarks.md), below IRQ threads
 SERVING_PRIORITY = 30  # a thread that shares the GIL with the control thread (the console's)
+LOCKING_PRIORITY = 1  # while locking or unlocking memory: above ordinary processes, below all else
 GIL_SWITCH_S = 0.0005  # longest another thread keeps the GIL once the control thread wants it
 _MCL_CURRENT = 1  # <sys/mman.h>
 _MCL_FUTURE = 2
@@ -44,13 +45,20 @@ def _libc() -> ctypes.CDLL | None:
         return None
 
 
-def _raise_priority(priority: int = REALTIME_PRIORITY, what: str = "control loop") -> bool:
+def _fifo(priority: int) -> str | None:
+    """The calling thread at SCHED_FIFO `priority`; None, or why not."""
     try:
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
     except (PermissionError, OSError, AttributeError) as exc:
-        log.info(f"{what} at normal priority", reason=str(exc))
-        return False
-    return True
+        return str(exc)
+    return None
+
+
+def _raise_priority(priority: int = REALTIME_PRIORITY, what: str = "control loop") -> bool:
+    refused = _fifo(priority)
+    if refused is not None:
+        log.info(f"{what} at normal priority", reason=refused)
+    return refused is None
 
 
 def serving_thread(what: str = "console channel thread") -> bool:
@@ -83,17 +91,30 @@ def _lock_memory(libc: ctypes.CDLL | None) -> bool:
 
 @contextlib.contextmanager
 def realtime_thread() -> Iterator[Grants]:
-    """Run the calling thread's block as the real-time control thread."""
+    """Run the calling thread's block as the real-time control thread.
+
+    Locking the memory faults in every page of the process (tens of ms, more on a machine
+    whose memory the hypervisor has not yet backed), and unlocking it walks them all again,
+    in the kernel, at the caller's priority. At the control thread's it held every other
+    real-time thread on its CPU off for as long: two sessions starting together on two CPUs
+    (CI, 2026-12-04 and -06) stopped every other session's loop and board for 123-136 ms, a
+    correct LOOP_OVERRUN and board WATCHDOG. So both are done at LOCKING_PRIORITY: ahead of
+    every ordinary process (the lock is not left behind a browser's start-up), behind every
+    control loop, board and serving thread."""
     libc = _libc()
     switch = sys.getswitchinterval()
-    grants = Grants(priority=_raise_priority(), memory_locked=_lock_memory(libc))
+    locking = _fifo(LOCKING_PRIORITY) is None
+    locked = _lock_memory(libc)
+    grants = Grants(priority=_raise_priority(), memory_locked=locked)
     sys.setswitchinterval(GIL_SWITCH_S)
     log.info("real-time control thread", priority=grants.priority, memory=grants.memory_locked)
     try:
         yield grants
     finally:
         sys.setswitchinterval(switch)
+        if grants.priority or locking:
+            _fifo(LOCKING_PRIORITY)
         if grants.memory_locked and libc is not None:
             libc.munlockall()
-        if grants.priority:
+        if grants.priority or locking:
             _lower_priority()
