@@ -106,7 +106,10 @@ def retime(checked: CheckedProtocol, timer_s: float, timing: Timing) -> Retimed:
     cut = max(i, c)  # before it, as run; a cyclic lead-in (i < c) is no repetition
     tail = rebuilt(left)
     if left is not None:  # the repetition's finished parts keep their old times: count them
-        nominal = sum(s.duration_s for s in tail[: cut - c] if counts(s))
+        # ... at the new times, none cut short by the total (one repetition more than left):
+        # measured in a rebuild that a short total had cut, the correction fell short
+        whole = rebuilt(left + _repetition_s(step))[: cut - c]
+        nominal = sum(s.duration_s for s in whole if counts(s))
         actual = sum(s.duration_s for s in old.segments[c:cut] if counts(s))
         if abs(nominal - actual) > 1e-9:
             tail = rebuilt(left - actual + nominal)
@@ -163,6 +166,15 @@ def _counter(step: Step) -> Callable[[Segment], bool]:
     if isinstance(step, Cyclic):
         return lambda s: s.rep >= 0
     return lambda s: s.waits
+
+
+def _repetition_s(step: Step) -> float:
+    """What one whole repetition counts towards a total (none without repetitions)."""
+    if isinstance(step, Cyclic):
+        return step.rise_s + step.peak_s + step.fall_s + step.base_s
+    if isinstance(step, Intermittent):
+        return step.hold_s + step.rest_s
+    return 0.0
 
 
 def _remainder(step: Step, rep: int, left_s: float | None) -> Step:

@@ -4,7 +4,7 @@ clock keeps its place, forces never change, and a new total counts what has been
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from controller.protocols.checks import (
@@ -183,6 +183,20 @@ timings = st.builds(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(protocols(), st.floats(min_value=0, max_value=0.999), timings)
+@example(  # a longer hold in a cycle's base, a total shorter than a new cycle (CI 2026-12-07)
+    Cyclic(
+        ramp_down_n_s=30,
+        peak_force_n=60,
+        base_force_n=25,
+        rise_s=10,
+        peak_s=1,
+        fall_s=19,
+        base_s=10,
+        cycles=1,
+    ),
+    0.75,
+    Timing(hold_s=5.0, total_s=33.0),
+)
 def test_a_time_change_keeps_the_past_the_clock_and_the_forces(
     protocol: Static | Intermittent | Cyclic | Progressive, share: float, timing: Timing
 ) -> None:
