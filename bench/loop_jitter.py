@@ -43,11 +43,13 @@ MISSES_SHOWN = 10
 Stall = tuple[float, float]  # when the probe's wake-up was due, how late it came (s)
 
 
-def start_probes() -> list[subprocess.Popen[str]]:
-    """One probe pinned to each CPU this process may use: a stall can hold off one CPU only."""
+def start_probes(priority: int | None = None) -> list[subprocess.Popen[str]]:
+    """One probe pinned to each CPU this process may use: a stall can hold off one CPU only.
+    None: the probe's own priority, above everything."""
+    at = () if priority is None else ("--priority", str(priority))
     return [
         subprocess.Popen(
-            [sys.executable, "-m", "bench.machine_stalls", "--cpu", str(cpu)],
+            [sys.executable, "-m", "bench.machine_stalls", "--cpu", str(cpu), *at],
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -52,11 +52,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=3600.0)
     ap.add_argument("--threshold-ms", type=float, default=THRESHOLD_S * 1e3)
     ap.add_argument("--cpu", type=int, help="watch this CPU only (one probe per CPU)")
+    ap.add_argument(
+        "--priority",
+        type=int,
+        default=PROBE_PRIORITY,
+        help="SCHED_FIFO priority; below 60 it also sees the real-time threads at or above it",
+    )
     args = ap.parse_args()
     try:
         if args.cpu is not None:
             os.sched_setaffinity(0, {args.cpu})
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(PROBE_PRIORITY))
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(args.priority))
     except (PermissionError, OSError) as exc:
         sys.exit(f"machine_stalls: needs SCHED_FIFO to mean anything: {exc}")
     gc.disable()  # its own pauses must not count as the machine's
