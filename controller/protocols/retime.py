@@ -198,10 +198,8 @@ def current_times(checked: CheckedProtocol, timer_s: float) -> dict[str, float]:
     out = {
         ours: float(getattr(step, field) or 0.0) for ours, field in TIMING_FIELDS[step.kind].items()
     }
-    if isinstance(step, Intermittent) and step.cycles is not None:
-        out["total_s"] = step.cycles * (step.hold_s + step.rest_s)
-    elif isinstance(step, Cyclic) and step.cycles is not None:
-        out["total_s"] = step.cycles * (step.rise_s + step.peak_s + step.fall_s + step.base_s)
+    if isinstance(step, Intermittent | Cyclic) and step.cycles is not None:
+        out["total_s"] = step.cycles * _repetition_s(step)
     elif isinstance(step, Static):
         del out["hold_s"]  # its hold is its total time: one field, not two that must agree
     return out
