@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KERNEL := $(VENV)/.kernel
 
-.PHONY: demo console test virtual wall-clock hil hil-tcp hil-rtu hil-variants trace tools bench campaign clean
+.PHONY: demo console test explore virtual wall-clock hil hil-tcp hil-rtu hil-variants trace tools bench campaign clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,15 @@ wall-clock: $(KERNEL)
 	    --hil-out hil-results/sim-tcp-safety && $(MAKE) --no-print-directory hil-variants"
 	$(BIN)/pytest -q -m "realtime and rtu" --junitxml=test-results/realtime-rtu/junit.xml
 	$(MAKE) --no-print-directory hil-rtu
+
+# The property tests with a fresh random seed and five times the examples (`make test` runs
+# them derandomised, the same examples every time). The seed is printed first; a failure
+# replays with `HYPOTHESIS_PROFILE=explore pytest --hypothesis-seed=SEED TEST` (or the
+# @reproduce_failure blob it prints). SEED=N runs a given seed.
+explore: $(KERNEL)
+	@seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; echo "explore: hypothesis seed $$seed"; \
+	HYPOTHESIS_PROFILE=explore $(BIN)/pytest -q -n auto -m "not realtime" -p no:cacheprovider \
+	  --hypothesis-seed=$$seed tests || { echo "explore: FAILED with hypothesis seed $$seed"; exit 1; }
 
 # The traceability matrix (docs/traceability.md) from the hazard and requirement files and the
 # JUnit XML of the last runs; fails naming every requirement without a passing test.

@@ -13,7 +13,11 @@ session "running" until the loop's overall limit. Here, every cycle, in the cont
 4. records that cannot be written stop the treatment (the owner decides, not the recorder);
 5. every state has a bound: running or paused past the session's bound stops it, stopping
    has the ramp bound (treatment) and the release bound (supervisor), and a faulted session
-   ends once the release is confirmed, timed out, or the board is unreachable.
+   ends once the release is confirmed, timed out, or the board is unreachable; a session held
+   after the patient's stop waits for a technician only while one can answer (`attended`).
+
+The end reason (controller/end_reason.py) is set here, in the cycle the session ends, and
+every front end and the record read it from `Outcome.end`.
 
 Everything that happens goes out once on the event stream (controller/events.py); the
 recorder, the display, the console and HIL subscribe to it.
@@ -33,6 +37,7 @@ import structlog
 
 from controller.accuracy import Accuracy, accuracy
 from controller.control_loop import PERIOD_S, ControlLoop, CycleRecord, LoopResult
+from controller.end_reason import EndReason, SessionEnd
 from controller.events import EventStream, SessionEvent
 from controller.preparation import Prepared, SelfTestError, prepare
 from controller.protocols.checks import CheckedProtocol, ProtocolError, check_protocol
@@ -67,6 +72,7 @@ class Request(NamedTuple):
     by: str
     delta_n: float = 0.0  # for "force"
     timing: Timing | None = None  # for "timing"
+    cause: EndReason = EndReason.STOPPED_BY_OPERATOR  # for "stop" and "stop_now": why
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +83,7 @@ class Outcome:
     treatment: Treatment
     loop: LoopResult
     accuracy: Accuracy
+    end: SessionEnd  # set where the session ended; never re-derived from event text
 
     @property
     def trips(self) -> list[Trip]:
@@ -85,22 +92,7 @@ class Outcome:
     @property
     def label(self) -> str:
         """The outcome as the records name it: who ended the session, and how."""
-        if self.state is State.FAULTED:
-            return "faulted"
-        triggers = [e.data.get("trigger") for e in self.treatment.log.events]
-        pressed = triggers.count("patient_stop")
-        if "end" in triggers:
-            return "stopped by patient" + (f" ({pressed} presses)" if pressed > 1 else "")
-        if pressed and self.state in (State.COMPLETE, State.IDLE) and "stop" not in triggers:
-            return f"complete after {pressed} patient stop(s), resumed"
-        stops = [
-            e.data.get("by") for e in self.treatment.log.events if e.data.get("trigger") == "stop"
-        ]
-        if "records" in stops:
-            return "stopped: records could not be written"
-        if stops:
-            return f"stopped early by {stops[0]}"
-        return "complete" if self.state in (State.COMPLETE, State.IDLE) else self.state.value
+        return self.end.outcome
 
 
 def check_link_timing(link: TableLink, limits: SafetyLimits) -> None:
@@ -130,15 +122,19 @@ class TreatmentSession:
         *,
         recorder: SessionRecorder | None = None,
         before_start: Callable[[Prepared], None] | None = None,
+        attended: Callable[[], bool] | None = None,
     ) -> None:
         """`before_start` runs between the self-test and the start, drive still disabled (QA
-        uses it to set a low FORCE_TRIP and prove the board's own trip, hil/)."""
+        uses it to set a low FORCE_TRIP and prove the board's own trip, hil/). `attended`
+        says whether a technician can answer now (a terminal, a console page open); without
+        one a session held after the patient's stop ends once the release is confirmed."""
         self.link = link
         self.entry = entry
         self.limits = limits
         self.weight_kg = weight_kg
         self.recorder = recorder
         self.before_start = before_start
+        self.attended = attended or _always
         self.events = EventStream()
         self.requests: queue.SimpleQueue[Request] = queue.SimpleQueue()
         self.treatment: Treatment | None = None
@@ -152,18 +148,29 @@ class TreatmentSession:
         self._held_s = 0.0  # time held after patient stops: not counted against the bound
         self._patient_ack = ""  # who acknowledged the patient's stop ("": nobody yet)
         self._end_by = ""  # who asked to end a session held after a patient's stop
+        self._stop: tuple[EndReason, str] | None = None  # why a stop was asked for, and by whom
+        self.end: SessionEnd | None = None  # set in the cycle the session ends
         self._prepared: Prepared | None = None
         if recorder is not None:
             self.events.subscribe(recorder.on_event)
 
     # --- clients ---------------------------------------------------------------------------
-    def ask(self, action: str, by: str, delta_n: float = 0.0, timing: Timing | None = None) -> None:
-        """Thread-safe: queue an operator request for the next control cycle."""
+    def ask(
+        self,
+        action: str,
+        by: str,
+        delta_n: float = 0.0,
+        timing: Timing | None = None,
+        *,
+        cause: EndReason = EndReason.STOPPED_BY_OPERATOR,
+    ) -> None:
+        """Thread-safe: queue an operator request for the next control cycle; a stop says
+        why (`cause`), which becomes the session's end reason if it ends the session."""
         if action not in ACTIONS:
             raise ValueError(f"unknown session action {action!r}; one of {', '.join(ACTIONS)}")
         if (action == "timing") != (timing is not None):
             raise ValueError("a 'timing' request, and only it, carries the new times")
-        self.requests.put(Request(action, by, delta_n, timing))
+        self.requests.put(Request(action, by, delta_n, timing, cause))
 
     def note(self, now: float, text: str, **data: str | float | None) -> None:
         """Something a client has to tell the others (a refused request, an acknowledgement)."""
@@ -222,8 +229,11 @@ class TreatmentSession:
             rec.writer.serve_realtime()
         with realtime_thread() if realtime else contextlib.nullcontext():
             result = loop.run(treatment, last_resort, until=until, feedback=treatment.approved)
-        if treatment.states.current not in (State.COMPLETE, State.FAULTED):
+        if self.end is None:
             self._overdue(treatment, link.clock.now())
+        assert self.end is not None  # set by _overdue at the latest
+        if rec is not None:
+            rec.ended(self.end.outcome, treatment.states.state)
         self.outcome = Outcome(
             treatment.states.current,
             treatment.checked,  # with any time changes
@@ -231,6 +241,7 @@ class TreatmentSession:
             treatment,
             result,
             accuracy(treatment.log.samples),
+            self.end,
         )
         return self.outcome
 
@@ -239,6 +250,7 @@ class TreatmentSession:
         t = self.treatment
         if t is not None and t.states.can("acknowledge"):
             t.event("acknowledge", now, by=by)
+            self.note(now, f"end of session acknowledged by {by}", by=by)
 
     def finish(self, now: float, report: Path | None = None) -> Path | None:
         """Close the record with the outcome, then draw the report (None: not drawn)."""
@@ -250,7 +262,7 @@ class TreatmentSession:
             return None
         out = self.outcome
         if out is not None:
-            rec.finish(out.label, out.treatment.states.state, now)
+            rec.finish(out.label, out.state.value, now)
         else:
             rec.finish("error: the session did not run to an outcome", "unknown", now)
         if rec.error is not None or report is None:
@@ -278,12 +290,10 @@ class TreatmentSession:
         if record.release is not self._release_seen:
             self._publish_release(now, prepared, record.release)
             if record.release is ReleaseState.DONE and states.current is State.STOPPING:
-                treatment.event("released", now, tel)
-                self.events.publish(
-                    SessionEvent(
-                        now, "alarm", "treatment complete: alarm until acknowledged", {}, "low"
-                    )
-                )
+                reason, by = self._stop or (EndReason.COMPLETE, "")
+                trigger = "released" if reason is EndReason.COMPLETE else "released_early"
+                treatment.event(trigger, now, tel)
+                self._ended_as(SessionEnd(reason, by, self._patient_stops), now)
         rec = self.recorder
         if rec is not None and rec.error is not None and not self._records_stopped:
             self._records_stopped = True
@@ -298,6 +308,7 @@ class TreatmentSession:
                 )
             )
             if states.can("stop"):
+                self._stop = self._stop or (EndReason.RECORDS_FAILED, "records")
                 treatment.event("stop", now, tel, by="records")
         if states.current is State.PATIENT_STOPPED:
             self._held(treatment, prepared, record)
@@ -312,6 +323,7 @@ class TreatmentSession:
                     "medium",
                 )
             )
+            self._stop = self._stop or (EndReason.TIME_BOUND, "session time bound")
             treatment.event("stop", now, tel, by="session time bound")
         return self._ended(treatment, prepared, record)
 
@@ -323,7 +335,7 @@ class TreatmentSession:
             return
         now, tel, current = record.time_s, record.telemetry, treatment.states.current
         patient_only = _patient_only(trips)
-        if current in (State.PATIENT_STOPPED, State.COMPLETE) and patient_only:
+        if current in (State.PATIENT_STOPPED, State.COMPLETE, State.STOPPED) and patient_only:
             return  # judged when it happened: held, then ended released
         if (
             current in (State.RUNNING, State.PAUSED)
@@ -346,27 +358,37 @@ class TreatmentSession:
             return
         if treatment.states.can("fault"):
             treatment.event("fault", now, tel, by="safety")
+            self._ended_as(SessionEnd(EndReason.FAULTED, "safety", self._patient_stops), now)
 
     def _held(self, treatment: Treatment, prepared: Prepared, record: CycleRecord) -> None:
-        """Held after a patient's stop: ended when asked or past its bound, once released."""
+        """Held after a patient's stop: ended when asked, past its bound, or at once when no
+        technician can answer (a wait for nobody is no wait), once released."""
         now = record.time_s
         if prepared.supervisor.release.state is not ReleaseState.DONE:
             return
         waited = now - self._patient_since
-        if self._end_by or waited > PATIENT_STOP_BOUND_S:
-            by = self._end_by or "session time bound"
-            if not self._end_by:
+        nobody = not self.attended()
+        if self._end_by or waited > PATIENT_STOP_BOUND_S or nobody:
+            by = self._end_by or (NOBODY if nobody else "session time bound")
+            if not self._end_by and not nobody:
                 self.note(now, f"not resumed within {PATIENT_STOP_BOUND_S:g} s: ended", by=by)
+            elif not self._end_by:
+                self.note(now, "no technician can answer (no terminal or console): ended", by=by)
             self._held_s += waited
             treatment.event("end", now, record.telemetry, by=by)
+            self._ended_as(SessionEnd(EndReason.STOPPED_BY_PATIENT, by, self._patient_stops), now)
+
+    def _ended_as(self, end: SessionEnd, now: float) -> None:
+        """The one place a session's end is set; its alarm (if any) goes out with it."""
+        if self.end is not None:
+            return
+        self.end = end
+        log.info("session ended", end=end.reason.name, by=end.by, outcome=end.outcome)
+        alarm = end.alarm
+        if alarm is not None:
+            text, priority = alarm
             self.events.publish(
-                SessionEvent(
-                    now,
-                    "alarm",
-                    "session ended after the patient's stop: alarm until acknowledged",
-                    {},
-                    "low",
-                )
+                SessionEvent(now, "alarm", text, {"end": end.reason.name, "by": end.by}, priority)
             )
 
     def _patient_request(
@@ -435,8 +457,12 @@ class TreatmentSession:
                 else:
                     self._bound_s = planned * 2 + SLACK_ALLOWANCE_S
             elif req.action == "stop_now":
+                if treatment.states.can("stop"):  # a stop asked for, not the plan's own end
+                    self._stop = self._stop or (req.cause, req.by)
                 treatment.stop_now(now, tel, by=req.by)
             elif treatment.states.can(req.action):
+                if req.action == "stop":
+                    self._stop = self._stop or (req.cause, req.by)
                 treatment.event(req.action, now, tel, by=req.by)
             else:
                 self.note(
@@ -445,7 +471,7 @@ class TreatmentSession:
 
     def _ended(self, treatment: Treatment, prepared: Prepared, record: CycleRecord) -> bool:
         state = treatment.states.current
-        if state is State.COMPLETE:
+        if state in (State.COMPLETE, State.STOPPED):
             return True
         if state is not State.FAULTED:
             return False
@@ -497,6 +523,14 @@ class TreatmentSession:
         )
         if treatment.states.can("fault"):
             treatment.event("fault", now, by="session bound")
+        self._ended_as(SessionEnd(EndReason.FAULTED, "session bound", self._patient_stops), now)
+
+
+NOBODY = "nobody to answer (no terminal or console)"
+
+
+def _always() -> bool:
+    return True
 
 
 def _patient_only(trips: list[Trip]) -> bool:

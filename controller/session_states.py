@@ -3,6 +3,9 @@
 A patient's hand-switch press (the board's own safe release) is not a fault of the table:
 `patient_stop` holds the session, released, in patient_stopped, from where the technician
 may `resume` (after acknowledging; controller/session.py checks the rest) or `end` it.
+Only a treatment that ran its whole plan is `complete`; one stopped before (by a person, the
+system, a bound, or the patient) ends released in `stopped`, so no record or screen can show
+a stopped treatment as complete.
 auto_transitions off and invalid triggers raise, so a "resume" while running or a "start"
 over a fault is an error, not a silent no-op; queued, and driven only from the control
 thread. The abort path does not go through here: a safety trip reaches the board through
@@ -27,7 +30,8 @@ class State(enum.StrEnum):
     PAUSED = "paused"
     PATIENT_STOPPED = "patient_stopped"  # the patient pressed the hand switch: released, held
     STOPPING = "stopping"
-    COMPLETE = "complete"
+    COMPLETE = "complete"  # the whole plan ran, released
+    STOPPED = "stopped"  # ended before its plan's end, released (controller/end_reason.py)
     FAULTED = "faulted"
 
 
@@ -41,6 +45,7 @@ _LIVE = [
     S.PATIENT_STOPPED,
     S.STOPPING,
     S.COMPLETE,
+    S.STOPPED,
 ]
 
 _RAW: list[dict[str, Any]] = [
@@ -52,11 +57,12 @@ _RAW: list[dict[str, Any]] = [
     {"trigger": "pause", "source": S.RUNNING, "dest": S.PAUSED},
     {"trigger": "resume", "source": [S.PAUSED, S.PATIENT_STOPPED], "dest": S.RUNNING},
     {"trigger": "patient_stop", "source": [S.RUNNING, S.PAUSED], "dest": S.PATIENT_STOPPED},
-    {"trigger": "end", "source": S.PATIENT_STOPPED, "dest": S.COMPLETE},
+    {"trigger": "end", "source": S.PATIENT_STOPPED, "dest": S.STOPPED},
     {"trigger": "stop", "source": [S.RUNNING, S.PAUSED], "dest": S.STOPPING},
     {"trigger": "profile_done", "source": S.RUNNING, "dest": S.STOPPING},
     {"trigger": "released", "source": S.STOPPING, "dest": S.COMPLETE},
-    {"trigger": "acknowledge", "source": S.COMPLETE, "dest": S.IDLE},
+    {"trigger": "released_early", "source": S.STOPPING, "dest": S.STOPPED},
+    {"trigger": "acknowledge", "source": [S.COMPLETE, S.STOPPED], "dest": S.IDLE},
     {"trigger": "fault", "source": _LIVE, "dest": S.FAULTED},
     {"trigger": "reset", "source": S.FAULTED, "dest": S.IDLE},
     {"trigger": "disconnect", "source": [*_LIVE, S.FAULTED], "dest": S.DISCONNECTED},
@@ -72,6 +78,7 @@ def _plain(value: Any) -> Any:
 
 TRANSITIONS: list[dict[str, Any]] = [{k: _plain(v) for k, v in t.items()} for t in _RAW]
 TREATING = frozenset({S.RUNNING, S.PAUSED, S.PATIENT_STOPPED, S.STOPPING})
+ENDED = frozenset({S.COMPLETE, S.STOPPED, S.FAULTED})  # a session that ran has ended
 
 
 class SessionStates:
@@ -115,7 +122,7 @@ def mermaid() -> str:
     return "\n".join(lines)
 
 
-__all__ = ["TRANSITIONS", "MachineError", "SessionStates", "State", "mermaid"]
+__all__ = ["ENDED", "TRANSITIONS", "MachineError", "SessionStates", "State", "mermaid"]
 
 if __name__ == "__main__":
     import sys

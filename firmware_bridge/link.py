@@ -2,10 +2,10 @@
 
 Why a class above the transport: the rules that keep the patient safe at this layer hold for
 every transport alike -- the heartbeat (CMD_SEQ) is stamped here so no caller can forget it,
-each reply to a cycle must echo that heartbeat (a stale reply is refused, not used), the
-interlocks are read back after writing, and the retry policy is explicit per kind of
-operation: a control cycle is never retried (a late command is worse than a missed one and
-the safety layer counts the miss), setup operations are. The out-of-cycle release write is
+each reply to a cycle must be fresh on what the ICD guarantees (a stale reply is refused, not
+used; `reply_is_fresh`), the interlocks are read back after writing, and the retry policy is
+explicit per kind of operation: a control cycle is never retried (a late command is worse
+than a missed one and the safety layer counts the miss), setup operations are. The out-of-cycle release write is
 tried once: every control-cycle command after it holds RELEASE until the release is seen
 finished (safety/release.py), so a retry loop here would only stall the loop.
 """
@@ -45,6 +45,7 @@ _TELEMETRY_MIRROR = icd.MIRROR_OFFSET + icd.TELEMETRY.start
 _TELEMETRY_COUNT = icd.TELEMETRY.count
 _COMMAND_START = icd.COMMAND.start
 _HEARTBEAT_MODULO = icd.U16_WRAP
+_ENABLE = int(Control.ENABLE)
 PULSE_TICKS = 3  # an edge bit is held this many board sample periods
 
 
@@ -94,6 +95,7 @@ class TableLink:
         self.identity: BoardIdentity | None = None
         self._lock = threading.Lock()
         self._seq = 0
+        self._mark: tuple[float, int] | None = None  # (UPTIME, SAMPLE_SEQ) of the last reply
         self._log = log.bind(url=url)
 
     # --- lifecycle --------------------------------------------------------------------
@@ -167,6 +169,7 @@ class TableLink:
             raise TypeError("TableLink.cycle writes only commands approved by the safety gate")
         seq = self._seq = (self._seq + 1) % _HEARTBEAT_MODULO
         words = approved.command.to_words(seq)
+        enabling = bool(words[0] & _ENABLE)
 
         def transact() -> Telemetry:
             telemetry = Telemetry.from_words(
@@ -174,8 +177,10 @@ class TableLink:
                     _TELEMETRY_MIRROR, _TELEMETRY_COUNT, _COMMAND_START, words
                 )
             )
-            if telemetry.cmd_seq_echo != seq:
-                raise StaleReply(f"CMD_SEQ_ECHO {telemetry.cmd_seq_echo}, wrote {seq}")
+            why = reply_is_fresh(telemetry, seq, enabling, self._mark)
+            if why:
+                raise StaleReply(why)
+            self._mark = (telemetry.uptime_s, telemetry.sample_seq)
             return telemetry
 
         return self._attempt(transact, self.policy.cycle_attempts)
@@ -242,6 +247,31 @@ class TableLink:
                         raise
                     self._log.warning("retrying", attempt=attempt, error=str(exc))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def reply_is_fresh(
+    telemetry: Telemetry, seq: int, enabling: bool, last: tuple[float, int] | None
+) -> str:
+    """Why a control cycle's reply is stale ("": it is fresh), on what the ICD guarantees.
+
+    CMD_SEQ_ECHO is "the last CMD_SEQ the board accepted" (ICD 2) and the board need accept
+    a new one only while ENABLE is set (ICD 3), so the echo proves freshness when the write
+    set ENABLE. With ENABLE low a board may keep an old echo; then the reply is fresh if the
+    board's clock or its sampling moved since the last reply (UPTIME_MS, SAMPLE_SEQ), and
+    a reply with neither moved -- a copy of the last one -- is refused. A board whose
+    sampling alone stops is the monitor's STALE_DATA, not a lost reply.
+    """
+    echo = telemetry.cmd_seq_echo
+    if echo == seq:
+        return ""
+    if enabling:
+        return f"CMD_SEQ_ECHO {echo}, wrote {seq} with ENABLE set"
+    if last is not None and (telemetry.uptime_s, telemetry.sample_seq) == last:
+        return (
+            f"CMD_SEQ_ECHO {echo}, wrote {seq} with ENABLE low, and UPTIME_MS and "
+            "SAMPLE_SEQ unchanged since the last reply"
+        )
+    return ""
 
 
 def _text(objects: dict[int, bytes], obj: DeviceIdObject) -> str:

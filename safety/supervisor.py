@@ -139,6 +139,10 @@ class SafetySupervisor:
             return IDLE
         if tel is None:  # this cycle's reply was lost: hold still, keep the heartbeat going
             return HOLD if self.armed else IDLE
+        if self.monitor.same_seq_cycles and proposal_m_s > 0.0:
+            # no new load-cell sample since the last snapshot: its force is not news, so
+            # nothing pulls on it (hold, or move home) until sampling moves or STALE_DATA trips
+            proposal_m_s = 0.0
         return self.gate.approve(proposal_m_s, tel, tripped=False, armed=self.armed)
 
     def start_treatment(self) -> None:

@@ -12,7 +12,8 @@ Choices the ICD leaves open (docs/simulator.md lists them):
   release by force also leaves the end-of-travel switch (else OVERTRAVEL could never reset);
 - CONTROL.RELEASE held high also keeps the drive disabled;
 - the watchdog period restarts when ENABLE rises and after a successful reset;
-- CMD_SEQ_ECHO is the last CMD_SEQ written, whatever the board's state.
+- CMD_SEQ_ECHO is the last CMD_SEQ written, whatever the board's state (the variant
+  `echo-while-enabled` accepts it only in a write with CONTROL.ENABLE set).
 Each choice also has its other side as a named variant (sim/variants.py), so that the host is
 tested against every board the ICD permits, not only against this reading.
 """
@@ -161,6 +162,7 @@ class Firmware:
         self.sample_seq = 0
         self.control = 0
         self.cmd_seq = 0
+        self.seq_echo = 0  # CMD_SEQ_ECHO: the last CMD_SEQ accepted
         self.velocity_cmd = 0
         self.config = Config()
         self.tared = False
@@ -303,6 +305,8 @@ class Firmware:
         if seq != self.cmd_seq:
             self.seq_changed_at = self.time_s
         self.cmd_seq = seq
+        if control & _ENABLE or not self.variant.echo_while_enabled:
+            self.seq_echo = seq
         self.velocity_cmd = velocity
         if control != self.control or self.variant.edges_per_tick:
             self.write_control(control)
@@ -312,6 +316,8 @@ class Firmware:
         if value != self.cmd_seq:
             self.seq_changed_at = self.time_s
         self.cmd_seq = value
+        if self.control & _ENABLE or not self.variant.echo_while_enabled:
+            self.seq_echo = value
         self.version += 1
 
     def write_velocity(self, value: int) -> None:

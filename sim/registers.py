@@ -76,7 +76,7 @@ class RegisterMap:
                 round(phys.v * _PER_UM),
                 _I16_MIN if current < _I16_MIN else (_I16_MAX if current > _I16_MAX else current),
                 _I16_MIN if temp < _I16_MIN else (_I16_MAX if temp > _I16_MAX else temp),
-                fw.cmd_seq,
+                fw.seq_echo,
                 0,
                 round(fw.time_s * _PER_MS) & 0xFFFF_FFFF,
             )

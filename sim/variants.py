@@ -39,6 +39,10 @@ class BoardVariant:
     # request arriving while the host waits for the next one's
     late_reply_every: int = 0
     late_reply_s: float = 0.0
+    # ICD 2 CMD_SEQ_ECHO is "the last CMD_SEQ value the board accepted" and ICD 3 asks for a
+    # new CMD_SEQ only "while ENABLE is set": this board accepts (echoes) CMD_SEQ only in a
+    # write with CONTROL.ENABLE set, so a host holding RELEASE with ENABLE low sees an old echo
+    echo_while_enabled: bool = False
 
 
 VARIANTS: dict[str, BoardVariant] = {
@@ -79,6 +83,11 @@ VARIANTS: dict[str, BoardVariant] = {
             "watchdog-from-seq",
             "the watchdog period is not restarted when ENABLE rises",
             watchdog_from_seq=True,
+        ),
+        BoardVariant(
+            "echo-while-enabled",
+            "CMD_SEQ accepted and echoed only in a write with ENABLE set",
+            echo_while_enabled=True,
         ),
         BoardVariant(
             "strict",

@@ -16,8 +16,23 @@ from sim.board import SimBoard
 from sim.server import BOARD_PRIORITY, LOOPBACK, Endpoints, ServeOptions, SimServer
 from tests.helpers import SimSession, open_sim_session, ready_records
 
+# `make test` is green every time: the `ci` profile is derandomised (the same examples on
+# every run, no example database). Exploration with fresh seeds is `make explore`, which
+# prints the seed it ran with (`--hypothesis-seed=N` replays it).
 settings.register_profile(
-    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "explore",
+    max_examples=1_000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(
     "nightly", max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -26,7 +26,7 @@ from controller.preparation import SelfTestError
 from controller.protocols.library import presets
 from controller.protocols.models import Intermittent, ProtocolFile
 from controller.session import TreatmentSession
-from controller.session_states import State
+from controller.session_states import ENDED, State
 from controller.treatment import Treatment
 from firmware_bridge.errors import LinkError
 from safety.interlocks import trip_margin_n
@@ -188,7 +188,7 @@ def _fault(cell: Cell) -> Result:
     except (SelfTestError, LinkError) as exc:  # refused before anything started
         watch.cycle(board.elapsed_s)
         return watch.result(cell, f"not started: {type(exc).__name__}", True)
-    return watch.result(cell, outcome.label, outcome.state in (State.COMPLETE, State.FAULTED))
+    return watch.result(cell, outcome.label, outcome.state in ENDED)
 
 
 def _moment(

@@ -16,6 +16,7 @@ from controller.cli.maintenance_cmd import ready_simulated_table
 from controller.cli.recording import open_recorder
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
+from controller.end_reason import EXIT_INVALID, EXIT_TABLE
 from controller.maintenance.procedures import ProcedureError
 from controller.maintenance.readiness import NotReady
 from controller.preparation import SelfTestError
@@ -23,7 +24,6 @@ from controller.protocols.checks import ProtocolError
 from controller.protocols.library import load_protocol
 from controller.records.store import RecordsError
 from controller.session import TreatmentSession
-from controller.session_states import State
 from controller.site_config import SiteConfigError, site_config
 from controller.treatment import Treatment
 from firmware_bridge.errors import LinkError
@@ -32,9 +32,6 @@ from sim.profiles import profile_names
 
 DEFAULT_PRESET = "lumbar-intermittent"
 PRINT_EVERY_S = 30.0
-EXIT_TABLE = 1
-EXIT_INVALID = 2
-EXIT_SAFETY = 3
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -110,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     acc, log = outcome.accuracy, outcome.treatment.log
     prof = outcome.checked.profile
     out(
-        f"session {outcome.state.value}: planned {prof.total_s:.1f} s, timer ran "
+        f"session {outcome.end.words}: planned {prof.total_s:.1f} s, timer ran "
         f"{outcome.treatment.timer_s:.1f} s, waited {log.waited_s:.1f} s for forces to be reached\n"
         f"hold error: mean {acc.mean_error_n:.2f} N, peak {acc.peak_error_n:.2f} N; overshoot "
         f"{acc.overshoot_n:.2f} N; {acc.hold_samples} hold samples; targets "
@@ -128,6 +125,4 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"traction demo: ALARM: records could not be written: {recorder.error}\n")
         return EXIT_TABLE
     out(f"report: {report}\n" if report else "report: not drawn (see the log)\n")
-    if outcome.state is State.FAULTED:
-        return EXIT_SAFETY
-    return 0
+    return outcome.end.exit_code

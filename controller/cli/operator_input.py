@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import NamedTuple
 
+from controller.end_reason import EndReason
+
 KEYS = {
     "p": "pause",
     "r": "resume",
@@ -42,6 +44,7 @@ SIGNALLED_BY = {
 class Request(NamedTuple):
     event: str
     by: str
+    cause: EndReason = EndReason.STOPPED_BY_OPERATOR  # a stop by the system says so
 
 
 class OperatorInput:
@@ -61,7 +64,9 @@ class OperatorInput:
         self.signals += 1
         sig = signal.Signals(signum)
         urgent = sig is not signal.SIGINT or self.signals > 1
-        self.events.put(Request("stop_now" if urgent else "stop", SIGNALLED_BY.get(sig, OPERATOR)))
+        by = SIGNALLED_BY.get(sig, OPERATOR)
+        cause = EndReason.STOPPED_BY_OPERATOR if by == OPERATOR else EndReason.STOPPED_BY_SYSTEM
+        self.events.put(Request("stop_now" if urgent else "stop", by, cause))
 
     def _read_keys(self) -> None:
         while True:

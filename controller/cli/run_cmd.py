@@ -4,9 +4,11 @@ Keys: p pause, r resume, s stop, + and - change the force by 10 N within the lim
 Ctrl-C stops the session with a controlled ramp down and the board's release; SIGTERM, a
 closed terminal (SIGHUP) or a second signal ask for the board's release at once, and the
 process ends within `ending_bound_s` (the longest release bound plus 10 s; docs/controller.md)
-whatever the board does. Exit codes: 0 complete, 1 table or link problem (self-test,
-connection), 2 invalid input (nothing was sent), 3 a safety fault ended the session (alarms
-say what to do).
+whatever the board does. The exit code and the words printed come from the session's end
+reason (controller/end_reason.py): 0 complete, 1 table, link or records problem, 2 invalid
+input (nothing was sent), 3 a safety fault, the patient's stop or a safety bound ended it
+(alarms say what to do), 5 stopped early by the operator or the system, released. Without a
+terminal nobody can answer: a session the patient stopped ends once released.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import time
 from pathlib import Path
 
 from controller.cli.args import site_from
-from controller.cli.operator_input import FORCE_EVENTS, OperatorInput
+from controller.cli.operator_input import FORCE_EVENTS, OPERATOR, OperatorInput
 from controller.cli.prescription_args import NotStarted, add_arguments, confirm, plan_from
 from controller.cli.recording import open_recorder
 from controller.clinic.setup import NotConfirmed
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
+from controller.end_reason import ACK_BOUND_S, EXIT_INVALID, EXIT_SAFETY, EXIT_TABLE
 from controller.events import SessionEvent
 from controller.maintenance.readiness import NotReady
 from controller.preparation import SelfTestError
@@ -32,16 +35,13 @@ from controller.protocols.checks import ProtocolError
 from controller.records.patients import PatientError
 from controller.records.store import RecordsError, SessionStore
 from controller.session import ACTIONS, Outcome, TreatmentSession, ending_bound_s
-from controller.session_states import State
+from controller.session_states import ENDED, State
 from controller.site_config import SiteConfigError
 from controller.treatment import Treatment
 from firmware_bridge.errors import LinkError, TargetError
 from safety.faults import SafetyFault
 from safety.limits import LimitsError, load_limits
 
-EXIT_TABLE = 1
-EXIT_INVALID = 2
-EXIT_SAFETY = 3
 REFRESH_S = 0.25
 ACK_REPEAT_S = 5.0
 FORCE_STEP_N = 10.0  # one + or - key press
@@ -95,7 +95,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_TABLE
     operator = OperatorInput()
     display = Display(sys.stdout.isatty())
-    session = TreatmentSession(link, entry, limits, plan.weight_kg, recorder=recorder)
+    tty = sys.stdin.isatty()  # a technician at a terminal can answer; a service or script cannot
+    session = TreatmentSession(
+        link, entry, limits, plan.weight_kg, recorder=recorder, attended=lambda: tty
+    )
     latest: list[tuple[Treatment, CycleRecord]] = []
     notes: queue.SimpleQueue[str] = queue.SimpleQueue()
     done: list[Outcome | BaseException] = []
@@ -121,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
                 if req.event in FORCE_EVENTS:
                     session.ask("force", req.by, FORCE_EVENTS[req.event] * FORCE_STEP_N)
                 elif req.event in ACTIONS:
-                    session.ask(req.event, req.by)
+                    session.ask(req.event, req.by, cause=req.cause)
                 if req.event == "stop_now" and ending_since is None:
                     ending_since = time.monotonic()
             while not notes.empty():
@@ -135,8 +138,8 @@ def run(args: argparse.Namespace) -> int:
         while not notes.empty():
             display.note(notes.get())
         result = done[0]
-        if isinstance(result, Outcome) and result.state is State.COMPLETE:
-            acknowledge(session, operator, display)
+        if isinstance(result, Outcome) and result.state in ENDED - {State.FAULTED}:
+            acknowledge(session, operator, display, result.end.words)
     if isinstance(result, Outcome):
         report = session.finish(link.clock.now(), site.report_path(recorder.session_id))
     else:
@@ -166,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     outcome = result
     display.end()
     sys.stdout.write(
-        f"session {outcome.state.value}; hold error mean "
+        f"session {outcome.end.words}; hold error mean "
         f"{outcome.accuracy.mean_error_n:.2f} N, peak "
         f"{outcome.accuracy.peak_error_n:.2f} N\n"
     )
@@ -176,8 +179,7 @@ def run(args: argparse.Namespace) -> int:
         todo = sorted({t.fault.what_to_do for t in outcome.trips if t.priority.value == "high"})
         for line in todo:
             sys.stdout.write(f"\a*** ALARM: {line} ***\n")
-        return EXIT_SAFETY
-    return 0
+    return outcome.end.exit_code
 
 
 def _note_event(event: SessionEvent, notes: queue.SimpleQueue[str]) -> None:
@@ -203,22 +205,30 @@ def _abandon(session: TreatmentSession, bound_s: float) -> int:
     return EXIT_SAFETY
 
 
-def acknowledge(session: TreatmentSession, operator: OperatorInput, display: Display) -> None:
-    """A completed session alarms until the technician acknowledges it (key a).
+def acknowledge(
+    session: TreatmentSession, operator: OperatorInput, display: Display, words: str
+) -> None:
+    """An ended session alarms until the technician acknowledges it (key a), or a signal.
 
-    Without a terminal there is nobody to press a key: the completion is recorded as not
+    Without a terminal there is nobody to press a key: the end is recorded as not
     acknowledged, and the command ends.
     """
     if not display.tty:
-        display.note("session complete (no terminal: not acknowledged)")
+        session.note(time.monotonic(), "end of session not acknowledged: no terminal")
+        display.note(f"{words} (no terminal: not acknowledged)")
         return
-    while True:
-        display.note("\a*** treatment complete: press a to acknowledge ***")
+    signals, since = operator.signals, time.monotonic()
+    while time.monotonic() - since < ACK_BOUND_S:
+        display.note(f"\a*** {words}: press a to acknowledge ***")
         for _ in range(round(ACK_REPEAT_S / REFRESH_S)):
             time.sleep(REFRESH_S)
-            if any(r.event == "acknowledge" for r in operator.drain()) or operator.signals:
-                session.acknowledge(time.monotonic(), by="operator")
+            if any(r.event == "acknowledge" for r in operator.drain()):
+                session.acknowledge(time.monotonic(), by=OPERATOR)
                 return
+            if operator.signals > signals:  # the process is being ended: nobody answered
+                session.note(time.monotonic(), "end of session not acknowledged: signalled")
+                return
+    session.note(time.monotonic(), f"end of session not acknowledged within {ACK_BOUND_S:g} s")
 
 
 class Display:

@@ -36,6 +36,7 @@ from controller.console.forms import Prepared as PreparedForm
 from controller.console.live import LiveView
 from controller.console.presence import Presence
 from controller.control_loop import CycleRecord
+from controller.end_reason import ACK_BOUND_S, EndReason
 from controller.events import SessionEvent
 from controller.homing import HomingError, home
 from controller.maintenance.procedures import ProcedureError, daily_check
@@ -54,7 +55,7 @@ from controller.records.patients import add_note
 from controller.records.saved_protocols import save_from_session
 from controller.records.store import RecordsError, SessionStore
 from controller.session import Outcome, TreatmentSession, ending_bound_s
-from controller.session_states import TREATING, State
+from controller.session_states import ENDED, TREATING, State
 from controller.site_config import SiteConfig
 from controller.treatment import Treatment
 from firmware_bridge import TableLink
@@ -66,7 +67,6 @@ log = structlog.get_logger(__name__)
 
 POLL_S = 0.5  # the Table screen's status reads between sessions
 LINK_ALARM_AFTER_S = 2.0  # a link lost at idle this long is alarmed (non-latching)
-ACK_BOUND_S = 600.0
 END_MARGIN_S = 10.0
 EVENTS_KEPT = 500
 FORCE_STEP_N = 10.0  # one press of force up / down, as the `run` keys
@@ -183,7 +183,7 @@ class ConsoleService:
         self._closing.set()
         session = self.session
         if session is not None and self.activity == "treating":
-            session.ask("stop_now", SHUTDOWN)
+            session.ask("stop_now", SHUTDOWN, cause=EndReason.STOPPED_BY_SYSTEM)
         self._acked.set()
         bound = ending_bound_s(self.limits) + END_MARGIN_S
         self._thread.join(timeout=bound)
@@ -560,7 +560,12 @@ class ConsoleService:
             self._not_started(f"no treatment without its record: {exc}")
             return
         session = TreatmentSession(
-            self.link, form.entry, self.limits, form.weight_kg, recorder=recorder
+            self.link,
+            form.entry,
+            self.limits,
+            form.weight_kg,
+            recorder=recorder,
+            attended=lambda: not self.presence.lost(self.clock()),
         )
         session.events.subscribe(self._on_event)
         with self._lock:
@@ -575,9 +580,10 @@ class ConsoleService:
             with self._lock:
                 self.session = None
             return
-        with self._lock:
+        with self._lock:  # the end is known now: shown to every page while it waits
             self.table["self_test"] = "passed"
             self.activity = "awaiting acknowledgement"
+            self.summary = self._summary(outcome, recorder.session_id, report=False)
         self._acked.clear()
         # closing: nobody will acknowledge; close() sets _closing before _acked, so either
         # its _acked.set() comes after this clear, or _closing is seen here
@@ -585,7 +591,7 @@ class ConsoleService:
             self._acked.set()
         acked = self._acked.wait(self.ack_bound_s)
         now = self.link.clock.now()
-        if outcome.state is State.COMPLETE and not self.alarms.unacknowledged:
+        if outcome.state in ENDED - {State.FAULTED} and not self.alarms.unacknowledged:
             session.acknowledge(now, by=_acknowledger(self.alarms))
         elif not acked or self.alarms.unacknowledged:
             session.note(
@@ -626,7 +632,7 @@ class ConsoleService:
                         "medium",
                     )
                 )
-                session.ask("stop", CONSOLE_LOST)
+                session.ask("stop", CONSOLE_LOST, cause=EndReason.CONSOLE_LOST)
 
     def _on_event(self, event: SessionEvent) -> None:
         """A subscriber of the session's stream (control thread): copy, raise alarms."""
@@ -648,15 +654,14 @@ class ConsoleService:
                 self.alarms.raise_alarm(priority, event.text, self.clock(), str(what or ""))
 
     def _summary(self, outcome: Outcome, session_id: int, report: bool) -> dict[str, Any]:
-        stops = [
-            e for e in outcome.treatment.log.events if e.data.get("trigger") in ("stop", "fault")
-        ]
-        acc = outcome.accuracy
+        acc, end = outcome.accuracy, outcome.end
         return {
             "session_id": session_id,
             "outcome": outcome.label,
+            "end": end.reason.name,
+            "words": end.words,
             "state": outcome.state.value,
-            "stopped_by": None if not stops else stops[0].data.get("by"),
+            "stopped_by": end.by or None,
             "why": [t.describe() for t in outcome.trips]
             or [e.text for e in outcome.treatment.log.events if e.kind == "alarm"],
             "accuracy": {

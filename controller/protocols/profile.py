@@ -185,8 +185,13 @@ def _add(b: ProfileBuilder, p: Step, prefix: str, first_rep: int = 0) -> None:
                     continue  # a phase of no length (peak_s or base_s 0): the next one
                 if hold:
                     b.hold(prefix + phase, take)
-                else:
-                    b.ramp(prefix + phase, b.force + (to_n - b.force) * take / secs, take)
+                else:  # a whole ramp ends exactly at its level (no rounding left over)
+                    whole = take >= secs
+                    b.ramp(
+                        prefix + phase,
+                        to_n if whole else b.force + (to_n - b.force) * take / secs,
+                        take,
+                    )
 
 
 def _repeats(

@@ -167,6 +167,13 @@ class SessionRecorder:
         out, self.pending = self.pending, []
         return out
 
+    def ended(self, outcome: str, state: str) -> None:
+        """The session has ended: its outcome is final on disk now, acknowledged or not (the
+        record is sealed later by `finish`, after the end alarm is answered)."""
+        if self.session_id == 0 or self.finished:
+            return
+        self._put(self._take_pending(), updates={"outcome": outcome}, last_state=state)
+
     def finish(self, outcome: str, state: str, now: float) -> None:
         if self.finished:
             return

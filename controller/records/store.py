@@ -206,8 +206,10 @@ class SessionStore:
         board_identity: str | None = None,
         force_limit_n: float | None = None,
         last_state: str | None = None,
+        outcome: str | None = None,
     ) -> None:
-        """Samples and events in one transaction: all of it is on disk, or none of it."""
+        """Samples and events in one transaction: all of it is on disk, or none of it.
+        `outcome` is the session's final outcome, written when it ends, before it is sealed."""
         with self._write() as db:
             for start in range(0, len(samples), ROWS_PER_INSERT):
                 chunk = samples[start : start + ROWS_PER_INSERT]
@@ -225,6 +227,8 @@ class SessionStore:
                 db.execute(
                     "UPDATE sessions SET last_state = ? WHERE id = ?", (last_state, session_id)
                 )
+            if outcome is not None:
+                db.execute("UPDATE sessions SET outcome = ? WHERE id = ?", (outcome, session_id))
 
     def end_session(self, session_id: int, outcome: str, last_state: str, t_s: float) -> None:
         with self._write() as db:
@@ -323,7 +327,28 @@ class SessionStore:
                 )
             log.warning("session marked interrupted", session_id=sid, **evidence)
             marked.append(sid)
-        return marked
+        return marked + self._seal_ended()
+
+    def _seal_ended(self) -> list[int]:
+        """Sessions whose end was written but whose process went before sealing them (it was
+        waiting for the end alarm's acknowledgement): sealed with the outcome they ended with."""
+        sealed = []
+        for row in self.db.execute(
+            "SELECT id, process, outcome, last_state FROM sessions "
+            "WHERE ended_at IS NULL AND outcome NOT IN (?, ?)",
+            (RUNNING, INTERRUPTED),
+        ).fetchall():
+            if _process_alive(row["process"]):
+                continue
+            last = self.db.execute(
+                "SELECT MAX(t_s) AS t FROM samples WHERE session_id = ?", (row["id"],)
+            ).fetchone()
+            self.end_session(
+                int(row["id"]), row["outcome"], row["last_state"] or "", last["t"] or 0.0
+            )
+            log.warning("ended session sealed after its process", session_id=int(row["id"]))
+            sealed.append(int(row["id"]))
+        return sealed
 
     # --- reading ------------------------------------------------------------------------------
     def sessions(self) -> list[sqlite3.Row]:

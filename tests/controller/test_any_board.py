@@ -26,7 +26,7 @@ from controller.session import (
     TreatmentSession,
     ending_bound_s,
 )
-from controller.session_states import State
+from controller.session_states import ENDED, State
 from controller.treatment import Treatment
 from firmware_bridge import icd
 from firmware_bridge.errors import (
@@ -269,7 +269,7 @@ SHORT_PROTOCOL = ProtocolFile(
 )
 
 
-@pytest.mark.requirement("SR-007", "SR-008")
+@pytest.mark.requirement("SR-007", "SR-008", "SR-045")
 @settings(max_examples=25, deadline=None)
 @given(
     variant=st.sampled_from(list(VARIANTS)),
@@ -309,7 +309,10 @@ def test_any_board_any_operator_the_session_ends_within_its_bound(
             held_over.append(tension)
 
     outcome = session.run(on_cycle=hook)
-    assert outcome.state in (State.COMPLETE, State.FAULTED)
+    assert outcome.state in ENDED
+    # the end is one fact: the state it left, the record's words and the exit code agree
+    assert outcome.state is outcome.end.reason.last_state
+    assert (outcome.end.exit_code == 0) == (outcome.state is State.COMPLETE)
     times = [r.time_s for r in outcome.loop.records]
     held = MAX_PATIENT_STOPS * (PATIENT_STOP_BOUND_S + ending_bound_s(LIMITS))
     bound = outcome.checked.profile.total_s * 2 + 120.0 + 2 * ending_bound_s(LIMITS) + held

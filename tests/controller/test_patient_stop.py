@@ -11,8 +11,15 @@ import pytest
 
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
+from controller.end_reason import EndReason, SessionEnd
 from controller.protocols.models import ProtocolFile, Static
-from controller.session import MAX_PATIENT_STOPS, PATIENT_STOP_BOUND_S, Outcome, TreatmentSession
+from controller.session import (
+    MAX_PATIENT_STOPS,
+    NOBODY,
+    PATIENT_STOP_BOUND_S,
+    Outcome,
+    TreatmentSession,
+)
 from controller.session_states import State
 from controller.treatment import Treatment
 from safety.limits import load_limits
@@ -59,13 +66,15 @@ def run(
     variant: str,
     steps: Callable[[Script], list[tuple]],  # type: ignore[type-arg]
     protocol: Static | None = None,
+    *,
+    attended: Callable[[], bool] | None = None,
 ) -> tuple[Outcome, Script, SimBoard]:
     opened = open_link(f"sim://?seed=4&variant={variant}")
     assert opened.board is not None
     entry = ProtocolFile(
         name="held", protocol=protocol or Static(force_n=FORCE_N, duration_s=HOLD_S)
     )
-    session = TreatmentSession(opened.link, entry, LIMITS, 75.0)
+    session = TreatmentSession(opened.link, entry, LIMITS, 75.0, attended=attended)
     script = Script(opened.board, session)
     script.steps = steps(script)
     outcome = session.run(on_cycle=script)
@@ -147,7 +156,8 @@ def test_resume_is_refused_without_acknowledgement_or_with_the_switch_held() -> 
     assert any("patient switch pressed" in r for r in refusals)
     assert any("lowered, never raised" in r for r in refusals)
     assert any("only a technician" in r for r in refusals)
-    assert outcome.state is State.COMPLETE and outcome.label == "stopped by patient"
+    assert outcome.state is State.STOPPED and outcome.label == "stopped by patient"
+    assert outcome.end == SessionEnd(EndReason.STOPPED_BY_PATIENT, TECH, 1)
     assert board.firmware.physics.tension_n < SETTLED_N
 
 
@@ -163,7 +173,8 @@ def test_not_resumed_within_the_bound_ends_released() -> None:
     outcome, _, board = run(
         "reference", lambda s: [(at_hold(PRESS_AT_S), lambda: inject(s.board, "patient-press"))]
     )
-    assert outcome.state is State.COMPLETE and outcome.label == "stopped by patient"
+    assert outcome.state is State.STOPPED and outcome.label == "stopped by patient"
+    assert outcome.end.exit_code == 3
     assert any(
         f"not resumed within {PATIENT_STOP_BOUND_S:g} s" in e.text
         for e in outcome.treatment.log.events
@@ -194,3 +205,50 @@ def test_a_press_beyond_the_allowed_count_ends_faulted() -> None:
     triggers = [e.data.get("trigger") for e in outcome.treatment.log.events]
     assert triggers.count("patient_stop") == MAX_PATIENT_STOPS
     assert outcome.state is State.FAULTED
+
+
+@pytest.mark.requirement("SR-045")
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_with_nobody_to_answer_a_patient_stop_ends_once_released(variant: str) -> None:
+    """No terminal and no console: nobody can acknowledge or resume, so the session ends as
+    soon as the board's release is confirmed -- stopped by the patient, never complete."""
+    pressed: list[float] = []
+
+    def steps(s: Script) -> list[tuple]:  # type: ignore[type-arg]
+        def press() -> None:
+            inject(s.board, "patient-press")
+            pressed.append(s.board.firmware.time_s)
+
+        return [(at_hold(PRESS_AT_S), press)]
+
+    outcome, _, board = run(variant, steps, attended=lambda: False)
+    assert outcome.state is State.STOPPED
+    assert outcome.end == SessionEnd(EndReason.STOPPED_BY_PATIENT, NOBODY, 1)
+    assert outcome.end.exit_code == 3 and "stopped by the patient" in outcome.end.words
+    ended = next(e for e in outcome.treatment.log.events if e.data.get("trigger") == "end")
+    released = outcome.prepared.supervisor.release
+    assert released.state is ReleaseState.DONE
+    # ended in the cycle the release was seen done, long before the 300 s bound
+    assert ended.time_s - pressed[0] < released.deadline_s - released.started_s + 1.0
+    assert board.firmware.physics.tension_n < SETTLED_N
+
+
+@pytest.mark.requirement("SR-045")
+def test_a_signal_while_held_ends_it_stopped_by_the_patient() -> None:
+    def steps(s: Script) -> list[tuple]:  # type: ignore[type-arg]
+        assert s.session is not None
+        session = s.session
+        return [
+            (at_hold(PRESS_AT_S), lambda: inject(s.board, "patient-press")),
+            (
+                held_and_released,
+                lambda: session.ask(
+                    "stop_now", "system (SIGTERM)", cause=EndReason.STOPPED_BY_SYSTEM
+                ),
+            ),
+        ]
+
+    outcome, _, _ = run("reference", steps)
+    assert outcome.state is State.STOPPED
+    assert outcome.end == SessionEnd(EndReason.STOPPED_BY_PATIENT, "system (SIGTERM)", 1)
+    assert outcome.end.exit_code == 3

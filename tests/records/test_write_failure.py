@@ -42,7 +42,7 @@ def test_a_failed_write_stops_the_session_with_an_alarm(tmp_path: Path) -> None:
     assert "ALARM: records could not be written" in proc.stderr
     # the treatment was stopped early, with its ramp down and release, not run to its end
     summary = next(line for line in proc.stdout.splitlines() if line.startswith("session "))
-    assert summary.startswith("session complete"), summary
+    assert summary.startswith("session stopped, released: the records could not be"), summary
     planned, ran = (float(w) for w in _numbers(summary)[:2])
     assert ran < planned - 60.0, summary
     # what the store refused is beside it, not lost

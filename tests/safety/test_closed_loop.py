@@ -238,3 +238,21 @@ def test_travel_limit_holds_the_carriage() -> None:
     # which the monitor reports
     assert max(t.position_m for t in result.telemetry) < 0.03 + 0.001
     assert_tripped_safely(r, {SafetyFault.TRAVEL_LIMIT})
+
+
+@pytest.mark.requirement("SR-046")
+def test_no_pulling_command_on_a_snapshot_with_no_new_sample() -> None:
+    """SAMPLE_SEQ frozen while the loop asks to pull: from the first snapshot whose sample is
+    not new, every command holds or moves home until STALE_DATA trips."""
+    r = rig()
+    settle(r, TARGET_N)
+    provoke(r, "samples-freeze")
+    result = r.loop.run(hold_at(TARGET_N + 80.0), 5.0, until=lambda rec: r.supervisor.tripped)
+    seqs = [rec.telemetry.sample_seq if rec.telemetry else None for rec in result.records]
+    first_stale = next(
+        i for i in range(1, len(seqs)) if seqs[i] is not None and seqs[i] == seqs[i - 1]
+    )
+    # each record's command is the one approved on its own snapshot (sent next cycle)
+    after = [rec.approved.command.velocity_m_s for rec in result.records[first_stale:]]
+    assert after and max(after) <= 0.0, after
+    assert SafetyFault.STALE_DATA in {t.fault for t in r.supervisor.trips}

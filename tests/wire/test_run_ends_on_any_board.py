@@ -21,6 +21,7 @@ from controller.cli.sim_cmd import keep_draining, read_announcement
 from controller.records.store import SessionStore
 from controller.session import ending_bound_s
 from safety.limits import load_limits
+from safety.release import ReleaseParams
 from tests.helpers import ready_records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +29,7 @@ LIMITS = load_limits()
 LOST_BOUND_S = 30.0  # issue 10: ends by itself within 30 s of losing the board
 MAX_LINES = 50
 MAX_OUTAGE_EVENTS = 10
+INJECT = (sys.executable, "-m", "controller.cli.main", "inject")
 HOLD_TOML = 'protocol = { kind = "static", force_n = 80.0, duration_s = 600.0 }\n'
 
 
@@ -48,8 +50,9 @@ class Board:
         assert self.proc.stdout is not None
         said = read_announcement(self.proc.stdout)
         keep_draining(self.proc.stdout)
-        assert said.tcp is not None
+        assert said.tcp is not None and said.control is not None
         self.url = f"tcp://{said.tcp[0]}:{said.tcp[1]}"
+        self.control = f"{said.control[0]}:{said.control[1]}"
 
     def kill(self) -> None:
         self.proc.kill()
@@ -84,6 +87,7 @@ def start_run(url: str, tmp_path: Path) -> subprocess.Popen[str]:
             str(ready_records(tmp_path / "records.sqlite3")),
         ],
         cwd=ROOT,
+        stdin=subprocess.DEVNULL,  # as from a service or a script: no terminal
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -161,10 +165,46 @@ def test_sigterm_ends_the_run_within_the_stated_bound(
     if moment == "board gone":
         assert proc.returncode == 3, out
         assert "manual release" in out
-    else:  # released at once and confirmed: the session is complete, stopped by the system
-        assert proc.returncode == 0, out
-        assert "session complete" in out
+    else:  # released at once and confirmed: stopped early, never "complete"
+        assert proc.returncode == 5, out
+        first = "operator" if moment == "stopping" else "system (SIGTERM)"
+        assert f"session stopped early by {first}, released" in out
+        assert "session complete" not in out
         store = SessionStore(tmp_path / "records.sqlite3")
         (row,) = store.sessions()
-        assert row["outcome"].startswith("stopped early by")
+        assert row["outcome"] == f"stopped early by {first}"
+        assert row["last_state"] == "stopped" and row["ended_at"] is not None
         assert any("board release done" in e.message for e in store.events(row["id"]))
+
+
+@pytest.mark.parametrize("board", ["reference", "echo-while-enabled", "strict"], indirect=True)
+@pytest.mark.requirement("SR-045")
+def test_patient_stop_without_a_terminal_ends_by_itself(board: Board, tmp_path: Path) -> None:
+    """stdin not a terminal (a service, a script): nobody can acknowledge or resume, so the
+    session ends once the board's release is confirmed: exit 3, stopped by the patient."""
+    proc = start_run(board.url, tmp_path)
+    lines: list[str] = []
+    wait_for(proc, " hold ", lines)
+    pressed = subprocess.run(
+        [*INJECT, "patient-press", "--control", board.control],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert pressed.returncode == 0, pressed.stdout + pressed.stderr
+    bound = ReleaseParams.from_limits(LIMITS).longest_s + 5.0  # the release bound, and a margin
+    took = finish(proc, lines, bound)
+    out = "".join(lines)
+    assert proc.returncode == 3, out
+    assert took <= bound, (took, out)
+    assert "session stopped by the patient (hand switch), released" in out
+    assert "complete" not in out.split("session stopped by the patient")[1]
+    assert len(lines) <= MAX_LINES, out
+    store = SessionStore(tmp_path / "records.sqlite3")
+    (row,) = store.sessions()
+    assert row["outcome"] == "stopped by patient"
+    assert row["last_state"] == "stopped"
+    assert any("no technician can answer" in e.message for e in store.events(row["id"]))
+    assert store.verify() == []

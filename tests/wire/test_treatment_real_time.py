@@ -80,8 +80,9 @@ def test_run_command_stops_safely_on_a_signal_recording_who_stopped(
             break
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, out + err
-    assert "session complete" in out
+    assert proc.returncode == 5, out + err  # stopped early, released: not complete
+    assert f"session stopped early by {by}, released" in out
+    assert "session complete" not in out
     fw = server.board.firmware
     assert server.call(lambda: max(fw.force_a_n or 0.0, fw.force_b_n or 0.0)) < 12.5
     assert not server.call(lambda: fw.enabled)

@@ -12,7 +12,7 @@ const stats = { updates: 0, latencies: [], painted: 0 };
 window.__console = stats;
 
 let ws = null, nextId = 1, state = null, curve = [], planned = null, lastHb = 0;
-let lastActivity = null, summaryShown = null, form = { fields: {} }, uploaded = null;
+let lastActivity = null, summaryShown = null, summaryReport = null, form = { fields: {} }, uploaded = null;
 
 function go(screen) {
   document.body.dataset.screen = screen;
@@ -80,7 +80,8 @@ function render(m) {
   renderChecks(m.procedure, m.activity);
   renderAlarms(m.alarms);
   renderTreatment(m);
-  if (m.summary && summaryShown !== m.summary.session_id) { summaryShown = m.summary.session_id; renderSummary(m.summary); go("summary"); }
+  if (m.summary && summaryShown !== m.summary.session_id) { summaryShown = m.summary.session_id; summaryReport = m.summary.report; renderSummary(m.summary); go("summary"); }
+  else if (m.summary && summaryReport !== m.summary.report) { summaryReport = m.summary.report; renderSummary(m.summary); }  // the report, drawn once the record closed
   if (lastActivity !== m.activity && m.activity === "treating" && document.body.dataset.screen !== "treatment") go("treatment");
   lastActivity = m.activity;
 }
@@ -161,7 +162,7 @@ function renderTreatment(m) {
 
 function renderSummary(s) {
   $("summary-empty").hidden = true; $("summary").hidden = false;
-  $("s-outcome").textContent = `Session ${s.session_id}: ${s.outcome}`;
+  $("s-outcome").textContent = `Session ${s.session_id}: ${s.words}`;
   const c = s.current || {};
   $("s-facts").innerHTML = `<dt>protocol</dt><dd>${escapeHtml(c.protocol || "")}</dd><dt>patient</dt><dd>${escapeHtml(c.patient_ref || "-")}</dd><dt>operator</dt><dd>${escapeHtml(c.operator || "")}</dd><dt>stopped by</dt><dd>${escapeHtml(s.stopped_by || "- (ran to its end)")}</dd><dt>deadline misses</dt><dd>${s.deadline_misses}</dd>`;
   $("s-why").innerHTML = (s.why.length ? s.why : ["-"]).map((w) => `<li>${escapeHtml(w)}</li>`).join("");
