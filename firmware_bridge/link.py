@@ -5,9 +5,10 @@ every transport alike -- the heartbeat (CMD_SEQ) is stamped here so no caller ca
 each reply to a cycle must be fresh on what the ICD guarantees (a stale reply is refused, not
 used; `reply_is_fresh`), the interlocks are read back after writing, and the retry policy is
 explicit per kind of operation: a control cycle is never retried (a late command is worse
-than a missed one and the safety layer counts the miss), setup operations are. The out-of-cycle release write is
-tried once: every control-cycle command after it holds RELEASE until the release is seen
-finished (safety/release.py), so a retry loop here would only stall the loop.
+than a missed one and the safety layer counts the miss), setup operations are. The
+out-of-cycle release write is tried once: every control-cycle command after it holds RELEASE
+until the release is seen finished (safety/release.py), so a retry loop here would only stall
+the loop.
 """
 
 from __future__ import annotations
