@@ -16,6 +16,7 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from controller import logs
 from controller.repeats import RepeatedCondition
 from firmware_bridge import TableLink
 from firmware_bridge.approval import ApprovedCommand
@@ -128,6 +129,7 @@ class ControlLoop:
                 previous=previous,
             )
             self.no_reply.close(clock.now())  # an outage still on, and the isolated losses
+            logs.summarise_library_lines()  # what the libraries said over and over, counted
             return result
         finally:
             gc.unfreeze()

@@ -89,6 +89,30 @@ class _WholeFrameDecoder(DecodePDU):
         return pdu
 
 
+class _TrailingBytes:
+    """Counts the bytes that arrive after a whole reply frame in the same read.
+
+    pymodbus 3.16 returns the first frame it decodes and drops what follows it, so a board
+    that appends bytes after each frame was taken as healthy. A byte stream that does not
+    parse as frames is a link fault: the transport refuses that reply (DecodeError), which
+    the safety layer counts like any lost reply. One request is in flight at a time, so a
+    healthy board never sends anything after its reply.
+    """
+
+    def __init__(self, framer: Any) -> None:
+        self.count = 0
+        self._handle = framer.handleFrame
+        framer.handleFrame = self._handle_frame
+
+    def _handle_frame(
+        self, data: bytes, exp_devid: int, exp_tid: int
+    ) -> tuple[int, ModbusPDU | None]:
+        used, pdu = self._handle(data, exp_devid, exp_tid)
+        if pdu is not None:
+            self.count = len(data) - used
+        return used, pdu
+
+
 _READ_FUNCTIONS = frozenset(
     int(fc)
     for fc in (
@@ -127,6 +151,7 @@ class ModbusTransport:
                 retries=0,
             )
         self._client.framer.decoder = _WholeFrameDecoder(False)
+        self._trailing = _TrailingBytes(self._client.framer)
 
     def open(self) -> None:
         try:
@@ -201,6 +226,7 @@ class ModbusTransport:
         return {int(k): v if isinstance(v, bytes) else bytes(v) for k, v in info.items()}
 
     def _call(self, fc: FunctionCode, op: Callable[[], ModbusPDU]) -> ModbusPDU:
+        self._trailing.count = 0
         try:
             rr = op()
         except ConnectionException as exc:
@@ -217,6 +243,11 @@ class ModbusTransport:
             raise ConnectError(f"{self.target.url}: {exc}") from exc
         if rr is None:
             raise LinkTimeout(f"{self.target.url}: no reply to 0x{fc:02X}")
+        if self._trailing.count:
+            raise DecodeError(
+                f"{self.target.url}: {self._trailing.count} byte(s) after the reply to "
+                f"0x{fc:02X} that are no frame"
+            )
         if rr.isError():
             code = getattr(rr, "exception_code", None)
             if isinstance(code, int):

@@ -152,8 +152,9 @@ def test_nothing_listening_is_a_connect_error() -> None:
 class ScriptedBoard:
     """A TCP peer on loopback that answers every request with `reply(request_pdu)`."""
 
-    def __init__(self, reply: Callable[[bytes], bytes]) -> None:
+    def __init__(self, reply: Callable[[bytes], bytes], after: bytes = b"") -> None:
         self.reply = reply
+        self.after = after  # bytes sent after each whole frame (a stream that is no frames)
         self.loop = asyncio.new_event_loop()
         self.port = 0
         ready = threading.Event()
@@ -163,7 +164,8 @@ class ScriptedBoard:
                 while True:
                     tid, _, length, unit = struct.unpack(">HHHB", await reader.readexactly(7))
                     pdu = self.reply(await reader.readexactly(length - 1))
-                    writer.write(struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu)
+                    frame = struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu
+                    writer.write(frame + self.after)
                     await writer.drain()
             except (asyncio.IncompleteReadError, ConnectionError):
                 writer.close()
@@ -248,6 +250,26 @@ def test_malformed_replies_become_typed_errors_never_snapshots(
         link.transport.open()
         with pytest.raises(error):
             link.cycle(ENABLE)
+        link.close()
+    finally:
+        board.stop()
+
+
+@pytest.mark.requirement("SR-047")
+def test_bytes_after_a_whole_frame_are_a_link_fault_not_a_reply() -> None:
+    """A board that appends bytes after each complete TCP frame: the stream does not parse as
+    frames, so every such reply is refused (pymodbus alone would drop the bytes unseen)."""
+
+    def reply(pdu: bytes) -> bytes:
+        return _fc23_reply(_telemetry(struct.unpack(">H", pdu[12:14])[0]))
+
+    board = ScriptedBoard(reply, after=b"\x00\x01")
+    try:
+        link = open_link(f"tcp://127.0.0.1:{board.port}?timeout=0.2").link
+        link.transport.open()
+        for _ in range(3):
+            with pytest.raises(DecodeError, match="after the reply"):
+                link.cycle(ENABLE)
         link.close()
     finally:
         board.stop()

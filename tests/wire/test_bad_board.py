@@ -1,0 +1,51 @@
+"""`traction run` through a board that turns bad mid-treatment, in each way QA found.
+
+Real processes and sockets: `traction sim` behind a proxy (tests/wire/bad_board.py) that
+spoils every reply from a moment in the hold. The run must end by itself with exit 3, never
+send a pulling command once the fault is visible to it, and say so in at most 50 lines --
+pymodbus's own error lines included.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.wire.bad_board import WAYS, BadBoard
+from tests.wire.processes import Board, finish, start_run, wait_for
+
+BOUND_S = 30.0  # a board gone bad ends the run by itself within this (BOARD_UNREACHABLE: 3 s)
+MAX_LINES = 50
+
+
+@pytest.mark.requirement("SR-046", "SR-047")
+@pytest.mark.parametrize("way", WAYS)
+def test_a_board_that_turns_bad_mid_treatment_ends_the_run_by_itself(
+    way: str, tmp_path: Path
+) -> None:
+    board = Board("reference")
+    host, port = board.url.removeprefix("tcp://").rsplit(":", 1)
+    bad = BadBoard((host, int(port)), way, seed=7)
+    try:
+        proc = start_run(bad.url, tmp_path)
+        lines: list[str] = []
+        wait_for(proc, " hold ", lines)
+        before = len(lines)
+        bad.turn_bad()
+        took = finish(proc, lines, BOUND_S)
+        out = "".join(lines)
+        assert proc.returncode == 3, out
+        assert took <= BOUND_S, (took, out)
+        assert "Traceback" not in out
+        assert len(lines) - before <= MAX_LINES, f"{len(lines) - before} lines:\n{out}"
+        spoiled = bad.seen.spoiled
+        # a frozen SAMPLE_SEQ is visible from the second spoiled reply on (the first is new)
+        visible = spoiled[1 if way == "frozen-samples" else 0]
+        after = [v for t, v in bad.seen.commands if t > visible]
+        assert after, "no command reached the board after the fault"
+        assert max(after) <= 0, f"a pulling command after the fault: {max(after)} um/s"
+    finally:
+        bad.stop()
+        if board.proc.poll() is None:
+            board.kill()
