@@ -17,8 +17,8 @@ import logging
 import re
 import sys
 import threading
-from datetime import UTC, datetime
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
