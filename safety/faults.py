@@ -39,6 +39,7 @@ class SafetyFault(enum.Enum):
     SPEED_LIMIT = (117, Priority.HIGH)
     RELEASE_TIMEOUT = (118, Priority.HIGH)  # the board's release not confirmed within its bound
     BOARD_UNREACHABLE = (119, Priority.HIGH)  # no valid reply for liveness.board_lost_s
+    CHANNEL_FROZEN = (120, Priority.HIGH)  # a load-cell reading that stopped changing
 
     @property
     def what_to_do(self) -> str:
@@ -80,4 +81,8 @@ _WHAT_TO_DO = {
     SafetyFault.BOARD_UNREACHABLE: f"board not answering (power, cable): {_CHECK}",
     SafetyFault.LINK_FAILURE: f"link to the board lost: {_CHECK}",
     SafetyFault.ESTOP: f"e-stop pressed, the carriage cannot move: {_CHECK}",
+    SafetyFault.CHANNEL_FROZEN: (
+        "a load-cell channel stopped changing (sensor fault): the table released the patient "
+        "to home; check the patient, and have the load cell serviced before the next treatment"
+    ),
 }

@@ -83,6 +83,9 @@ class PlausibilityLimits(_Strict):
     slack_min_n: float = Field(gt=0)
     collapse_share: float = Field(gt=0, lt=1)
     collapse_time_s: float = Field(gt=0, le=5)
+    # a channel whose reading does not change at all for this long while the board samples
+    # is frozen: a real bridge always has noise (docs/safety.md, CHANNEL_FROZEN)
+    channel_frozen_s: float = Field(default=0.5, ge=0.05, le=5)
 
 
 class BoardLimits(_Strict):

@@ -50,6 +50,8 @@ class Monitor:
         self.targets: deque[tuple[float, float]] = deque()  # (time, target) over tracking.lag_s
         self.session_uptime_s: float | None = None
         self.session_tared = False
+        self.changed_at: dict[str, float] = {}  # channel -> when its reading last changed
+        self.frozen: set[str] = set()  # channels found frozen and not changed since
 
     def clear(self) -> None:
         """After a reset: report afresh; liveness counters keep running."""
@@ -87,6 +89,7 @@ class Monitor:
         self.lost_since = None
         found.extend(self._board(tel))
         found.extend(self._plausibility(tel))
+        found.extend(self._frozen(tel, obs.time_s))
         found.extend(self._staleness(tel))
         found.extend(self._forces(tel, obs))
         found.extend(self._motion(tel))
@@ -137,6 +140,38 @@ class Monitor:
             if not math.isfinite(value) or value < p.min_force_n or value > ceiling:
                 return [(SafetyFault.IMPLAUSIBLE_FORCE, {"channel": name, "force_n": value})]
         return []
+
+    def _frozen(self, tel: Telemetry, t: float) -> list[Finding]:
+        """A channel that stops changing while the board samples is a latent sensor fault
+        (IEC 60601-1: one the host would otherwise meet only when the force moves). Readings
+        are compared between snapshots with a new sample; a lost reply or a cycle with no new
+        sample (STALE_DATA's) neither counts nor breaks the run, so a trip still needs about
+        channel_frozen_s / period fresh readings alike, each about 4 % likely on a healthy
+        bridge (docs/safety.md)."""
+        last = self.last
+        fresh = last is not None and tel.sample_seq != last.sample_seq
+        a0, b0 = (None, None) if last is None else (last.force_a_n, last.force_b_n)
+        fitted = tel.has(Status.CHANNEL_B_FITTED)
+        channels = (("A", tel.force_a_n, a0, True), ("B", tel.force_b_n, b0, fitted))
+        out: list[Finding] = []
+        for name, value, before, present in channels:
+            since = self.changed_at.get(name)
+            if present and since is not None and last is not None and not fresh:
+                continue  # no new sample to compare
+            if not present or since is None or value != before:
+                self.changed_at[name] = t
+                self.frozen.discard(name)
+                continue
+            unchanged_s = t - since
+            if unchanged_s >= self.limits.plausibility.channel_frozen_s:
+                self.frozen.add(name)
+                out.append(
+                    (
+                        SafetyFault.CHANNEL_FROZEN,
+                        {"channel": name, "force_n": value, "unchanged_s": round(unchanged_s, 3)},
+                    )
+                )
+        return out
 
     def _staleness(self, tel: Telemetry) -> list[Finding]:
         last = self.last
@@ -282,4 +317,6 @@ class Monitor:
             causes.append("telemetry stale")
         if self.disagree_since is not None:
             causes.append("load-cell channels disagree")
+        if self.frozen:
+            causes.append(f"load-cell channel {', '.join(sorted(self.frozen))} frozen")
         return causes

@@ -94,8 +94,11 @@ class SafetySupervisor:
                     evidence=trip.evidence,
                     t=trip.time_s,
                 )
-            # the board releases a SENSOR fault to home (forces not trusted): wait for AT_HOME
-            by_position = tel is not None and tel.fault is FaultCode.SENSOR
+            # the board releases a SENSOR fault to home (forces not trusted): wait for AT_HOME;
+            # so too when the host found a channel frozen (its force is not news)
+            by_position = (tel is not None and tel.fault is FaultCode.SENSOR) or any(
+                t.fault is SafetyFault.CHANNEL_FROZEN for t in new
+            )
             reason = "safety trip: " + ", ".join(t.fault.name for t in new)
             if self._request(obs.time_s, tel, reason, by_position=by_position):
                 self._send_release_now()

@@ -171,13 +171,14 @@ def _add(b: ProfileBuilder, p: Step, prefix: str, first_rep: int = 0) -> None:
         for k, (_last, used, _) in enumerate(_repeats(p.cycles, p.total_s, cycle_s, 0.0)):
             b.rep = first_rep + k
             left = used
+            cut = used < cycle_s  # a total cuts the last cycle; every phase of the rest is whole
             for phase, to_n, secs, hold in (
                 ("rise", p.peak_force_n, p.rise_s, False),
                 ("peak", p.peak_force_n, p.peak_s, True),
                 ("fall", p.base_force_n, p.fall_s, False),
                 ("base", p.base_force_n, p.base_s, True),
             ):
-                take = min(secs, left)
+                take = min(secs, left) if cut else secs
                 left -= take
                 if take <= 0:
                     if secs > 0:  # the time is up: the cycle ends here

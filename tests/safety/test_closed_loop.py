@@ -256,3 +256,21 @@ def test_no_pulling_command_on_a_snapshot_with_no_new_sample() -> None:
     after = [rec.approved.command.velocity_m_s for rec in result.records[first_stale:]]
     assert after and max(after) <= 0.0, after
     assert SafetyFault.STALE_DATA in {t.fault for t in r.supervisor.trips}
+
+
+@pytest.mark.requirement("SR-048")
+@pytest.mark.parametrize("channel", ["A", "B"])
+def test_a_channel_frozen_in_a_steady_hold_latches_within_its_bound(channel: str) -> None:
+    """The force does not move, so the channels never disagree: only the frozen reading
+    tells (it took up to 194 s, when the force next moved, before CHANNEL_FROZEN)."""
+    r = rig()
+    settle(r, TARGET_N)
+    provoke(r, "channel-stuck", channel=channel)
+    frozen_at = r.link.clock.now()
+    r.loop.run(hold_at(TARGET_N), 5.0, until=lambda rec: r.supervisor.tripped)
+    (trip,) = [t for t in r.supervisor.trips if t.fault is SafetyFault.CHANNEL_FROZEN]
+    bound = r.limits.plausibility.channel_frozen_s + 2 * 0.01  # the bound, and a cycle each side
+    assert trip.time_s - frozen_at <= bound, trip.describe()
+    assert trip.evidence["channel"] == channel
+    assert_tripped_safely(r, {SafetyFault.CHANNEL_FROZEN})
+    assert r.board.firmware.physics.tension_n < r.limits.board.release_force_n + SETTLE_MARGIN_N

@@ -43,8 +43,11 @@ def feed(
     return found
 
 
+NOISE_N = (0.0, 0.02, -0.01, 0.01)  # a real bridge's reading never stands still
+
+
 def steady(force: float, n: int, **kw: object) -> list[Telemetry | None]:
-    return [snapshot(force, seq=i, **kw) for i in range(n)]  # type: ignore[arg-type]
+    return [snapshot(force + NOISE_N[i % 4], seq=i, **kw) for i in range(n)]  # type: ignore[arg-type]
 
 
 def test_a_quiet_treatment_trips_nothing() -> None:
@@ -278,3 +281,66 @@ def test_causes_present() -> None:
     assert any("patient switch" in c for c in causes)
     assert any("release" in c for c in causes)
     assert any("force" in c for c in causes)
+
+
+FROZEN_S = LIMITS.plausibility.channel_frozen_s
+
+
+def frozen_b(n: int, *, every: int = 0) -> list[Telemetry | None]:
+    """Channel A noisy, channel B stuck; every `every`-th reply lost (None) when given."""
+    out: list[Telemetry | None] = []
+    for i in range(n):
+        lost = every and i % every == every - 1
+        out.append(None if lost else snapshot(100.0 + NOISE_N[i % 4], force_b_n=100.0, seq=i))
+    return out
+
+
+@pytest.mark.requirement("SR-048")
+def test_a_frozen_channel_trips_at_its_bound_not_before() -> None:
+    n = round(FROZEN_S / DT)  # readings 0..n-1 span (n - 1) * DT: just short of the bound
+    assert feed(monitor(), frozen_b(n), target=100.0) == set()
+    assert feed(monitor(), frozen_b(n + 1), target=100.0) == {SafetyFault.CHANNEL_FROZEN}
+
+
+@pytest.mark.requirement("SR-048")
+def test_lost_replies_and_stale_cycles_neither_count_nor_break_the_run() -> None:
+    assert SafetyFault.CHANNEL_FROZEN in feed(monitor(), frozen_b(200, every=50), target=100.0)
+    stale = [snapshot(100.0, seq=5) for _ in range(round(FROZEN_S / DT) + 5)]  # no new sample
+    assert SafetyFault.CHANNEL_FROZEN not in feed(monitor(), stale, target=100.0)
+
+
+@pytest.mark.requirement("SR-048")
+def test_a_channel_not_fitted_is_not_judged_and_a_frozen_one_refuses_a_reset() -> None:
+    no_b = NORMAL & ~Status.CHANNEL_B_FITTED
+    only_a = [
+        snapshot(100.0 + NOISE_N[i % 4], force_b_n=0.0, status=no_b, seq=i) for i in range(200)
+    ]
+    assert feed(monitor(), only_a, target=100.0) == set()
+    m = monitor()
+    feed(m, frozen_b(100), target=100.0)
+    assert any("channel B frozen" in c for c in m.causes_present(snapshot(0.0, seq=200)))
+
+
+@pytest.mark.requirement("SR-048")
+@settings(max_examples=200, deadline=None)
+@given(
+    readings=st.lists(st.integers(-3, 3), min_size=2, max_size=300),
+)
+def test_a_channel_trips_frozen_exactly_when_its_reading_stood_still_long_enough(
+    readings: list[int],
+) -> None:
+    """Any sequence of channel-B readings (in counts of 0.01 N): CHANNEL_FROZEN is reported
+    exactly when some unbroken run of equal readings spans the bound."""
+    m = monitor()
+    tripped = False
+    run_start = 0
+    expected = False
+    for i, count in enumerate(readings):
+        if i and count != readings[i - 1]:
+            run_start = i
+        if i * DT - run_start * DT >= FROZEN_S:  # as the monitor measures it
+            expected = True
+        tel = snapshot(100.0 + NOISE_N[i % 4], force_b_n=100.0 + count * 0.01, seq=i)
+        found = m.check(Observation(i * DT, tel, cycle_gap_s=DT, target_force_n=100.0))
+        tripped = tripped or any(t.fault is SafetyFault.CHANNEL_FROZEN for t in found)
+    assert tripped == expected
