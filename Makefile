@@ -11,7 +11,7 @@ KERNEL := $(VENV)/.kernel
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	TRACTION_PURE_PYTHON=1 $(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 # The simulated board's per-tick and per-cycle modules compiled with mypyc (sim/compile.py,

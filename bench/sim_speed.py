@@ -14,22 +14,28 @@ every tick one by one, the reference path the batches are tested against.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.machinery
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
+import sim
 from controller import logs
 from controller.composition import open_link
 from firmware_bridge import InterlockConfig
 from firmware_bridge.icd import FaultCode
 from safety.gate import CommandGate
 from safety.limits import load_limits
+from sim.compile import COMPILED
 
 TARGET_SPEEDUP = 1000.0
 PERIOD_S = 0.01
 GAIN_M_S_PER_N = 0.0002
 MAX_SPEED_M_S = 0.015
 INTERLOCKS = InterlockConfig(0.1, 600.0, 0.02, 0.01, 10.0)
+NATIVE_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
 
 class BoardTime:
@@ -115,6 +121,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     logs.configure("error")
+    print(f"the simulated board: {board_build()}")
     walls, cpus, boards, probed = [], [], [], []
     sim_s = args.minutes * 60
     for seed in range(args.repeat):
@@ -147,6 +154,19 @@ def main() -> None:
         f"{_verdict(sim_s / board_best)} the >= {TARGET_SPEEDUP:.0f}x target; the rest is "
         f"the host's bridge (TableLink.cycle) and gate, the same code as at the table"
     )
+
+
+def board_build() -> str:
+    """Which board runs: the compiled modules (mypyc, from `pip install` or `make`) or the
+    Python sources (no C compiler where it was installed)."""
+    modules = [importlib.import_module(f"sim.{name}") for name in COMPILED]
+    native = [m.__name__ for m in modules if (m.__file__ or "").endswith(NATIVE_SUFFIXES)]
+    where = Path(sim.__file__ or "").parent  # a group member's __file__ is a folder off (mypyc)
+    if len(native) == len(modules):
+        return f"compiled (mypyc: {', '.join(COMPILED)}) in {where}"
+    if not native:
+        return f"Python sources (not compiled) in {where}"
+    return f"PARTLY compiled ({', '.join(native)}) in {where}: reinstall"
 
 
 def _verdict(speedup: float) -> str:

@@ -33,6 +33,7 @@ def main() -> int:
     ap.add_argument("--kills", type=int, default=KILLS_FULL, help="SIGKILLs (full)")
     ap.add_argument("--variants", default="", help="only these board variants (comma-separated)")
     ap.add_argument("--profiles", default="", help="only these patient profiles (comma-separated)")
+    ap.add_argument("--faults", default="", help="only these fault labels (comma-separated)")
     ap.add_argument("--workers", type=int, default=0, help="default: every core")
     ap.add_argument("--backend", choices=BACKENDS, default="local")
     ap.add_argument("--scheduler", default="", help="a Dask scheduler's address (dask backend)")
@@ -40,12 +41,14 @@ def main() -> int:
     args = ap.parse_args()
     variants = set(filter(None, args.variants.split(",")))
     profiles = set(filter(None, args.profiles.split(",")))
+    faults = set(filter(None, args.faults.split(",")))
     cells = [
         c
         for c in matrix(args.scope, args.seeds, args.normal, args.kills)
         if args.only in (None, c.kind)
         and (c.kind != "fault" or not variants or c.variant in variants)
         and (c.kind != "fault" or not profiles or c.profile in profiles)
+        and (c.kind != "fault" or not faults or c.fault in faults)
     ]
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"campaign {args.scope}: {len(cells)} cells, backend {args.backend}", flush=True)
