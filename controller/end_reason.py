@@ -111,3 +111,36 @@ class SessionEnd:
         if self.reason is EndReason.FAULTED:
             return None
         return (f"treatment {self.words}: alarm until acknowledged", "low")
+
+
+def markdown() -> str:
+    """Every end reason with what each front end says of it (docs/controller.md)."""
+    by = {
+        EndReason.STOPPED_BY_OPERATOR: "operator tech-7",
+        EndReason.STOPPED_BY_SYSTEM: "system (SIGTERM)",
+        EndReason.CONSOLE_LOST: "console lost",
+        EndReason.TIME_BOUND: "session time bound",
+        EndReason.RECORDS_FAILED: "records",
+        EndReason.STOPPED_BY_PATIENT: "nobody to answer (no terminal or console)",
+        EndReason.FAULTED: "safety",
+    }
+    rows = [
+        "| end reason | exit code | `traction run` prints | console end alarm (low) | "
+        "record outcome | last state |",
+        "| --- | ---: | --- | --- | --- | --- |",
+    ]
+    for reason in EndReason:
+        end = SessionEnd(reason, by.get(reason, ""), 0)
+        alarm = end.alarm
+        rows.append(
+            f"| {reason.name} | {end.exit_code} | session {end.words} | "
+            f"{alarm[0] if alarm else '(the fault alarms, high)'} | {end.outcome} | "
+            f"{reason.last_state.value} |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(markdown() + "\n")

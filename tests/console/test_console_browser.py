@@ -119,12 +119,14 @@ def test_run_pause_resume_stop_and_acknowledge(console: Console, browser: Any) -
     page.wait_for_function(
         "window.__state.activity === 'awaiting acknowledgement'", timeout=WAIT_MS
     )
-    assert page.evaluate("window.__state.live.state") == "complete"
+    assert page.evaluate("window.__state.live.state") == "stopped"  # never "complete"
     assert page.evaluate("document.body.dataset.audio") == "low"
-    assert "treatment complete" in (page.text_content("#banner-text") or "")
+    banner = page.text_content("#banner-text") or ""
+    assert "stopped early by operator tech-7, released" in banner and "complete" not in banner
+    # the summary is on screen at the end, the alarm still to be acknowledged
+    page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=WAIT_MS)
     shot(page, "treatment-complete-alarm")
     page.click("#btn-ack")
-    page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=WAIT_MS)
     outcome = page.text_content("#s-outcome") or ""
     assert "stopped early by operator tech-7" in outcome
     page.wait_for_function("document.querySelector('#s-report').complete", timeout=WAIT_MS)
@@ -161,7 +163,7 @@ def test_history_lists_exports_and_verifies(console: Console, browser: Any) -> N
     page.close()
 
 
-@pytest.mark.requirement("SR-027")
+@pytest.mark.requirement("SR-027", "SR-045")
 def test_closing_the_browser_mid_treatment_stops_after_the_grace(
     console: Console, browser: Any
 ) -> None:
@@ -183,9 +185,18 @@ def test_closing_the_browser_mid_treatment_stops_after_the_grace(
     assert any(m.startswith("console lost") for m in messages), messages[-10:]
     lost_at = messages.index(next(m for m in messages if m.startswith("console lost")))
     assert any("stop: running -> stopping" in m for m in messages[lost_at:])
+    # the record's outcome is final at the end, before anyone acknowledged it (SR-045)
+    last = "SELECT outcome, last_state FROM sessions ORDER BY id DESC LIMIT 1"
+    (outcome, last_state) = db.execute(last).fetchone()
+    assert (outcome, last_state) == ("stopped early by console lost", "stopped")
     page = open_page(console, browser, idle=False)
     page.wait_for_function("window.__state.alarms.banner !== null", timeout=WAIT_MS)
-    assert "console lost" in (page.text_content("#alarm-list") or "")
+    alarms = page.text_content("#alarm-list") or ""
+    assert "console lost" in alarms and "the console was lost" in alarms
+    assert "treatment complete" not in alarms
+    # the technician who comes back sees what happened to the session just stopped
+    page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=WAIT_MS)
+    assert "the console was lost" in (page.text_content("#s-outcome") or "")
     page.click("#btn-ack")
     page.wait_for_function("window.__state.activity === 'idle'", timeout=WAIT_MS)
     page.close()
