@@ -8,10 +8,13 @@ KERNEL := $(VENV)/.kernel
 
 .PHONY: demo console test explore virtual wall-clock hil hil-tcp hil-rtu hil-variants trace tools bench campaign clean
 
-$(STAMP): pyproject.toml
+# The editable install builds no compiled modules (setup.py, TRACTION_PURE_PYTHON) and needs
+# none of the wheel's build tools: the $(KERNEL) step below compiles in place, and again
+# whenever a source changes. `pip install .` alone compiles them into the wheel.
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	TRACTION_PURE_PYTHON=1 $(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --upgrade pip "setuptools~=84.2.1"
+	TRACTION_PURE_PYTHON=1 $(BIN)/pip install --quiet --no-build-isolation -e ".[dev]"
 	touch $(STAMP)
 
 # The simulated board's per-tick and per-cycle modules compiled with mypyc (sim/compile.py,
@@ -107,12 +110,15 @@ hil-rtu: $(KERNEL)
 	  -k "(not test_protocol_tracks_within_the_targets or static) and not test_maintenance"
 
 # The HIL stop-and-release and patient-switch tests on the `strict` board (RELEASE read as a
-# level, coalesced writes and instant release at once; sim/variants.py). The whole suite runs
-# on any variant with --board-variant NAME (22/22 on strict, docs/hil.md); the host's own tests
-# run every variant in pytest above.
+# level, coalesced writes and instant release at once) and on `echo-while-enabled` (CMD_SEQ
+# echoed only with ENABLE; sim/variants.py). The whole suite runs on any variant with
+# --board-variant NAME (24/24 on echo-while-enabled, docs/hil.md); the host's own tests run
+# every variant in pytest above.
 hil-variants: $(KERNEL)
 	$(BIN)/pytest hil --target sim-tcp --board-variant strict -q -p no:cacheprovider \
 	  -k "test_pause_resume_and_stop or test_patient_switch_press"
+	$(BIN)/pytest hil --target sim-tcp --board-variant echo-while-enabled -q \
+	  -p no:cacheprovider -k "test_pause_resume_and_stop or test_patient_switch_press"
 
 # Debian's mbpoll (an independent Modbus master) for the outsider tests, socat for people, and
 # Debian's Chromium for the console's browser tests (Playwright drives it; no browser download).

@@ -290,7 +290,14 @@ class TreatmentSession:
         if record.release is not self._release_seen:
             self._publish_release(now, prepared, record.release)
             if record.release is ReleaseState.DONE and states.current is State.STOPPING:
-                reason, by = self._stop or (EndReason.COMPLETE, "")
+                # the cause a request carried; a stop fired on the treatment itself (a
+                # policy, QA's scripted operator) is the operator's; else the plan ended
+                if self._stop is not None:
+                    reason, by = self._stop
+                elif treatment.stopped_by:
+                    reason, by = EndReason.STOPPED_BY_OPERATOR, treatment.stopped_by
+                else:
+                    reason, by = EndReason.COMPLETE, ""
                 trigger = "released" if reason is EndReason.COMPLETE else "released_early"
                 treatment.event(trigger, now, tel)
                 self._ended_as(SessionEnd(reason, by, self._patient_stops), now)
@@ -472,6 +479,11 @@ class TreatmentSession:
     def _ended(self, treatment: Treatment, prepared: Prepared, record: CycleRecord) -> bool:
         state = treatment.states.current
         if state in (State.COMPLETE, State.STOPPED):
+            if self.end is None:  # `end` fired on the treatment itself (a scripted technician)
+                end = SessionEnd(
+                    EndReason.STOPPED_BY_PATIENT, treatment.ended_by, self._patient_stops
+                )
+                self._ended_as(end, record.time_s)
             return True
         if state is not State.FAULTED:
             return False

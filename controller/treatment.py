@@ -98,6 +98,8 @@ class Treatment:
         self.target_n: float | None = None  # this cycle's setpoint, for display and records
         self.phase = ""
         self.resume_ramp_n: float | None = None  # after a patient's stop: a fresh ramp up
+        self.stopped_by = ""  # who asked the first stop ("": none; the plan ran to its end)
+        self.ended_by = ""  # who ended a session held after the patient's stop
 
     # --- operator and safety events ----------------------------------------------------------
     def event(
@@ -123,11 +125,14 @@ class Treatment:
         if name == "pause" and tel is not None:
             self.hold_n = tel.force_n
             self.force_loop.reset_integral()
+        elif name == "end":
+            self.ended_by = by
         elif name in ("stop", "profile_done") and tel is not None:
             self.stop_target_n = max(tel.force_n, self.slack_n)
         if state is State.STOPPING:
             if name == "stop":
                 self.force_loop.reset_integral()
+                self.stopped_by = self.stopped_by or by  # a stop asked for: the plan did not end
             r = self.release_limits
             planned = max(0.0, self.stop_target_n - self.slack_n) / self.ramp_down_n_s
             self.ramp_deadline_s = now + planned * (1 + r.ramp_bound_share) + r.bound_margin_s

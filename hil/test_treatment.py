@@ -196,7 +196,7 @@ def test_pause_resume_and_stop(
     )
     measure("timer while paused", paused[-1][2] - paused[0][2], "s", low=0.0, high=0.0)
     measure("session outcome", outcome.label, equals="stopped early by operator")
-    measure("final state", outcome.state.value, equals="complete")
+    measure("final state", outcome.state.value, equals="stopped")
     final = outcome.loop.telemetry[-1]
     release_force = treated.link.read_interlocks().release_force_n
     measure("force after stop", final.force_n, "N", high=release_force + 2.5)
