@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
+from controller.end_reason import EndReason
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError, check_protocol
 from controller.protocols.models import (
@@ -159,7 +160,10 @@ def test_pause_holds_the_force_and_freezes_the_timer() -> None:
 @given(st.floats(0.0, 60.0), st.sampled_from(list(VARIANTS)))
 def test_stop_at_any_moment_ends_released(at: float, variant: str) -> None:
     outcome, board = run(SHORT["intermittent"], on_cycle=events_at({at: "stop"}), variant=variant)
-    assert outcome.state is State.COMPLETE
+    triggers = [e.data.get("trigger") for e in outcome.treatment.log.events]
+    stopped = "stop" in triggers  # else the plan had ended before `at`
+    assert outcome.state is (State.STOPPED if stopped else State.COMPLETE)
+    assert outcome.end.reason is (EndReason.STOPPED_BY_OPERATOR if stopped else EndReason.COMPLETE)
     assert final_force(board) < SETTLED_N
     assert not outcome.prepared.supervisor.trips
 

@@ -15,6 +15,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from tests.wire.loopback_server import LoopbackServer
+
 MBAP = ">HHHB"  # transaction id, protocol id, length (unit + PDU), unit
 FC23 = 0x17
 LATE_S = 0.030  # past the host's 25 ms transaction timeout
@@ -47,23 +49,8 @@ class BadBoard:
         self.bad = threading.Event()
         self.seen = Seen()
         self.frozen_seq: bytes | None = None
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
-        ready = threading.Event()
-
-        async def start() -> None:
-            self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-            self.port = self.server.sockets[0].getsockname()[1]
-            ready.set()
-
-        def main() -> None:
-            self.loop.run_until_complete(start())
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=main, name="bad-board", daemon=True)
-        self.thread.start()
-        if not ready.wait(5):
-            raise RuntimeError("the bad board's proxy did not start")
+        self.server = LoopbackServer(self._serve, "bad-board")
+        self.port = self.server.port
 
     @property
     def url(self) -> str:
@@ -114,16 +101,7 @@ class BadBoard:
         return reply[:7] + pdu
 
     def stop(self) -> None:
-        async def shutdown() -> None:
-            self.server.close()
-            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in others:
-                task.cancel()
-            await asyncio.gather(*others, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
+        self.server.stop()
 
 
 async def _frame(reader: asyncio.StreamReader) -> bytes:

@@ -26,6 +26,7 @@ from safety.supervisor import SafetySupervisor
 from sim.injection import inject
 from sim.server import Endpoints, SimServer
 from tests.helpers import TEST_INTERLOCKS
+from tests.wire.loopback_server import LoopbackServer
 
 ENABLE = gate.HOLD  # approved: drive enabled, carriage held
 IDLE = gate.IDLE  # link-fault tests idle the drive: a lost cycle would trip the watchdog
@@ -155,9 +156,6 @@ class ScriptedBoard:
     def __init__(self, reply: Callable[[bytes], bytes], after: bytes = b"") -> None:
         self.reply = reply
         self.after = after  # bytes sent after each whole frame (a stream that is no frames)
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
-        ready = threading.Event()
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
@@ -170,30 +168,11 @@ class ScriptedBoard:
             except (asyncio.IncompleteReadError, ConnectionError):
                 writer.close()
 
-        async def start() -> None:
-            self.server = await asyncio.start_server(handle, "127.0.0.1", 0)
-            self.port = self.server.sockets[0].getsockname()[1]
-            ready.set()
-
-        def main() -> None:
-            self.loop.run_until_complete(start())
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=main, daemon=True)
-        self.thread.start()
-        ready.wait(5)
+        self.server = LoopbackServer(handle, "scripted-board")
+        self.port = self.server.port
 
     def stop(self) -> None:
-        async def shutdown() -> None:
-            self.server.close()
-            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in others:
-                task.cancel()
-            await asyncio.gather(*others, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
+        self.server.stop()
 
 
 def _fc23_reply(registers: list[int]) -> bytes:
