@@ -13,7 +13,7 @@ KERNEL := $(VENV)/.kernel
 # whenever a source changes. `pip install .` alone compiles them into the wheel.
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip "setuptools~=84.2.1"
+	$(BIN)/pip install --quiet "setuptools~=84.2.1"
 	TRACTION_PURE_PYTHON=1 $(BIN)/pip install --quiet --no-build-isolation -e ".[dev]"
 	touch $(STAMP)
 
@@ -53,26 +53,28 @@ virtual: $(KERNEL)
 	$(BIN)/pytest -q -n auto -m "not realtime" --junitxml=test-results/virtual/junit.xml
 
 # What runs on the wall clock, in two phases that each take about as long as their longest
-# part. First, side by side: the browser tests (one at a time: Chromium is the one heavy
-# load), the other real-time tests (one at a time), the HIL suite over TCP in two halves
-# (treatment; board safety and maintenance, then its tests on the strict board), each with
-# its own simulator and record: whole, it was this phase's longest part (3 min 42 s). Then
-# what runs over the RTU pty (115200 baud, a 25 ms reply bound), one run at a time and never
-# beside the browser: its real-time tests, then the HIL suite over
-# RTU (beside the browser, or beside each other, an RTU link once lost three replies in a
-# row: CI 2026-12-03). Each run keeps its own simulator, ports and results, and the HIL
-# targets record timing rather than enforce it.
+# part. First, side by side, each with its own simulator, ports and results: the browser tests
+# (one at a time: Chromium is the one heavy load), the other real-time tests (one at a time),
+# the whole-process end tests (`traction run` against a board process, one at a time), the
+# HIL suite over TCP in two halves (treatment; board safety and maintenance) and its tests on
+# the strict and echo-while-enabled boards. Then what runs over the RTU pty (115200 baud, a
+# 25 ms reply bound), one run at a time and never beside the browser or each other (either
+# once cost an RTU link three replies in a row): its real-time tests, then the HIL suite over
+# RTU. The HIL targets record timing rather than enforce it.
 wall-clock: $(KERNEL)
 	@mkdir -p hil-results
 	@.ci/together \
 	  "realtime-browser=$(BIN)/pytest -q -m 'realtime and browser' \
 	    --junitxml=test-results/realtime-browser/junit.xml" \
-	  "realtime=$(BIN)/pytest -q -m 'realtime and not rtu and not browser' \
+	  "realtime=$(BIN)/pytest -q -m 'realtime and not rtu and not browser and not processes' \
 	    --junitxml=test-results/realtime/junit.xml" \
+	  "realtime-processes=$(BIN)/pytest -q -m 'realtime and processes and not rtu' \
+	    --junitxml=test-results/realtime-processes/junit.xml" \
 	  "hil-tcp-treatment=$(HIL_TCP) hil/test_treatment.py hil/test_link.py \
 	    --hil-out hil-results/sim-tcp-treatment" \
 	  "hil-tcp-safety=$(HIL_TCP) hil/test_board_safety.py hil/test_maintenance.py \
-	    --hil-out hil-results/sim-tcp-safety && $(MAKE) --no-print-directory hil-variants"
+	    --hil-out hil-results/sim-tcp-safety" \
+	  "hil-variants=$(MAKE) --no-print-directory hil-variants"
 	$(BIN)/pytest -q -m "realtime and rtu" --junitxml=test-results/realtime-rtu/junit.xml
 	$(MAKE) --no-print-directory hil-rtu
 

@@ -102,7 +102,7 @@ class SimServer:
         realtime = False
         if not opts.virtual:
             self._ticker = asyncio.create_task(self._tick_forever())
-            realtime = opts.priority is not None and _board_thread_priority(opts.priority)
+            realtime = opts.priority is not None and board_thread_priority(opts.priority)
         self.endpoints = Endpoints(tcp, rtu, control)
         log.info(
             "simulator serving",
@@ -180,7 +180,7 @@ class SimServer:
             thread.join(timeout=10)
 
 
-def _board_thread_priority(priority: int) -> bool:
+def board_thread_priority(priority: int) -> bool:
     """The calling thread (the board's loop) at SCHED_FIFO `priority`, where allowed; without
     the right the board runs at ordinary priority and the log says so."""
     try:

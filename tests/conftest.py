@@ -63,6 +63,10 @@ _VIRTUAL_CLI = ("tests/cli/test_maintenance_cli.py", "tests/cli/test_patients_cl
 # browser tests, before the HIL suite over RTU. Besides these files, every test whose id
 # names rtu.
 _RTU_PARTS = ("tests/hil/test_suite_on_a_posing_target.py", "tests/wire/test_safety_over_rtu.py")
+# Whole `traction run` processes driven to their end against a board in a process of its own:
+# each waits on the wall clock for a treatment to reach its hold and end; `make test` runs
+# them in a lane of their own beside the other real-time tests.
+_PROCESS_PARTS = ("tests/wire/test_run_ends_on_any_board.py", "tests/wire/test_bad_board.py")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,6 +85,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.realtime)
         if "tests/console/" in path:
             item.add_marker(pytest.mark.browser)
+        if any(part in path for part in _PROCESS_PARTS):
+            item.add_marker(pytest.mark.processes)
         if any(part in path for part in _RTU_PARTS) or "rtu" in item.name.lower():
             item.add_marker(pytest.mark.rtu)
         for mark in item.iter_markers("requirement"):

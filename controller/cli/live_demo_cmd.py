@@ -93,7 +93,7 @@ def _session(link: TableLink, plan: DemoPlan, limits: SafetyLimits) -> int:
         f"0x{p.identity.icd_version:04X}; safety limits {limits.fingerprint()[:12]}: force limit "
         f"{p.force_limit_n:.0f} N; interlocks written and read back: trip "
         f"{cfg.force_trip_n:.0f} N, watchdog {cfg.watchdog_s * 1e3:.0f} ms\n"
-        f"session {outcome.end.words}; force now {tel.force_n:.1f} N, carriage at "
+        f"session {outcome.end.words}; after the release: force {tel.force_n:.1f} N, carriage at "
         f"{tel.position_m * 1e3:.1f} mm\n"
     )
     sys.stdout.flush()

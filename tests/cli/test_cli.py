@@ -117,7 +117,7 @@ def test_live_demo_runs_the_whole_chain_on_the_wire() -> None:
     assert "interlocks written and read back" in out
     assert "release requested" in out and "board release done" in out
     assert "session complete" in out
-    assert re.search(r"released: force \d+\.\d N", out)
+    assert re.search(r"after the release: force \d+\.\d N", out)
 
 
 def test_demo_runs_a_treatment_in_virtual_time(tmp_path: Path) -> None:

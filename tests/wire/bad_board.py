@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from sim.server import BOARD_PRIORITY
 from tests.wire.loopback_server import LoopbackServer
 
 MBAP = ">HHHB"  # transaction id, protocol id, length (unit + PDU), unit
@@ -49,7 +50,7 @@ class BadBoard:
         self.bad = threading.Event()
         self.seen = Seen()
         self.frozen_seq: bytes | None = None
-        self.server = LoopbackServer(self._serve, "bad-board")
+        self.server = LoopbackServer(self._serve, "bad-board", BOARD_PRIORITY)
         self.port = self.server.port
 
     @property

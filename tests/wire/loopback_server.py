@@ -6,13 +6,16 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 
+from sim.server import board_thread_priority
+
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
 class LoopbackServer:
-    """Serves `handle` on a free loopback port until `stop()`."""
+    """Serves `handle` on a free loopback port until `stop()`; `priority`: its thread at
+    SCHED_FIFO, as a simulated board's (a board answers on time whatever the host does)."""
 
-    def __init__(self, handle: Handler, name: str) -> None:
+    def __init__(self, handle: Handler, name: str, priority: int | None = None) -> None:
         self.loop = asyncio.new_event_loop()
         self.port = 0
         ready = threading.Event()
@@ -23,6 +26,8 @@ class LoopbackServer:
             ready.set()
 
         def main() -> None:
+            if priority is not None:
+                board_thread_priority(priority)
             self.loop.run_until_complete(start())
             self.loop.run_forever()
 

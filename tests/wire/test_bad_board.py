@@ -40,6 +40,7 @@ def test_a_board_that_turns_bad_mid_treatment_ends_the_run_by_itself(
         assert "Traceback" not in out
         assert len(lines) - before <= MAX_LINES, f"{len(lines) - before} lines:\n{out}"
         spoiled = bad.seen.spoiled
+        assert spoiled, f"the run ended before the board turned bad:\n{out}"
         # a frozen SAMPLE_SEQ is visible from the second spoiled reply on (the first is new)
         visible = spoiled[1 if way == "frozen-samples" else 0]
         after = [v for t, v in bad.seen.commands if t > visible]
