@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KERNEL := $(VENV)/.kernel
 
-.PHONY: demo console test explore virtual wall-clock hil hil-tcp hil-rtu hil-variants trace tools bench campaign clean
+.PHONY: demo console test explore virtual typecheck virtual-tests wall-clock hil hil-tcp hil-rtu hil-variants trace tools bench campaign clean
 
 # The editable install builds no compiled modules (setup.py, TRACTION_PURE_PYTHON) and needs
 # none of the wheel's build tools: the $(KERNEL) step below compiles in place, and again
@@ -36,10 +36,11 @@ demo: $(KERNEL)
 console: $(KERNEL)
 	$(BIN)/traction console --device sim://
 
-test: $(KERNEL) tools
+test: tools
+	@$(MAKE) --no-print-directory -j2 $(KERNEL) typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(MAKE) --no-print-directory virtual
+	$(MAKE) --no-print-directory virtual-tests
 	$(MAKE) --no-print-directory wall-clock
 	$(MAKE) --no-print-directory trace
 
@@ -48,8 +49,14 @@ test: $(KERNEL) tools
 # holds this VM's CPUs off for 8-18 ms at a time (bench/machine_stalls.py on both CPUs:
 # 2-6 ms idle or with one CPU busy), and one such stall of 174 ms cost a CI run its console
 # tests and the live demo to a correct LOOP_OVERRUN and board WATCHDOG (2026-12-04).
-virtual: $(KERNEL)
+virtual: $(KERNEL) typecheck
+	$(MAKE) --no-print-directory virtual-tests
+
+# The type check runs beside the simulator's compile (each takes one CPU), never beside tests.
+typecheck: $(STAMP)
 	$(BIN)/mypy
+
+virtual-tests: $(KERNEL)
 	$(BIN)/pytest -q -n auto -m "not realtime" --junitxml=test-results/virtual/junit.xml
 
 # What runs on the wall clock, in two phases that each take about as long as their longest

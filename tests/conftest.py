@@ -62,7 +62,7 @@ _VIRTUAL_CLI = ("tests/cli/test_maintenance_cli.py", "tests/cli/test_patients_cl
 # tests, whose load once cost them three replies in a row; `make test` runs them after the
 # browser tests, before the HIL suite over RTU. Besides these files, every test whose id
 # names rtu.
-_RTU_PARTS = ("tests/hil/test_suite_on_a_posing_target.py", "tests/wire/test_safety_over_rtu.py")
+_RTU_PARTS = ("tests/wire/test_safety_over_rtu.py",)
 # Whole `traction run` processes driven to their end against a board in a process of its own:
 # each waits on the wall clock for a treatment to reach its hold and end; `make test` runs
 # them in a lane of their own beside the other real-time tests.

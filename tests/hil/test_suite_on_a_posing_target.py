@@ -12,11 +12,25 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from hil.targets import builtin_target
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 300
 
 
+def posing_over_tcp(tmp: Path) -> Path:
+    """The built-in posing target with its board on Modbus TCP: what these tests prove (skips,
+    prompts, records) does not depend on the wire, and the HIL suite over RTU runs on its own
+    (`make hil-rtu`); over TCP it runs beside the other wall-clock tests."""
+    text = builtin_target("sim-as-real-table").read_text(encoding="utf-8")
+    assert 'wire = "rtu"' in text
+    twin = tmp / "sim-as-real-table-tcp.toml"
+    twin.write_text(text.replace('wire = "rtu"', 'wire = "tcp"'), encoding="utf-8")
+    return twin
+
+
 def hil(out: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    out.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
         [
             sys.executable,
@@ -24,7 +38,7 @@ def hil(out: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[s
             "pytest",
             "hil",
             "--target",
-            "sim-as-real-table",
+            str(posing_over_tcp(out)),
             "--hil-out",
             str(out),
             "-q",
