@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +64,7 @@ _VIRTUAL_CLI = ("tests/cli/test_maintenance_cli.py", "tests/cli/test_patients_cl
 # browser tests, before the HIL suite over RTU. Besides these files, every test whose id
 # names rtu.
 _RTU_PARTS = ("tests/wire/test_safety_over_rtu.py",)
+_NAMES_RTU = re.compile(r"(?<![a-z])rtu(?![a-z])")  # "[rtu]", "_rtu_"; not "virtual"
 # Whole `traction run` processes driven to their end against a board in a process of its own:
 # each waits on the wall clock for a treatment to reach its hold and end; `make test` runs
 # them in a lane of their own beside the other real-time tests.
@@ -87,7 +89,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
         if any(part in path for part in _PROCESS_PARTS):
             item.add_marker(pytest.mark.processes)
-        if any(part in path for part in _RTU_PARTS) or "rtu" in item.name.lower():
+        if any(part in path for part in _RTU_PARTS) or _NAMES_RTU.search(item.name.lower()):
             item.add_marker(pytest.mark.rtu)
         for mark in item.iter_markers("requirement"):
             ids, _ = marker_ids(mark.args)
