@@ -12,6 +12,8 @@ held until the board's release is seen finished, within the handshake's bound, a
 is homing declared failed. A release not confirmed within that bound says so
 (`HomingError.release_confirmed` False, RELEASE_TIMEOUT in the message) so that whoever
 shows it raises the high-priority alarm: homing never ends with tension left silently.
+On the wall clock its loop runs as the real-time control thread, as a treatment's does: the
+same overrun limit applies, and at ordinary priority a busy host tripped it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from controller.control_loop import ControlLoop, CycleRecord, Proposal
+from controller.realtime import control_thread_for
 from firmware_bridge import TableLink, Telemetry
 from firmware_bridge.icd import Status
 from safety.faults import SafetyFault
@@ -83,9 +86,10 @@ def home(
         return supervisor.tripped or (t is not None and t.has(Status.AT_HOME))
 
     start = link.clock.now()
-    loop.run(toward_home, HOMING_TIMEOUT_S, until=arrived)
-    supervisor.stop_treatment()
-    _settle(loop, supervisor)
+    with control_thread_for(link.clock):  # the carriage moves: the same deadlines as a treatment
+        loop.run(toward_home, HOMING_TIMEOUT_S, until=arrived)
+        supervisor.stop_treatment()
+        _settle(loop, supervisor)
     final = link.read_telemetry()
     if supervisor.release.state is ReleaseState.TIMED_OUT:
         fault = SafetyFault.RELEASE_TIMEOUT

@@ -17,9 +17,12 @@ import ctypes
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import structlog
+
+from firmware_bridge.link import WallClock
 
 log = structlog.get_logger(__name__)
 
@@ -118,3 +121,12 @@ def realtime_thread() -> Iterator[Grants]:
             libc.munlockall()
         if grants.priority or locking:
             _lower_priority()
+
+
+def control_thread_for(clock: object) -> AbstractContextManager[Grants | None]:
+    """What a control loop on `clock` runs in: the real-time grants on the wall clock (every
+    loop that moves the carriage -- a treatment, homing), none for virtual time, whose loop
+    never sleeps and at SCHED_FIFO would starve everything else."""
+    if isinstance(clock, WallClock):
+        return realtime_thread()
+    return contextlib.nullcontext()

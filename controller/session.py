@@ -25,7 +25,6 @@ recorder, the display, the console and HIL subscribe to it.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import sqlite3
 from collections.abc import Callable
@@ -43,7 +42,7 @@ from controller.preparation import Prepared, SelfTestError, prepare
 from controller.protocols.checks import CheckedProtocol, ProtocolError, check_protocol
 from controller.protocols.models import MAX_SESSION_S, ProtocolFile
 from controller.protocols.retime import Timing
-from controller.realtime import realtime_thread
+from controller.realtime import control_thread_for
 from controller.records.recorder import SessionRecorder
 from controller.session_states import State
 from controller.treatment import Treatment, is_operator
@@ -227,7 +226,7 @@ class TreatmentSession:
         realtime = isinstance(link.clock, WallClock)  # never virtual time: it never sleeps
         if realtime and rec is not None:
             rec.writer.serve_realtime()
-        with realtime_thread() if realtime else contextlib.nullcontext():
+        with control_thread_for(link.clock):
             result = loop.run(treatment, last_resort, until=until, feedback=treatment.approved)
         if self.end is None:
             self._overdue(treatment, link.clock.now())

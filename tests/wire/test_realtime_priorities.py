@@ -26,12 +26,15 @@ from controller.composition import open_link, open_realtime_link
 from controller.console.backend import LocalBackend
 from controller.console.remote import ServiceHost
 from controller.control_loop import CycleRecord
+from controller.homing import home
 from controller.protocols.models import ProtocolFile, Static
-from controller.realtime import REALTIME_PRIORITY, SERVING_PRIORITY
+from controller.realtime import GIL_SWITCH_S, REALTIME_PRIORITY, SERVING_PRIORITY
 from controller.records.recorder import SessionRecorder
 from controller.runner import run_treatment
 from controller.session_states import State
 from controller.treatment import Treatment
+from firmware_bridge import Telemetry
+from firmware_bridge.icd import Status
 from safety.limits import load_limits
 from sim.server import BOARD_PRIORITY, Endpoints, SimServer
 from tests.helpers import ready_records
@@ -162,3 +165,32 @@ def test_the_console_channel_runs_below_the_control_thread(tmp_path: Path) -> No
             assert _policy("console-channel") == (os.SCHED_FIFO, SERVING_PRIORITY)
     finally:
         host.close()
+
+
+def test_homing_runs_as_the_real_time_control_thread(served: tuple[SimServer, Endpoints]) -> None:
+    """Homing moves the carriage under the same overrun limit as a treatment; at ordinary
+    priority a busy host once held its loop off for 82 ms (a LOOP_OVERRUN in CI,
+    2026-12-07)."""
+    if not _can_use_fifo():
+        pytest.skip("SCHED_FIFO not allowed here: every thread runs at ordinary priority")
+    _, ep = served
+    link = open_link(ep.tcp_url).link
+    limits = load_limits()
+    entry = ProtocolFile(name="short", protocol=Static(force_n=60.0, duration_s=2.0))
+    assert run_treatment(link, entry, limits, 75.0).state is State.COMPLETE
+    assert not link.read_telemetry().has(Status.AT_HOME)
+    seen: set[tuple[int, int, float]] = set()
+    cycle = link.cycle
+
+    def watched(*args: object, **kwargs: object) -> Telemetry:
+        seen.add(
+            (os.sched_getscheduler(0), os.sched_getparam(0).sched_priority, sys.getswitchinterval())
+        )
+        return cycle(*args, **kwargs)  # type: ignore[arg-type]
+
+    link.cycle = watched  # type: ignore[method-assign]
+    homed = home(link, limits)
+    link.close()
+    assert homed.telemetry.has(Status.AT_HOME)
+    assert seen == {(os.SCHED_FIFO, REALTIME_PRIORITY, GIL_SWITCH_S)}
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # given back
