@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from firmware_bridge import BoardIdentity, InterlockConfig, TableLink, Telemetry
 from firmware_bridge.icd import Status
 from safety.interlocks import configure_board
-from safety.limits import Region, SafetyLimits
+from safety.limits import SafetyLimits
 from safety.supervisor import SafetySupervisor
 
 
@@ -31,9 +31,10 @@ class SelfTestError(RuntimeError):
     """The table is not in a state where a treatment may start; the message says why."""
 
 
-def prepare(link: TableLink, limits: SafetyLimits, *, region: Region, weight_kg: float) -> Prepared:
+def prepare(link: TableLink, limits: SafetyLimits, force_limit: float) -> Prepared:
+    """Connect, write and verify the interlocks for the session's force limit (computed once,
+    by the protocol check: `CheckedProtocol.force_limit_n`), self-test and tare."""
     identity = link.connect()
-    force_limit = limits.force_limit_n(region, weight_kg)
     interlocks = configure_board(link, limits, force_limit)
     _check_before_tare(link.read_telemetry(), limits)
     telemetry = link.tare()

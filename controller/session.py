@@ -186,9 +186,7 @@ class TreatmentSession:
             rec.require_ready()  # NotReady: calibration or today's check missing, nothing sent
             rec.begin(self.entry, checked, self.weight_kg, limits, link.clock.now())
         try:
-            prepared = prepare(
-                link, limits, region=self.entry.protocol.region, weight_kg=self.weight_kg
-            )
+            prepared = prepare(link, limits, checked.force_limit_n)
         except (SelfTestError, LinkError) as exc:
             if rec is not None:
                 rec.not_started(str(exc), link.clock.now())

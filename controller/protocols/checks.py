@@ -19,7 +19,7 @@ from controller.protocols.models import (
     Static,
 )
 from controller.protocols.profile import SetpointProfile, build_profile
-from safety.limits import LimitsError, SafetyLimits
+from safety.limits import LimitsError, Region, SafetyLimits
 
 TREATMENT_FORCE_FIELDS = (  # the forces a dose scales (controller/clinic/dose.py)
     "force_n",
@@ -54,15 +54,21 @@ class CheckedProtocol:
     limits_fingerprint: str
 
 
+def session_force_limit(limits: SafetyLimits, region: Region, weight_kg: float) -> float:
+    """The one session force limit for this patient (SafetyLimits.force_limit_n); a weight
+    out of range is refused as the form's weight field."""
+    try:
+        return limits.force_limit_n(region, weight_kg)
+    except LimitsError as exc:
+        raise ProtocolError(str(exc), {"weight_kg": str(exc)}) from exc
+
+
 def check_protocol(
     protocol: Static | Intermittent | Progressive | Regressive | Cyclic | Program,
     limits: SafetyLimits,
     weight_kg: float,
 ) -> CheckedProtocol:
-    try:
-        limit = limits.force_limit_n(protocol.region, weight_kg)
-    except LimitsError as exc:
-        raise ProtocolError(str(exc), {"weight_kg": str(exc)}) from exc
+    limit = session_force_limit(limits, protocol.region, weight_kg)
     steps = protocol.steps if isinstance(protocol, Program) else [protocol]
     problems: list[tuple[str, str]] = []
     where = f"({protocol.region}, {weight_kg:g} kg)"

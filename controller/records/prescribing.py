@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from controller.clinic.dose import Dose, Prescription, prescribe
 from controller.clinic.setup import Checks, Setup, confirmed
-from controller.protocols.checks import ProtocolError
+from controller.protocols.checks import session_force_limit
 from controller.protocols.models import ProtocolFile
 from controller.records.patients import Patient, PatientError, get_patient, last_treatment
 from controller.records.store import SessionStore
-from safety.limits import LimitsError, SafetyLimits
+from safety.limits import SafetyLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +104,7 @@ def plan_session(
         weight_kg = patient.weight_kg
     if weight_kg is None:
         raise PatientError("weight: give the patient's weight, or a registered patient")
-    try:
-        limit = limits.force_limit_n(region, weight_kg)
-    except LimitsError as exc:
-        raise ProtocolError(str(exc), {"weight_kg": str(exc)}) from exc
+    limit = session_force_limit(limits, region, weight_kg)
     scaled, prescription = prescribe(entry, dose, weight_kg, limit, fit=fit)
     return PlannedSession(scaled, weight_kg, prescription, patient, setup, checks)
 

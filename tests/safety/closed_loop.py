@@ -46,7 +46,8 @@ def rig(
         phys = opened.board.firmware.physics
         phys.set_profile(phys.profile.scaled(stiffness))
     link = opened.link
-    ready = prepare(link, limits or load_limits(), region=region, weight_kg=weight_kg)
+    limits = limits or load_limits()
+    ready = prepare(link, limits, limits.force_limit_n(region, weight_kg))
     sup = ready.supervisor
     sup.start_treatment()
     return Rig(link, opened.board, ready.limits, ready.force_limit_n, sup, ControlLoop(link, sup))

@@ -21,7 +21,7 @@ def test_corrupted_crc_replies_trip_the_link_check_and_release(
     server, ep = served
     link = open_link(ep.rtu_url).link
     limits = load_limits()
-    sup = prepare(link, limits, region="lumbar", weight_kg=75.0).supervisor
+    sup = prepare(link, limits, limits.force_limit_n("lumbar", 75.0)).supervisor
     sup.start_treatment()
     loop = ControlLoop(link, sup)
     loop.run(
