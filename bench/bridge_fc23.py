@@ -19,10 +19,10 @@ from pymodbus.client import ModbusTcpClient
 
 from bench.stats import summary_us
 from controller import logs
-from controller.cli.sim_cmd import keep_draining, read_announcement
 from controller.composition import open_link
 from firmware_bridge import icd
 from safety import gate
+from sim.announcement import keep_draining, read_announcement
 
 TARGET_RATIO = 1.1  # issue 14 (issue 1 asked 1.3)
 

@@ -29,12 +29,12 @@ from pathlib import Path
 from bench.bridge_fc23 import start_sim
 from bench.stats import percentile
 from controller import logs
-from controller.cli.maintenance_cmd import ready_simulated_table
 from controller.composition import open_link
 from controller.control_loop import CycleRecord, DeadlineMiss
 from controller.protocols.models import ProtocolFile, Static
 from controller.records.recorder import SessionRecorder
 from controller.runner import run_treatment
+from controller.simulated_table import ready_simulated_table
 from controller.treatment import Treatment
 from safety.limits import load_limits
 

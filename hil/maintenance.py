@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from controller.cli.maintenance_cmd import simulated_procedures
 from controller.composition import open_link
 from controller.maintenance.readiness import readiness
 from controller.maintenance.simulated_technician import SimulatedTechnician
@@ -22,6 +21,7 @@ from controller.records.maintenance import (
     local_today,
 )
 from controller.records.store import SessionStore
+from controller.simulated_table import simulated_procedures
 from controller.site_config import site_config
 from hil.table import HilTable
 from safety.limits import load_limits

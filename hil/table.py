@@ -21,14 +21,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from controller.cli.inject_cmd import request
-from controller.cli.sim_cmd import keep_draining, read_announcement
 from controller.composition import open_link
 from controller.homing import home
 from firmware_bridge import TableLink
 from hil.operator import Operator, Prompt
 from hil.targets import Capability, OperatorStep, Target
 from safety.limits import load_limits
+from sim.announcement import keep_draining, read_announcement
+from sim.control_client import request
 
 SIM_STOP_TIMEOUT_S = 10.0
 SIM_PRIORITY = 40

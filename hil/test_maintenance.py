@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from controller.cli.maintenance_cmd import SIMULATED_LOADS_KG
 from controller.maintenance.procedures import daily_check, verify_calibration
 from controller.maintenance.readiness import NotReady
 from controller.maintenance.simulated_technician import SimulatedTechnician
 from controller.protocols.models import ProtocolFile, Static
 from controller.records.recorder import SessionRecorder
 from controller.session import TreatmentSession
+from controller.simulated_table import SIMULATED_LOADS_KG
 from hil.measurements import Measurements
 from hil.table import HilTable
 from hil.targets import Capability

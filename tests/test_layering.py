@@ -50,41 +50,23 @@ def test_only_the_composition_root_knows_sim_urls() -> None:
     assert users == ["controller/composition.py"]
 
 
-# Inside controller (issue 10): the application (CLI, composition root) on top, then the session
-# owner, then the records, then the control core; each imports only what lies below it.
+# Inside controller, top to bottom (docs/architecture.md): the command line; the console; the
+# composition root and the site's configuration; the session owner; the records; the control
+# core (everything else). Each imports only what lies below it: the console never the command
+# line, the session never a front end.
 CONTROLLER_LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("cli", ("controller.cli",)),
+    ("console", ("controller.console",)),
     (
         "application",
-        (
-            "controller.cli",
-            "controller.console",
-            "controller.composition",
-            "controller.site_config",
-        ),
+        ("controller.composition", "controller.site_config", "controller.simulated_table"),
     ),
     ("session", ("controller.session", "controller.runner")),
     ("records", ("controller.records",)),
 ]
-ABOVE = {
-    "core": (
-        "controller.cli",
-        "controller.console",
-        "controller.composition",
-        "controller.site_config",
-        "controller.session",
-        "controller.runner",
-        "controller.records",
-    ),
-    "records": (
-        "controller.cli",
-        "controller.console",
-        "controller.composition",
-        "controller.site_config",
-        "controller.session",
-        "controller.runner",
-    ),
-    "session": ("controller.cli", "controller.console", "controller.composition"),
-    "application": (),
+ABOVE: dict[str, tuple[str, ...]] = {
+    layer: tuple(m for _, modules in CONTROLLER_LAYERS[:i] for m in modules)
+    for i, (layer, _) in enumerate([*CONTROLLER_LAYERS, ("core", ())])
 }
 
 
@@ -108,3 +90,15 @@ def test_controller_layers_import_only_downward() -> None:
             if within(name, ABOVE[layer]):
                 bad.append(f"{module} ({layer}): {name}")
     assert not bad, "controller layers importing upward:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("package", ["hil", "bench"])
+def test_hil_and_the_benchmarks_use_the_system_not_its_command_line(package: str) -> None:
+    """What hil/ and bench/ share with the `traction` commands lives below controller/cli/."""
+    bad = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in imports(path)
+        if within(name, ("controller.cli",))
+    ]
+    assert not bad, "imports from the command line:\n" + "\n".join(bad)

@@ -32,18 +32,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from controller.cli.args import host_port, site_from
-from controller.cli.inject_cmd import request
-from controller.cli.maintenance_cmd import ready_simulated_table
 from controller.composition import Served, open_realtime_link
 from controller.console.processes import web_process
 from controller.console.service import ConsoleService
 from controller.maintenance.procedures import ProcedureError
 from controller.maintenance.simulated_technician import SimulatedTechnician
 from controller.records.store import RecordsError
+from controller.simulated_table import ready_simulated_table
 from controller.site_config import SiteConfigError
 from firmware_bridge.errors import LinkError, TargetError
 from safety.faults import SafetyFault
 from safety.limits import LimitsError, load_limits
+from sim.control_client import request
 
 DEFAULT_LISTEN = ("127.0.0.1", 8080)
 EXIT_INVALID = 2

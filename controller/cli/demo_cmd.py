@@ -12,8 +12,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller.cli.maintenance_cmd import ready_simulated_table
-from controller.cli.recording import open_recorder
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
 from controller.end_reason import EXIT_INVALID, EXIT_TABLE
@@ -22,8 +20,10 @@ from controller.maintenance.readiness import NotReady
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
 from controller.protocols.library import load_protocol
+from controller.records.opening import open_recorder
 from controller.records.store import RecordsError
 from controller.session import TreatmentSession
+from controller.simulated_table import ready_simulated_table
 from controller.site_config import SiteConfigError, site_config
 from controller.treatment import Treatment
 from firmware_bridge.errors import LinkError
@@ -62,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     patient = args.patient or ("cervical" if region == "cervical" else "lumbar-average")
     url = f"sim://?patient={patient}&seed={args.seed}"
     try:
-        recorder = open_recorder(site, device_url=url, operator=None, patient_ref=f"sim:{patient}")
+        recorder = open_recorder(
+            site.records, device_url=url, operator=None, patient_ref=f"sim:{patient}"
+        )
     except RecordsError as exc:
         sys.stderr.write(f"traction demo: {exc}\n")
         return EXIT_TABLE

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
 
 from controller.cli.args import host_port, key_values
+from sim.control_client import request
 from sim.server import DEFAULT_CONTROL_PORT, LOOPBACK
 
-TIMEOUT_S = 5.0
 EXIT_REFUSED = 2
 EXIT_UNREACHABLE = 1
 
@@ -25,17 +24,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--list", action="store_true", help="list the injections")
     p.add_argument("--state", action="store_true", help="print the simulated board's state")
     p.set_defaults(run=run)
-
-
-def request(control: tuple[str, int], message: dict[str, object]) -> dict[str, object]:
-    """One request/reply on the control interface."""
-    with socket.create_connection(control, timeout=TIMEOUT_S) as sock:
-        sock.sendall(json.dumps(message).encode() + b"\n")
-        reply = sock.makefile("rb").readline()
-    if not reply:
-        raise ConnectionError("control interface closed the connection")
-    answer: dict[str, object] = json.loads(reply)
-    return answer
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,12 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 from controller.cli.args import site_from
-from controller.cli.recording import default_operator
 from controller.cli.terminal_technician import TerminalTechnician
 from controller.composition import open_link, simulated_technician
 from controller.control_loop import PERIOD_S
@@ -35,6 +33,7 @@ from controller.records.maintenance import (
     record_daily_check,
     usage,
 )
+from controller.records.opening import default_operator
 from controller.records.store import RecordsError, SessionStore
 from controller.site_config import SiteConfigError, site_config
 from firmware_bridge import TableLink
@@ -236,92 +235,3 @@ def run_log(args: argparse.Namespace) -> int:
     else:
         out("treatments: may start today\n")
     return 0
-
-
-SIMULATED_WEIGHTS = "simulated reference set"
-SIMULATED_LOADS_KG = (10.0, 20.0, 35.0)
-
-
-def ready_simulated_table(
-    records: Path,
-    url: str,
-    device_max_n: float,
-    out: Callable[[str], object],
-    *,
-    daily: bool = True,
-) -> bool:
-    """On a simulated table, have the simulated technician do whatever procedure is due
-    (the calibration verification, and today's check unless `daily` is False: the console
-    leaves that to its technician) and record it; True when ready after."""
-    store = SessionStore(records)
-    try:
-        cal, last_daily = last_calibration(store), last_daily_check(store)
-        today = local_today()
-        due_cal = cal is None or not cal.passed or (cal.due is not None and cal.due < today)
-        fresh = last_daily is not None and last_daily.day == today and last_daily.passed
-        due_daily = daily and not fresh
-        if due_cal or due_daily:
-            opened = open_link(url)
-            tech = simulated_technician(opened)
-            assert tech is not None, "a simulated technician needs a simulated table"
-            try:
-                done = simulated_procedures(
-                    store,
-                    opened.link,
-                    tech,
-                    operator="simulated technician",
-                    device_max_n=device_max_n,
-                    calibrate=due_cal,
-                    daily=due_daily,
-                )
-            finally:
-                opened.link.close()
-            for what, passed in done:
-                out(f"{what}: {_word(passed)}\n")
-        return not readiness(last_calibration(store), last_daily_check(store), today)
-    finally:
-        store.close()
-
-
-def simulated_procedures(
-    store: SessionStore,
-    link: TableLink,
-    tech: Technician,
-    *,
-    operator: str,
-    device_max_n: float,
-    calibrate: bool = True,
-    daily: bool = True,
-) -> list[tuple[str, bool]]:
-    """The procedures a simulated technician does (the simulated reference weights), on
-    `link`, each recorded as a clinic's would be; what was done and whether it passed."""
-    done: list[tuple[str, bool]] = []
-    if calibrate:
-        verdict = verify_calibration(link, tech, SIMULATED_LOADS_KG, device_max_n)
-        record_calibration(
-            store,
-            operator=operator,
-            weights=SIMULATED_WEIGHTS,
-            passed=verdict.passed,
-            valid_days=CALIBRATION_VALID_DAYS,
-            result={**verdict.as_data(), "loads_kg": list(SIMULATED_LOADS_KG)},
-            board_identity=None,
-            device_url=link.url,
-        )
-        done.append(("calibration verification (simulated weights)", verdict.passed))
-    if daily:
-        result = daily_check(link, tech)
-        record_daily_check(
-            store,
-            operator=operator,
-            passed=result.passed,
-            result=result.as_data(),
-            board_identity=None,
-            device_url=link.url,
-        )
-        done.append(("today's daily check (simulated technician)", result.passed))
-    return done
-
-
-def _word(passed: bool) -> str:
-    return "passed" if passed else "FAILED"

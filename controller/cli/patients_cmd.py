@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, get_args
 
-from controller.cli.recording import default_operator
 from controller.clinic.dose import Prescription
+from controller.records.opening import default_operator
 from controller.records.patients import (
     Patient,
     PatientError,

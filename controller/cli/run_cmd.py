@@ -23,7 +23,6 @@ from pathlib import Path
 from controller.cli.args import site_from
 from controller.cli.operator_input import FORCE_EVENTS, OPERATOR, OperatorInput
 from controller.cli.prescription_args import NotStarted, add_arguments, confirm, plan_from
-from controller.cli.recording import open_recorder
 from controller.clinic.setup import NotConfirmed
 from controller.composition import open_link
 from controller.control_loop import CycleRecord
@@ -32,6 +31,7 @@ from controller.events import SessionEvent
 from controller.maintenance.readiness import NotReady
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
+from controller.records.opening import open_recorder
 from controller.records.patients import PatientError
 from controller.records.store import RecordsError, SessionStore
 from controller.session import ACTIONS, Outcome, TreatmentSession, ending_bound_s
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     entry = plan.entry
     try:
         recorder = open_recorder(
-            site,
+            site.records,
             device_url=site.device,
             operator=args.operator,
             patient_ref=plan.patient.ref if plan.patient is not None else args.patient_ref,

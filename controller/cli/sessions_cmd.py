@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller.cli.recording import default_operator
 from controller.records.export import export_csv, export_json
+from controller.records.opening import default_operator
 from controller.records.patients import add_note
 from controller.records.saved_protocols import save_from_session
 from controller.records.schema import SchemaError

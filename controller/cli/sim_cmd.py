@@ -5,16 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import re
 import signal
 import sys
-import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import IO
 
 from controller.cli.args import host_port
 from firmware_bridge import icd
+from sim.announcement import announcement
 from sim.board import SimBoard
 from sim.profiles import DEFAULT_PROFILE, profile_names
 from sim.server import (
@@ -26,8 +22,6 @@ from sim.server import (
     SimServer,
 )
 from sim.variants import DEFAULT_VARIANT, VARIANTS
-
-_LAST_LINE = "Ctrl-C stops it."
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -98,74 +92,9 @@ def run(args: argparse.Namespace) -> int:
 
 def announce(ep: Endpoints, args: argparse.Namespace) -> None:
     clock = "virtual time" if args.virtual else "real time"
-    lines = [
+    heading = (
         f"traction sim: patient {args.patient}, seed {args.seed}, {clock}, "
         f"board variant {args.variant}"
-    ]
-    if ep.tcp:
-        lines.append(
-            f"  modbus tcp   {ep.tcp[0]}:{ep.tcp[1]}  (unit {icd.DEFAULT_UNIT_ID})"
-            f"  device URL {ep.tcp_url}"
-        )
-    if ep.rtu:
-        lines.append(
-            f"  modbus rtu   {ep.rtu}  (115200 8E1, unit {icd.DEFAULT_UNIT_ID})"
-            f"  device URL {ep.rtu_url}"
-        )
-    if ep.control:
-        lines.append(
-            f"  control      {ep.control[0]}:{ep.control[1]}"
-            f"  (traction inject NAME --control {ep.control[0]}:{ep.control[1]})"
-        )
-    lines.append(f"  {_LAST_LINE}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    )
+    sys.stdout.write(announcement(ep, heading))
     sys.stdout.flush()
-
-
-@dataclass(frozen=True, slots=True)
-class Announced:
-    """Where a `traction sim` said it listens (what `announce` printed, read back)."""
-
-    tcp: tuple[str, int] | None = None
-    rtu: str | None = None
-    control: tuple[str, int] | None = None
-    urls: tuple[str, ...] = ()  # device URLs, TCP first
-
-
-def read_announcement(lines: Iterable[str]) -> Announced:
-    """For programs that start `traction sim` (HIL, benchmarks, tests): the parser lives
-    beside the printer so that the two cannot drift apart. Reads up to the last line."""
-    tcp = control = None
-    rtu = None
-    urls: list[str] = []
-    for line in lines:
-        if m := re.search(r"modbus tcp\s+(\S+):(\d+)", line):
-            tcp = (m.group(1), int(m.group(2)))
-        if m := re.search(r"modbus rtu\s+(\S+)", line):
-            rtu = m.group(1)
-        if m := re.search(r"control\s+(\S+):(\d+)", line):
-            control = (m.group(1), int(m.group(2)))
-        if m := re.search(r"device URL (\S+)", line):
-            urls.append(m.group(1))
-        if _LAST_LINE in line:
-            break
-    return Announced(tcp, rtu, control, tuple(urls))
-
-
-def keep_draining(stream: IO[str] | None, sink: IO[str] | None = None) -> threading.Thread:
-    """Why: a child whose output is a pipe nobody reads blocks in its next write once the
-    pipe's buffer (64 KiB on Linux) is full, and a blocked simulator or console looks like
-    a dead board or a frozen screen. Whoever reads the announcement keeps reading the rest
-    here, into `sink` (a log file kept for diagnosis) or nowhere."""
-
-    def run() -> None:
-        if stream is None:
-            return
-        for line in stream:
-            if sink is not None:
-                sink.write(line)
-                sink.flush()
-
-    t = threading.Thread(target=run, name="drain-child-output", daemon=True)
-    t.start()
-    return t

@@ -28,7 +28,6 @@ from typing import Any
 
 import structlog
 
-from controller.cli.recording import open_recorder
 from controller.console.alarms import PRIORITIES, AlarmBoard, Priority
 from controller.console.checks import ConsoleTechnician
 from controller.console.forms import FormError, profile_points
@@ -51,6 +50,7 @@ from controller.records.maintenance import (
     local_today,
     record_daily_check,
 )
+from controller.records.opening import open_recorder
 from controller.records.patients import add_note
 from controller.records.saved_protocols import save_from_session
 from controller.records.store import RecordsError, SessionStore
@@ -550,7 +550,7 @@ class ConsoleService:
         form = job.form
         try:
             recorder = open_recorder(
-                self.site,
+                self.site.records,
                 device_url=self.link.url,
                 operator=job.operator,
                 patient_ref=job.patient_ref,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.cli.sim_cmd import keep_draining, read_announcement
+from sim.announcement import keep_draining, read_announcement
 
 TRACTION = [sys.executable, "-m", "controller.cli.main"]
 ROOT = Path(__file__).resolve().parents[2]

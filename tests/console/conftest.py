@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
-from controller.cli.maintenance_cmd import ready_simulated_table
-from controller.cli.sim_cmd import keep_draining
+from controller.simulated_table import ready_simulated_table
 from safety.limits import load_limits
+from sim.announcement import keep_draining
 from tests.helpers import ready_records
 
 CHROMIUM = os.environ.get("TRACTION_CHROMIUM", "/usr/bin/chromium")
@@ -58,7 +58,7 @@ class Console:
         return "".join(self.log.read_text(encoding="utf-8").splitlines(keepends=True)[-lines:])
 
     def inject(self, name: str) -> None:
-        from controller.cli.inject_cmd import request
+        from sim.control_client import request
 
         reply = request(self.control, {"op": "inject", "name": name, "params": {}})
         assert reply.get("ok"), reply

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from controller.cli.sim_cmd import keep_draining, read_announcement
+from sim.announcement import keep_draining, read_announcement
 from tests.helpers import ready_records
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from controller.cli.inject_cmd import request
 from sim.board import SimBoard
+from sim.control_client import request
 from sim.injection import CATALOGUE, InjectionError, inject
 from sim.server import LOOPBACK, Endpoints, ServeOptions, SimServer
 

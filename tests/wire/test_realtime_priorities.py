@@ -21,7 +21,6 @@ from typing import cast
 
 import pytest
 
-from controller.cli.sim_cmd import read_announcement
 from controller.composition import open_link, open_realtime_link
 from controller.console.backend import LocalBackend
 from controller.console.remote import ServiceHost
@@ -36,6 +35,7 @@ from controller.treatment import Treatment
 from firmware_bridge import Telemetry
 from firmware_bridge.icd import Status
 from safety.limits import load_limits
+from sim.announcement import read_announcement
 from sim.server import BOARD_PRIORITY, Endpoints, SimServer
 from tests.helpers import ready_records
 
