@@ -1,9 +1,9 @@
-"""Run one treatment on a link with nobody at the table: the session owner, run and returned.
+"""Run one treatment on a link with nobody at the table and return its outcome.
 
-For tests, benchmarks and QA scripts that need the outcome and nothing else; the operator's
-commands build a `TreatmentSession` (controller/session.py) themselves, to ask it for pauses
-and stops and to finish its record. On `sim://` the loop runs in virtual time (a 10-minute
-protocol in seconds); on hardware and `traction sim` it runs on the wall clock.
+For tests and benchmarks that need the outcome and nothing else: a refusal is raised, not
+kept, and a recorder, when given, is the caller's to finish. Every front end runs a
+`TreatmentRun` (controller/treatment_run.py) instead. On `sim://` the loop runs in virtual
+time (a 10-minute protocol in seconds); on hardware and `traction sim` on the wall clock.
 """
 
 from __future__ import annotations
@@ -14,17 +14,10 @@ from controller.control_loop import CycleRecord
 from controller.preparation import Prepared
 from controller.protocols.models import ProtocolFile
 from controller.records.recorder import SessionRecorder
-from controller.session import (
-    SLACK_ALLOWANCE_S,
-    Outcome,
-    TreatmentSession,
-    check_link_timing,
-)
+from controller.session import Outcome, TreatmentSession
 from controller.treatment import Treatment
 from firmware_bridge import TableLink
 from safety.limits import SafetyLimits
-
-__all__ = ["SLACK_ALLOWANCE_S", "Outcome", "check_link_timing", "run_treatment"]
 
 
 def run_treatment(

@@ -17,12 +17,12 @@ from pathlib import Path
 from controller.control_loop import CycleRecord
 from controller.preparation import Prepared
 from controller.protocols.models import ProtocolFile, Static
-from controller.records.recorder import SessionRecorder
 from controller.records.report import draw_report
 from controller.records.store import SessionStore
-from controller.session import Outcome, TreatmentSession
+from controller.session import Outcome
 from controller.session_states import State
 from controller.treatment import Treatment
+from controller.treatment_run import TreatmentRun
 from firmware_bridge import TableLink, Telemetry
 from firmware_bridge.icd import Status
 from hil.maintenance import ready_store
@@ -67,9 +67,6 @@ def treat(
     store = run.out / "records.sqlite3"
     ready_store(table, store)
     name = result.nodeid.split("::")[-1]
-    recorder = SessionRecorder(
-        store, operator="hil", patient_ref=f"hil:{name}", device_url=table.device
-    )
     last = [0.0]
 
     def hook(treatment: Treatment, record: CycleRecord) -> None:
@@ -81,28 +78,25 @@ def treat(
         if force_trip_n is not None:
             link.configure_interlocks(replace(prepared.interlocks, force_trip_n=force_trip_n))
 
-    outcome: Outcome | None = None
-    error: BaseException | None = None
-    session = TreatmentSession(
+    run_ = TreatmentRun(
         link,
         entry,
         load_limits(),
         table.target.weight_kg,
-        recorder=recorder,
+        records=store,
+        operator="hil",
+        patient_ref=f"hil:{name}",
         before_start=low_trip,
     )
+    error: BaseException | None = None
     try:
-        outcome = session.run(on_cycle=hook)
+        run_.treat(on_cycle=hook)
     except HostSilent as exc:
         error = exc
-    now = time.monotonic()
-    if outcome is not None:
-        session.finish(now)
-        if run.board_identity is None:
-            run.board_identity = asdict(outcome.prepared.identity)
-    else:
-        session.fail(now, error or RuntimeError("no outcome"))
-    return Treated(outcome, error, recorder.session_id, store, link, last[0])
+    ran = run_.close()
+    if ran.outcome is not None and run.board_identity is None:
+        run.board_identity = asdict(ran.outcome.prepared.identity)
+    return Treated(ran.outcome, error or ran.error, ran.session_id, store, link, last[0])
 
 
 def plot(run: RunRecord, result: TestResult, treated: Treated) -> None:

@@ -5,17 +5,18 @@ both load-cell channels -- which the channels' agreement cannot see -- fails the
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from controller.end_reason import EXIT_TABLE
 from controller.maintenance.procedures import daily_check, verify_calibration
 from controller.maintenance.readiness import NotReady
 from controller.maintenance.simulated_technician import SimulatedTechnician
 from controller.protocols.models import ProtocolFile, Static
-from controller.records.recorder import SessionRecorder
-from controller.session import TreatmentSession
 from controller.simulated_table import SIMULATED_LOADS_KG
+from controller.treatment_run import TreatmentRun
 from hil.measurements import Measurements
 from hil.table import HilTable
 from hil.targets import Capability
@@ -36,12 +37,16 @@ def test_an_unchecked_table_refuses_the_treatment_before_anything_is_sent(
 ) -> None:
     link = table.open_link()
     store = tmp_path / "fresh.sqlite3"
-    recorder = SessionRecorder(store, operator="hil", patient_ref="", device_url=table.device)
-    session = TreatmentSession(link, HOLD, load_limits(), table.target.weight_kg, recorder=recorder)
-    with pytest.raises(NotReady, match=r"traction calibrate.*daily check"):
-        session.run()
-    session.fail(link.clock.now(), RuntimeError("refused"))
-    assert recorder.session_id == 0  # no record began: nothing was sent
+    run = TreatmentRun(
+        link, HOLD, load_limits(), table.target.weight_kg, records=store, operator="hil"
+    )
+    assert not run.treat()
+    ran = run.close()
+    assert isinstance(ran.error, NotReady)
+    assert re.search(r"traction calibrate.*daily check", str(ran.error))
+    assert ran.words.startswith("refused: the table is not ready")
+    assert ran.exit_code == EXIT_TABLE
+    assert ran.session_id == 0  # no record began: nothing was sent
     assert link.identity is None  # the board was never even connected
 
 

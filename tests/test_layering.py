@@ -61,7 +61,7 @@ CONTROLLER_LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "application",
         ("controller.composition", "controller.site_config", "controller.simulated_table"),
     ),
-    ("session", ("controller.session", "controller.runner")),
+    ("session", ("controller.session", "controller.runner", "controller.treatment_run")),
     ("records", ("controller.records",)),
 ]
 ABOVE: dict[str, tuple[str, ...]] = {

@@ -22,12 +22,12 @@ from controller.composition import open_link
 from controller.control_loop import CycleRecord
 from controller.events import SessionEvent
 from controller.homing import HomingError, home
-from controller.preparation import SelfTestError
 from controller.protocols.library import presets
 from controller.protocols.models import Intermittent, ProtocolFile
 from controller.session import TreatmentSession
 from controller.session_states import ENDED, State
 from controller.treatment import Treatment
+from controller.treatment_run import TreatmentRun
 from firmware_bridge.errors import LinkError
 from safety.interlocks import trip_margin_n
 from safety.limits import Region, load_limits
@@ -137,7 +137,7 @@ class _Watch:
         )
 
 
-def _setup(cell: Cell) -> tuple[SimBoard, TreatmentSession, _Watch, float]:
+def _setup(cell: Cell) -> tuple[SimBoard, TreatmentRun, _Watch, float]:
     opened = open_link(f"sim://?patient={cell.profile}&seed={cell.seed}&variant={cell.variant}")
     board = opened.board
     assert board is not None
@@ -158,18 +158,18 @@ def _setup(cell: Cell) -> tuple[SimBoard, TreatmentSession, _Watch, float]:
     )
     if cell.kind == "normal":
         entry = presets()[cell.preset]
-    session = TreatmentSession(opened.link, entry, limits, WEIGHT_KG)
+    run = TreatmentRun(opened.link, entry, limits, WEIGHT_KG, records=None)
     released = limits.board.release_force_n + limits.release.confirm_margin_n
     idle = limits.plausibility.idle_force_n
     watch = _Watch(board, limit + trip_margin_n(limits, limit), released, idle)
-    session.events.subscribe(watch.events.append)
-    return board, session, watch, float(force)
+    run.session.events.subscribe(watch.events.append)
+    return board, run, watch, float(force)
 
 
 def _fault(cell: Cell) -> Result:
-    board, session, watch, force = _setup(cell)
+    board, run, watch, force = _setup(cell)
     name, params = _LABELS[cell.fault]
-    moment = _moment(cell.state, force, session)
+    moment = _moment(cell.state, force, run.session)
     fired = False
 
     def hook(treatment: Treatment, record: CycleRecord) -> None:
@@ -183,11 +183,10 @@ def _fault(cell: Cell) -> Result:
     if cell.state == "self-test":
         fired = True
         watch.hit(board.elapsed_s, name, params)
-    try:
-        outcome = session.run(on_cycle=hook)
-    except (SelfTestError, LinkError) as exc:  # refused before anything started
+    outcome = run.outcome if run.treat(on_cycle=hook) else None
+    if outcome is None:  # refused before anything started
         watch.cycle(board.elapsed_s)
-        return watch.result(cell, f"not started: {type(exc).__name__}", True)
+        return watch.result(cell, f"not started: {type(run.error).__name__}", True)
     return watch.result(cell, outcome.label, outcome.state in ENDED)
 
 
@@ -250,17 +249,17 @@ def _moment(
 
 def _homing(cell: Cell) -> Result:
     """A session stopped in its first hold, then the carriage homed; the fault mid-homing."""
-    board, session, watch, _ = _setup(cell)
-    link = session.link
+    board, run, watch, _ = _setup(cell)
+    link = run.link
 
     asked: list[bool] = []
 
     def stop_in_hold(t: Treatment, record: CycleRecord) -> None:
         if not asked and t.phase == "hold" and t.states.current is State.RUNNING:
             asked.append(True)
-            session.ask("stop", "operator campaign")
+            run.session.ask("stop", "operator campaign")
 
-    session.run(on_cycle=stop_in_hold)
+    run.treat(on_cycle=stop_in_hold)
     name, params = _LABELS[cell.fault]
     clock = link.clock
     start = clock.now()
@@ -289,7 +288,7 @@ def _homing(cell: Cell) -> Result:
 
 def _normal(cell: Cell) -> Result:
     """A preset with the patient moving now and then; any trip is a false trip."""
-    board, session, watch, _ = _setup(cell)
+    board, run, watch, _ = _setup(cell)
     rng = random.Random(cell.seed)
     moves = sorted(rng.uniform(5.0, 120.0) for _ in range(DISTURBANCES))
     started: list[float] = []
@@ -305,6 +304,8 @@ def _normal(cell: Cell) -> Result:
             inject(board, "disturbance", params)
         watch.cycle(now)
 
-    outcome = session.run(on_cycle=hook)
+    outcome = run.outcome if run.treat(on_cycle=hook) else None
+    if outcome is None:  # a normal session refused before it started is a failure too
+        return watch.result(cell, f"not started: {type(run.error).__name__}", True, false_trip=True)
     tripped = bool(outcome.trips) or outcome.state is not State.COMPLETE
     return watch.result(cell, outcome.label, True, false_trip=tripped)

@@ -16,16 +16,13 @@ from controller.composition import open_link
 from controller.control_loop import CycleRecord
 from controller.end_reason import EXIT_INVALID, EXIT_TABLE
 from controller.maintenance.procedures import ProcedureError
-from controller.maintenance.readiness import NotReady
-from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
 from controller.protocols.library import load_protocol
-from controller.records.opening import open_recorder
 from controller.records.store import RecordsError
-from controller.session import TreatmentSession
 from controller.simulated_table import ready_simulated_table
 from controller.site_config import SiteConfigError, site_config
 from controller.treatment import Treatment
+from controller.treatment_run import Acknowledged, TreatmentRun
 from firmware_bridge.errors import LinkError
 from safety.limits import LimitsError, load_limits
 from sim.profiles import profile_names
@@ -62,13 +59,6 @@ def run(args: argparse.Namespace) -> int:
     patient = args.patient or ("cervical" if region == "cervical" else "lumbar-average")
     url = f"sim://?patient={patient}&seed={args.seed}"
     try:
-        recorder = open_recorder(
-            site.records, device_url=url, operator=None, patient_ref=f"sim:{patient}"
-        )
-    except RecordsError as exc:
-        sys.stderr.write(f"traction demo: {exc}\n")
-        return EXIT_TABLE
-    try:
         ready_simulated_table(site.records, url, limits.device_max_force_n, out)
     except (RecordsError, ProcedureError, LinkError) as exc:
         sys.stderr.write(f"traction demo: the simulated table could not be readied: {exc}\n")
@@ -93,23 +83,24 @@ def run(args: argparse.Namespace) -> int:
             f"{target} N  measured {tel.force_n:6.1f} N  timer {treatment.timer_s:6.1f} s\n"
         )
 
-    session = TreatmentSession(link, entry, limits, args.weight, recorder=recorder)
     try:
-        outcome = session.run(on_cycle=show)
-    except (ProtocolError, LimitsError) as exc:
-        session.fail(link.clock.now(), exc)
-        sys.stderr.write(f"traction demo: refused: {exc}\n")
-        return EXIT_INVALID
-    except (SelfTestError, LinkError, NotReady) as exc:
-        session.fail(link.clock.now(), exc)
+        run_ = TreatmentRun(
+            link, entry, limits, args.weight, records=site.records, patient_ref=f"sim:{patient}"
+        )
+    except RecordsError as exc:
         sys.stderr.write(f"traction demo: {exc}\n")
         return EXIT_TABLE
-    session.acknowledge(link.clock.now(), by="demo")  # nobody at a simulated table to press a
-    report = session.finish(link.clock.now(), site.report_path(recorder.session_id))
+    run_.treat(on_cycle=show)
+    run_.answer_end(Acknowledged("demo"))  # nobody at a simulated table to press a key
+    result = run_.close(site.report_path(run_.session_id))
+    outcome = result.outcome
+    if outcome is None:
+        sys.stderr.write(f"traction demo: {result.words}\n")
+        return result.exit_code
     acc, log = outcome.accuracy, outcome.treatment.log
     prof = outcome.checked.profile
     out(
-        f"session {outcome.end.words}: planned {prof.total_s:.1f} s, timer ran "
+        f"session {result.words}: planned {prof.total_s:.1f} s, timer ran "
         f"{outcome.treatment.timer_s:.1f} s, waited {log.waited_s:.1f} s for forces to be reached\n"
         f"hold error: mean {acc.mean_error_n:.2f} N, peak {acc.peak_error_n:.2f} N; overshoot "
         f"{acc.overshoot_n:.2f} N; {acc.hold_samples} hold samples; targets "
@@ -120,11 +111,13 @@ def run(args: argparse.Namespace) -> int:
         f"{', '.join(t.describe() for t in outcome.prepared.supervisor.trips) or 'none'}\n"
     )
     out(
-        f"record: session {recorder.session_id} in {site.records} "
-        f"(traction sessions show {recorder.session_id})\n"
+        f"record: session {result.session_id} in {site.records} "
+        f"(traction sessions show {result.session_id})\n"
     )
-    if recorder.error is not None:
-        sys.stderr.write(f"traction demo: ALARM: records could not be written: {recorder.error}\n")
-        return EXIT_TABLE
-    out(f"report: {report}\n" if report else "report: not drawn (see the log)\n")
-    return outcome.end.exit_code
+    if result.records_error is not None:
+        sys.stderr.write(
+            f"traction demo: ALARM: records could not be written: {result.records_error}\n"
+        )
+        return result.exit_code
+    out(f"report: {result.report}\n" if result.report else "report: not drawn (see the log)\n")
+    return result.exit_code

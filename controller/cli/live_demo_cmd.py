@@ -17,9 +17,9 @@ from controller.cli.telemetry_view import HEADER, line
 from controller.composition import open_realtime_link
 from controller.control_loop import CycleRecord
 from controller.protocols.models import ProtocolFile, Static
-from controller.session import TreatmentSession
 from controller.session_states import State
 from controller.treatment import Treatment
+from controller.treatment_run import TreatmentRun
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError
 from safety.limits import Region, SafetyLimits, load_limits
@@ -73,8 +73,8 @@ def _session(link: TableLink, plan: DemoPlan, limits: SafetyLimits) -> int:
         name="live demo",
         protocol=Static(region=DEMO_REGION, force_n=plan.target_force_n, duration_s=plan.hold_s),
     )
-    session = TreatmentSession(link, entry, limits, DEMO_WEIGHT_KG)
-    session.events.subscribe(lambda e: _print_event(e.text), replay=False)
+    run_ = TreatmentRun(link, entry, limits, DEMO_WEIGHT_KG, records=None)
+    run_.session.events.subscribe(lambda e: _print_event(e.text), replay=False)
     next_print = [0.0]
 
     def show(_: Treatment, record: CycleRecord) -> None:
@@ -85,7 +85,12 @@ def _session(link: TableLink, plan: DemoPlan, limits: SafetyLimits) -> int:
             next_print[0] = record.time_s + plan.print_every_s
             write(line(record.time_s, tel) + "\n")
 
-    outcome = session.run(on_cycle=show)
+    run_.treat(on_cycle=show)
+    result = run_.close()
+    outcome = result.outcome
+    if outcome is None:
+        write(f"demo failed: {result.words}\n")
+        return EXIT_FAILED
     p = outcome.prepared
     cfg, tel = p.interlocks, link.read_telemetry()
     write(
@@ -93,7 +98,7 @@ def _session(link: TableLink, plan: DemoPlan, limits: SafetyLimits) -> int:
         f"0x{p.identity.icd_version:04X}; safety limits {limits.fingerprint()[:12]}: force limit "
         f"{p.force_limit_n:.0f} N; interlocks written and read back: trip "
         f"{cfg.force_trip_n:.0f} N, watchdog {cfg.watchdog_s * 1e3:.0f} ms\n"
-        f"session {outcome.end.words}; after the release: force {tel.force_n:.1f} N, carriage at "
+        f"session {result.words}; after the release: force {tel.force_n:.1f} N, carriage at "
         f"{tel.position_m * 1e3:.1f} mm\n"
     )
     sys.stdout.flush()

@@ -28,17 +28,15 @@ from controller.composition import open_link
 from controller.control_loop import CycleRecord
 from controller.end_reason import ACK_BOUND_S, EXIT_INVALID, EXIT_SAFETY, EXIT_TABLE
 from controller.events import SessionEvent
-from controller.maintenance.readiness import NotReady
-from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
-from controller.records.opening import open_recorder
 from controller.records.patients import PatientError
 from controller.records.store import RecordsError, SessionStore
-from controller.session import ACTIONS, Outcome, TreatmentSession, ending_bound_s
-from controller.session_states import ENDED, State
+from controller.session import ACTIONS, ending_bound_s
+from controller.session_states import State
 from controller.site_config import SiteConfigError
 from controller.treatment import Treatment
-from firmware_bridge.errors import LinkError, TargetError
+from controller.treatment_run import TreatmentRun
+from firmware_bridge.errors import TargetError
 from safety.faults import SafetyFault
 from safety.limits import LimitsError, load_limits
 
@@ -80,28 +78,29 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     finally:
         store.close()
-    entry = plan.entry
+    tty = sys.stdin.isatty()  # a technician at a terminal can answer; a service or script cannot
     try:
-        recorder = open_recorder(
-            site.records,
-            device_url=site.device,
+        run_ = TreatmentRun(
+            link,
+            plan.entry,
+            limits,
+            plan.weight_kg,
+            records=site.records,
             operator=args.operator,
             patient_ref=plan.patient.ref if plan.patient is not None else args.patient_ref,
             clinical=plan.clinical(),
+            attended=lambda: tty,
         )
     except RecordsError as exc:
         link.close()
         err(f"traction run: no treatment without its record: {exc}\n")
         return EXIT_TABLE
+    session = run_.session
     operator = OperatorInput()
     display = Display(sys.stdout.isatty())
-    tty = sys.stdin.isatty()  # a technician at a terminal can answer; a service or script cannot
-    session = TreatmentSession(
-        link, entry, limits, plan.weight_kg, recorder=recorder, attended=lambda: tty
-    )
     latest: list[tuple[Treatment, CycleRecord]] = []
     notes: queue.SimpleQueue[str] = queue.SimpleQueue()
-    done: list[Outcome | BaseException] = []
+    raised: list[BaseException] = []
     session.events.subscribe(lambda e: _note_event(e, notes), replay=False)
 
     def hook(treatment: Treatment, record: CycleRecord) -> None:
@@ -110,9 +109,9 @@ def run(args: argparse.Namespace) -> int:
 
     def control() -> None:
         try:
-            done.append(session.run(on_cycle=hook))
-        except BaseException as exc:  # handed to the main thread, which reports it
-            done.append(exc)
+            run_.treat(on_cycle=hook)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            raised.append(exc)
 
     with operator.attached():
         thread = threading.Thread(target=control, name="control-loop", daemon=True)
@@ -131,45 +130,33 @@ def run(args: argparse.Namespace) -> int:
                 display.note(notes.get())
             if latest:
                 display.show(*latest[0])
-            if ending_since is not None and time.monotonic() - ending_since > ending_bound_s(
-                limits
-            ):
-                return _abandon(session, ending_bound_s(limits))
+            bound_s = ending_bound_s(limits)
+            if ending_since is not None and time.monotonic() - ending_since > bound_s:
+                return _abandon(run_, bound_s)
         while not notes.empty():
             display.note(notes.get())
-        result = done[0]
-        if isinstance(result, Outcome) and result.state in ENDED - {State.FAULTED}:
-            acknowledge(session, operator, display, result.end.words)
-    if isinstance(result, Outcome):
-        report = session.finish(link.clock.now(), site.report_path(recorder.session_id))
-    else:
-        session.fail(link.clock.now(), result)
-        report = None
+        run_.answer_end(TerminalAnswer(operator, display))
+    if raised:
+        link.close()
+        raise raised[0]
+    result = run_.close(site.report_path(run_.session_id))
     link.close()
-    if recorder.session_id:
+    if result.session_id:
         sys.stdout.write(
-            f"record: session {recorder.session_id} in {site.records}"
-            + (f"; report: {report}" if report else "")
+            f"record: session {result.session_id} in {site.records}"
+            + (f"; report: {result.report}" if result.report else "")
             + "\n"
         )
-    if recorder.error is not None:
-        err(f"traction run: ALARM: records could not be written: {recorder.error}\n")
-        return EXIT_TABLE
-    if isinstance(result, ProtocolError | TargetError):  # refused before anything was sent
-        err(f"traction run: refused: {result}\n")
-        return EXIT_INVALID
-    if isinstance(result, NotReady):
-        err(f"traction run: refused: the table is not ready: {result}\n")
-        return EXIT_TABLE
-    if isinstance(result, SelfTestError | LinkError):
-        err(f"traction run: {result}\n")
-        return EXIT_TABLE
-    if isinstance(result, BaseException):
-        raise result
-    outcome = result
+    if result.records_error is not None:
+        err(f"traction run: ALARM: records could not be written: {result.records_error}\n")
+        return result.exit_code
+    outcome = result.outcome
+    if outcome is None:
+        err(f"traction run: {result.words}\n")
+        return result.exit_code
     display.end()
     sys.stdout.write(
-        f"session {outcome.end.words}; hold error mean "
+        f"session {result.words}; hold error mean "
         f"{outcome.accuracy.mean_error_n:.2f} N, peak "
         f"{outcome.accuracy.peak_error_n:.2f} N\n"
     )
@@ -179,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         todo = sorted({t.fault.what_to_do for t in outcome.trips if t.priority.value == "high"})
         for line in todo:
             sys.stdout.write(f"\a*** ALARM: {line} ***\n")
-    return outcome.end.exit_code
+    return result.exit_code
 
 
 def _note_event(event: SessionEvent, notes: queue.SimpleQueue[str]) -> None:
@@ -193,7 +180,7 @@ def _note_event(event: SessionEvent, notes: queue.SimpleQueue[str]) -> None:
         notes.put(event.text)
 
 
-def _abandon(session: TreatmentSession, bound_s: float) -> int:
+def _abandon(run: TreatmentRun, bound_s: float) -> int:
     """The control thread did not end within the stated bound after a signal: never in a
     correct build (every wait in it is bounded), but the process must still end, loudly."""
     sys.stdout.write(
@@ -201,34 +188,39 @@ def _abandon(session: TreatmentSession, bound_s: float) -> int:
         f"NOT confirmed: {SafetyFault.RELEASE_TIMEOUT.what_to_do} ***\n"
     )
     sys.stdout.flush()
-    session.fail(time.monotonic(), TimeoutError(f"not ended {bound_s:.0f} s after a signal"))
+    run.abandon(TimeoutError(f"not ended {bound_s:.0f} s after a signal"))
     return EXIT_SAFETY
 
 
-def acknowledge(
-    session: TreatmentSession, operator: OperatorInput, display: Display, words: str
-) -> None:
-    """An ended session alarms until the technician acknowledges it (key a), or a signal.
+class TerminalAnswer:
+    """The technician at the terminal answers the end alarm (key a) within ACK_BOUND_S, or a
+    signal ends the wait. Without a terminal there is nobody to press a key: the end is
+    recorded as not acknowledged, and the command ends."""
 
-    Without a terminal there is nobody to press a key: the end is recorded as not
-    acknowledged, and the command ends.
-    """
-    if not display.tty:
-        session.note(time.monotonic(), "end of session not acknowledged: no terminal")
-        display.note(f"{words} (no terminal: not acknowledged)")
-        return
-    signals, since = operator.signals, time.monotonic()
-    while time.monotonic() - since < ACK_BOUND_S:
-        display.note(f"\a*** {words}: press a to acknowledge ***")
-        for _ in range(round(ACK_REPEAT_S / REFRESH_S)):
-            time.sleep(REFRESH_S)
-            if any(r.event == "acknowledge" for r in operator.drain()):
-                session.acknowledge(time.monotonic(), by=OPERATOR)
-                return
-            if operator.signals > signals:  # the process is being ended: nobody answered
-                session.note(time.monotonic(), "end of session not acknowledged: signalled")
-                return
-    session.note(time.monotonic(), f"end of session not acknowledged within {ACK_BOUND_S:g} s")
+    def __init__(self, operator: OperatorInput, display: Display) -> None:
+        self.operator = operator
+        self.display = display
+
+    def answer(self, run: TreatmentRun, words: str) -> None:
+        operator, display = self.operator, self.display
+        if not run.awaits_answer:  # a fault's alarms were printed as they came
+            return
+        if not display.tty:
+            run.note("end of session not acknowledged: no terminal")
+            display.note(f"{words} (no terminal: not acknowledged)")
+            return
+        signals, since = operator.signals, time.monotonic()
+        while time.monotonic() - since < ACK_BOUND_S:
+            display.note(f"\a*** {words}: press a to acknowledge ***")
+            for _ in range(round(ACK_REPEAT_S / REFRESH_S)):
+                time.sleep(REFRESH_S)
+                if any(r.event == "acknowledge" for r in operator.drain()):
+                    run.acknowledge(by=OPERATOR)
+                    return
+                if operator.signals > signals:  # the process is being ended: nobody answered
+                    run.note("end of session not acknowledged: signalled")
+                    return
+        run.note(f"end of session not acknowledged within {ACK_BOUND_S:g} s")
 
 
 class Display:

@@ -39,7 +39,7 @@ from controller.end_reason import ACK_BOUND_S, EndReason
 from controller.events import SessionEvent
 from controller.homing import HomingError, home
 from controller.maintenance.procedures import ProcedureError, daily_check
-from controller.maintenance.readiness import NotReady, readiness
+from controller.maintenance.readiness import readiness
 from controller.maintenance.technician import Technician
 from controller.preparation import SelfTestError
 from controller.protocols.checks import ProtocolError
@@ -50,14 +50,14 @@ from controller.records.maintenance import (
     local_today,
     record_daily_check,
 )
-from controller.records.opening import open_recorder
 from controller.records.patients import add_note
 from controller.records.saved_protocols import save_from_session
 from controller.records.store import RecordsError, SessionStore
 from controller.session import Outcome, TreatmentSession, ending_bound_s
-from controller.session_states import ENDED, TREATING, State
+from controller.session_states import TREATING, State
 from controller.site_config import SiteConfig
 from controller.treatment import Treatment
+from controller.treatment_run import TreatmentRun
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError, TargetError
 from firmware_bridge.icd import Status
@@ -549,59 +549,58 @@ class ConsoleService:
     def _treat(self, job: StartJob) -> None:
         form = job.form
         try:
-            recorder = open_recorder(
-                self.site.records,
-                device_url=self.link.url,
+            run = TreatmentRun(
+                self.link,
+                form.entry,
+                self.limits,
+                form.weight_kg,
+                records=self.site.records,
                 operator=job.operator,
                 patient_ref=job.patient_ref,
                 clinical=None if form.plan is None else form.plan.clinical(),
+                attended=lambda: not self.presence.lost(self.clock()),
             )
         except RecordsError as exc:
             self._not_started(f"no treatment without its record: {exc}")
             return
-        session = TreatmentSession(
-            self.link,
-            form.entry,
-            self.limits,
-            form.weight_kg,
-            recorder=recorder,
-            attended=lambda: not self.presence.lost(self.clock()),
-        )
+        session = run.session
         session.events.subscribe(self._on_event)
         with self._lock:
             self.session = session
             self.activity = "treating"
-        outcome: Outcome | None = None
-        try:
-            outcome = session.run(on_cycle=self._on_cycle)
-        except (SelfTestError, LinkError, ProtocolError, TargetError, NotReady) as exc:
-            session.fail(self.link.clock.now(), exc)
-            self._not_started(str(exc), self_test=isinstance(exc, SelfTestError))
+        if not run.treat(on_cycle=self._on_cycle):
+            run.close()
+            self._not_started(str(run.error), self_test=isinstance(run.error, SelfTestError))
             with self._lock:
                 self.session = None
             return
+        outcome = run.outcome
+        assert outcome is not None  # it ran
         with self._lock:  # the end is known now: shown to every page while it waits
             self.table["self_test"] = "passed"
             self.activity = "awaiting acknowledgement"
-            self.summary = self._summary(outcome, recorder.session_id, report=False)
+            self.summary = self._summary(outcome, run.session_id, report=False)
+        run.answer_end(self)
+        result = run.close(self.site.report_path(run.session_id))
+        with self._lock:
+            self.summary = self._summary(outcome, run.session_id, result.report is not None)
+            self.outcome = outcome
+            self.session = None
+
+    def answer(self, run: TreatmentRun, words: str) -> None:
+        """The console's answer to a session's end (EndAnswer): every alarm acknowledged on
+        a page, within the bound, or the console closing; then the end alarm is recorded as
+        acknowledged by whoever acknowledged the alarms."""
         self._acked.clear()
         # closing: nobody will acknowledge; close() sets _closing before _acked, so either
         # its _acked.set() comes after this clear, or _closing is seen here
         if not self.alarms.unacknowledged or self._closing.is_set():
             self._acked.set()
         acked = self._acked.wait(self.ack_bound_s)
-        now = self.link.clock.now()
-        if outcome.state in ENDED - {State.FAULTED} and not self.alarms.unacknowledged:
-            session.acknowledge(now, by=_acknowledger(self.alarms))
+        if run.awaits_answer and not self.alarms.unacknowledged:
+            run.acknowledge(_acknowledger(self.alarms))
         elif not acked or self.alarms.unacknowledged:
-            session.note(
-                now, f"alarms not acknowledged within {self.ack_bound_s:g} s; record closed"
-            )
-        report = session.finish(now, self.site.report_path(recorder.session_id))
-        with self._lock:
-            self.summary = self._summary(outcome, recorder.session_id, report is not None)
-            self.outcome = outcome
-            self.session = None
+            run.note(f"alarms not acknowledged within {self.ack_bound_s:g} s; record closed")
 
     def _not_started(self, why: str, *, self_test: bool = False) -> None:
         with self._lock:

@@ -22,7 +22,8 @@ from controller.protocols.models import (
     Regressive,
     Static,
 )
-from controller.runner import Outcome, run_treatment
+from controller.runner import run_treatment
+from controller.session import Outcome
 from controller.session_states import State
 from controller.treatment import Treatment
 from safety.limits import load_limits

@@ -15,7 +15,8 @@ from controller.protocols.models import (
     Static,
 )
 from controller.records.recorder import SessionRecorder
-from controller.runner import Outcome, run_treatment
+from controller.runner import run_treatment
+from controller.session import Outcome
 from safety.limits import load_limits
 from tests.helpers import ready_records
 

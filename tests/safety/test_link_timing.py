@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from controller.composition import open_link
 from controller.control_loop import PERIOD_S
-from controller.runner import check_link_timing
+from controller.session import check_link_timing
 from firmware_bridge.errors import TargetError
 from firmware_bridge.target import DEFAULT_TIMEOUT_S
 from safety.limits import load_limits
