@@ -25,7 +25,7 @@ from firmware_bridge.values import Telemetry
 from safety.faults import Trip
 from safety.monitor import Observation
 from safety.release import ReleaseState
-from safety.supervisor import ResetOutcome, SafetySupervisor
+from safety.supervisor import SafetySupervisor
 
 # A session keeps its history in memory; Python's full garbage collections scan all of it and
 # took up to 70 ms at 10 minutes -- a missed control deadline. Freezing what exists every
@@ -98,7 +98,6 @@ class ControlLoop:
         self.period_s = period_s
         self.pending: ApprovedCommand = supervisor.command(0.0, None)
         self.context = Proposal(treatment_active=False)
-        self.last_telemetry: Telemetry | None = None
         self.last_transaction_s = 0.0
         self.no_reply = RepeatedCondition("no valid reply from the board")
 
@@ -175,14 +174,6 @@ class ControlLoop:
                 deadline = done  # missed whole periods: skip them, never burst to catch up
             clock.sleep_until(deadline)
 
-    def reset(self, tel: Telemetry | None, *, acknowledged_by: str) -> ResetOutcome:
-        """Reset the safety latch and drop the command approved before it (a release)."""
-        outcome = self.supervisor.reset(tel, acknowledged_by=acknowledged_by)
-        if outcome.accepted:
-            self.pending = self.supervisor.command(0.0, tel)
-            self.context = Proposal(treatment_active=False)
-        return outcome
-
     def _cycle(
         self,
         now: float,
@@ -226,5 +217,4 @@ class ControlLoop:
         self.pending = sup.command(proposal.velocity_m_s, tel)
         if feedback is not None:
             feedback(proposal.velocity_m_s, self.pending.command.velocity_m_s)
-        self.last_telemetry = tel if tel is not None else self.last_telemetry
         return CycleRecord(now, tel, self.pending, trips, sup.release_requests, sup.release.state)

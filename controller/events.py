@@ -28,7 +28,7 @@ class SessionEvent(NamedTuple):
     """Something that happened in the session, for the audit trail and every display."""
 
     time_s: float
-    kind: str  # "state", "operator", "info", "fault", "alarm", "release"
+    kind: str  # "state", "operator", "info", "refused", "fault", "alarm", "release"
     text: str
     data: EventData
     priority: str = "none"  # IEC 60601-1-8 sense for alarms and faults: high, medium, low

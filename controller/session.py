@@ -25,6 +25,7 @@ recorder, the display, the console and HIL subscribe to it.
 
 from __future__ import annotations
 
+import enum
 import queue
 import sqlite3
 from collections.abc import Callable
@@ -58,16 +59,27 @@ log = structlog.get_logger(__name__)
 
 SLACK_ALLOWANCE_S = 120.0  # beyond twice the planned time, for slack take-up and waits
 END_ALLOWANCE_S = 10.0  # the loop's last-resort bound beyond every state's own bound
-ACTIONS = ("pause", "resume", "stop", "stop_now", "force", "timing", "acknowledge")
 PATIENT_STOP_BOUND_S = 300.0  # held after a patient's stop: resumed within this, or ended
 MAX_PATIENT_STOPS = 3  # a fourth press ends the session as a fault would
 _ENDED_RELEASE = frozenset({ReleaseState.DONE, ReleaseState.TIMED_OUT, ReleaseState.IDLE})
 
 
+class Action(enum.StrEnum):
+    """What a client may ask of a running session (a string value: the audit data's name)."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOP = "stop"
+    STOP_NOW = "stop_now"  # the board's release at once, no ramp
+    FORCE = "force"
+    TIMING = "timing"
+    ACKNOWLEDGE = "acknowledge"
+
+
 class Request(NamedTuple):
     """What a client asks of the session; applied in the control thread's next cycle."""
 
-    action: str  # one of ACTIONS
+    action: Action
     by: str
     delta_n: float = 0.0  # for "force"
     timing: Timing | None = None  # for "timing"
@@ -165,15 +177,23 @@ class TreatmentSession:
     ) -> None:
         """Thread-safe: queue an operator request for the next control cycle; a stop says
         why (`cause`), which becomes the session's end reason if it ends the session."""
-        if action not in ACTIONS:
-            raise ValueError(f"unknown session action {action!r}; one of {', '.join(ACTIONS)}")
-        if (action == "timing") != (timing is not None):
+        try:
+            asked = Action(action)
+        except ValueError:
+            known = ", ".join(a.value for a in Action)
+            raise ValueError(f"unknown session action {action!r}; one of {known}") from None
+        if (asked is Action.TIMING) != (timing is not None):
             raise ValueError("a 'timing' request, and only it, carries the new times")
-        self.requests.put(Request(action, by, delta_n, timing, cause))
+        self.requests.put(Request(asked, by, delta_n, timing, cause))
 
     def note(self, now: float, text: str, **data: str | float | None) -> None:
-        """Something a client has to tell the others (a refused request, an acknowledgement)."""
+        """Something a client has to tell the others (an acknowledgement, an ending)."""
         self.events.publish(SessionEvent(now, "info", text, dict(data)))
+
+    def refuse(self, now: float, text: str, **data: str | float | None) -> None:
+        """A request that could not be done: its own kind of event, which every front end
+        shows its asker at once (never recognised from its words)."""
+        self.events.publish(SessionEvent(now, "refused", text, dict(data)))
 
     # --- the lifecycle -------------------------------------------------------------------------
     def run(self, on_cycle: Callable[[Treatment, CycleRecord], None] | None = None) -> Outcome:
@@ -407,7 +427,7 @@ class TreatmentSession:
         elif req.action == "resume":
             self._resume(treatment, prepared, req, now)
         else:
-            self.note(now, f"'{req.action}' not possible after the patient's stop", by=req.by)
+            self.refuse(now, f"'{req.action}' not possible after the patient's stop", by=req.by)
 
     def _resume(self, treatment: Treatment, prepared: Prepared, req: Request, now: float) -> None:
         sup = prepared.supervisor
@@ -430,7 +450,7 @@ class TreatmentSession:
                 reset = sup.reset(tel, acknowledged_by=self._patient_ack)
                 why = "; ".join(reset.causes)
         if why or tel is None:
-            self.note(now, f"refused: resume: {why}", by=req.by)
+            self.refuse(now, f"refused: resume: {why}", by=req.by)
             return
         sup.start_treatment()
         self._held_s += now - self._patient_since
@@ -452,12 +472,12 @@ class TreatmentSession:
                 try:
                     treatment.adjust_force(req.delta_n, now, by=req.by)
                 except ValueError as exc:
-                    self.note(now, f"refused: {exc}", by=req.by)
+                    self.refuse(now, f"refused: {exc}", by=req.by)
             elif req.action == "timing" and req.timing is not None:
                 try:
                     planned = treatment.retime(req.timing, now, by=req.by).profile.total_s
                 except ProtocolError as exc:
-                    self.note(now, f"refused: times: {exc}", by=req.by)
+                    self.refuse(now, f"refused: times: {exc}", by=req.by)
                 else:
                     self._bound_s = planned * 2 + SLACK_ALLOWANCE_S
             elif req.action == "stop_now":
@@ -469,7 +489,7 @@ class TreatmentSession:
                     self._stop = self._stop or (req.cause, req.by)
                 treatment.event(req.action, now, tel, by=req.by)
             else:
-                self.note(
+                self.refuse(
                     now, f"'{req.action}' not possible while {treatment.states.state}", by=req.by
                 )
 

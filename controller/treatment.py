@@ -32,7 +32,6 @@ from safety.limits import ReleaseLimits
 REACH_SHARE = 0.02
 REACH_MIN_N = 2.0
 _PHASE_WITHOUT_SETPOINT = {State.RUNNING: "slack take-up", State.STOPPING: "release"}
-LogEvent = SessionEvent  # the name the records and tests know
 OPERATOR = "operator"
 
 

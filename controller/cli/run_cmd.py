@@ -31,7 +31,7 @@ from controller.events import SessionEvent
 from controller.protocols.checks import ProtocolError
 from controller.records.patients import PatientError
 from controller.records.store import RecordsError, SessionStore
-from controller.session import ACTIONS, ending_bound_s
+from controller.session import Action, ending_bound_s
 from controller.session_states import State
 from controller.site_config import SiteConfigError
 from controller.treatment import Treatment
@@ -44,6 +44,7 @@ REFRESH_S = 0.25
 ACK_REPEAT_S = 5.0
 FORCE_STEP_N = 10.0  # one + or - key press
 BAR = 24
+_ASKABLE = frozenset(a.value for a in Action)  # what a key may ask of the session
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             for req in operator.drain():
                 if req.event in FORCE_EVENTS:
                     session.ask("force", req.by, FORCE_EVENTS[req.event] * FORCE_STEP_N)
-                elif req.event in ACTIONS:
+                elif req.event in _ASKABLE:
                     session.ask(req.event, req.by, cause=req.cause)
                 if req.event == "stop_now" and ending_since is None:
                     ending_since = time.monotonic()
@@ -176,7 +177,7 @@ def _note_event(event: SessionEvent, notes: queue.SimpleQueue[str]) -> None:
         notes.put(f"{bell}*** {event.priority.upper()}: {event.text} ***")
         if event.kind == "fault" and event.data.get("what_to_do"):
             notes.put(f"    what to do: {event.data['what_to_do']}")
-    elif event.kind == "info" and str(event.text).startswith(("refused", "'")):
+    elif event.kind == "refused":
         notes.put(event.text)
 
 

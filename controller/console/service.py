@@ -36,6 +36,7 @@ from controller.console.live import LiveView
 from controller.console.presence import Presence
 from controller.control_loop import CycleRecord
 from controller.end_reason import ACK_BOUND_S, EndReason
+from controller.event_words import words_for
 from controller.events import SessionEvent
 from controller.homing import HomingError, home
 from controller.maintenance.procedures import ProcedureError, daily_check
@@ -644,7 +645,7 @@ class ConsoleService:
                     "t_s": None if t0 is None else round(event.time_s - t0, 2),
                     "kind": event.kind,
                     "priority": event.priority,
-                    "text": event.text,
+                    "text": words_for(event),  # the trigger names stay in the record
                 }
             )
             if event.priority in PRIORITIES:

@@ -159,8 +159,8 @@ def test_reset_needs_causes_gone_and_acknowledgement_and_never_starts_motion() -
     provoke(r, "patient-release")
     tel = r.link.fault_reset()  # the board's own latch first (ENABLE low)
     assert tel.fault is FaultCode.NONE
-    assert not r.loop.reset(tel, acknowledged_by="").accepted  # nobody acknowledged it
-    outcome = r.loop.reset(tel, acknowledged_by="technician")
+    assert not sup.reset(tel, acknowledged_by="").accepted  # nobody acknowledged it
+    outcome = sup.reset(tel, acknowledged_by="technician")  # as the session's resume does
     assert outcome.accepted and not sup.tripped
     assert sup.restart_force_n == tel.force_n  # the setpoint restarts from the measured force
     position = tel.position_m
