@@ -240,7 +240,7 @@ def _idle(service: ConsoleService, *, home: bool) -> None:
         if service.activity == "awaiting acknowledgement":
             service.acknowledge("bench")
         time.sleep(0.1)
-    if home and service.table.get("at_home") is False:
+    if home and service.table.at_home is False:
         service.home("bench")
         while service.activity != "idle":
             time.sleep(0.1)

@@ -26,7 +26,7 @@ import structlog
 
 from controller.console.backend import LocalBackend, PresenceSign
 from controller.console.forms import FormError
-from controller.console.service import Refused
+from controller.console.refused import Refused
 from controller.realtime import serving_thread
 from controller.site_config import SiteConfig
 from safety.limits import load_limits

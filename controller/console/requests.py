@@ -14,7 +14,8 @@ from typing import Any
 from controller.console.forms import FormError, editable_fields, prepare_form, profile_points
 from controller.console.forms import Prepared as PreparedForm
 from controller.console.forms import source_entry as form_entry
-from controller.console.service import ConsoleService, Refused
+from controller.console.refused import Refused
+from controller.console.service import ConsoleService
 from controller.records.saved_protocols import library
 from controller.records.store import RecordsError, SessionStore
 from safety.limits import SafetyLimits

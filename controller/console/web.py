@@ -40,8 +40,8 @@ from controller.clinic.setup import CONTRAINDICATIONS, Harness, Position, SplitT
 from controller.console import history, patients
 from controller.console.backend import Backend
 from controller.console.forms import FormError, editable_fields
+from controller.console.refused import Refused
 from controller.console.requests import planned, prepare
-from controller.console.service import Refused
 from controller.records.saved_protocols import library, saved_rows
 from controller.records.store import RecordsError, SessionStore
 

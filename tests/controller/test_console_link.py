@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from controller.composition import open_link
-from controller.console.service import LINK_ALARM_AFTER_S, POLL_S, ConsoleService
+from controller.console.link_watch import LINK_ALARM_AFTER_S
+from controller.console.owner import POLL_S
+from controller.console.service import ConsoleService
 from controller.site_config import site_config
 from safety.limits import load_limits
 from sim.injection import inject
@@ -33,7 +35,7 @@ class Polled:
 
     def poll(self, times: int = 1) -> None:
         for _ in range(times):
-            self.service._poll()
+            self.service.owner.watch.poll()
             self.now += POLL_S
 
     @property
@@ -44,13 +46,13 @@ class Polled:
 def test_a_lost_reply_at_idle_is_shown_not_alarmed(tmp_path: Path) -> None:
     t = Polled(tmp_path)
     t.poll()
-    assert t.service.table["link"] == "connected"
+    assert t.service.table.link == "connected"
     inject(t.board, "link-drop", {"count": 3})  # one poll's attempts
     t.poll()
-    assert t.service.table["link"].startswith("no reply")
+    assert t.service.table.link.startswith("no reply")
     assert t.alarms == []
     t.poll()
-    assert t.service.table["link"] == "connected" and t.alarms == []
+    assert t.service.table.link == "connected" and t.alarms == []
     assert not t.service.alarms.unacknowledged  # nothing to acknowledge before a treatment
 
 
@@ -69,5 +71,5 @@ def test_a_link_lost_for_good_is_alarmed_once_and_the_alarm_goes_when_it_is_back
     assert "power" in alarm.what_to_do
     inject(t.board, "link-heal", {})
     t.poll()
-    assert t.service.table["link"] == "connected"
+    assert t.service.table.link == "connected"
     assert t.alarms == []  # non-latching: gone with its condition

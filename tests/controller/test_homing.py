@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from controller.composition import open_link
-from controller.console.service import ConsoleService, HomeJob
+from controller.console.service import ConsoleService
 from controller.homing import HomingError, home
 from controller.preparation import SelfTestError
 from controller.protocols.models import ProtocolFile, Static
@@ -123,6 +123,6 @@ def test_a_release_that_cannot_finish_while_homing_says_so_loudly(tmp_path: Path
         sleep_until(deadline)
 
     clock.sleep_until = scheduled  # type: ignore[method-assign]
-    service._home(HomeJob("tech-7"))
+    service.owner.home()
     (alarm,) = service.alarms.unacknowledged
     assert alarm.priority == "high" and "RELEASE_TIMEOUT" in alarm.text
