@@ -98,10 +98,10 @@ def realtime_thread() -> Iterator[Grants]:
 
     Locking the memory faults in every page of the process (tens of ms, more on a machine
     whose memory the hypervisor has not yet backed), and unlocking it walks them all again,
-    in the kernel, at the caller's priority. At the control thread's it held every other
-    real-time thread on its CPU off for as long: two sessions starting together on two CPUs
-    (CI, 2026-12-04 and -06) stopped every other session's loop and board for 123-136 ms, a
-    correct LOOP_OVERRUN and board WATCHDOG. So both are done at LOCKING_PRIORITY: ahead of
+    in the kernel, at the caller's priority. At the control thread's it would hold every
+    other real-time thread on its CPU off for as long: sessions starting together would stop
+    each other's loops and boards past the overrun limit and the board's watchdog
+    (bench/session_start_holdoff.py measures it). So both are done at LOCKING_PRIORITY: ahead of
     every ordinary process (the lock is not left behind a browser's start-up), behind every
     control loop, board and serving thread."""
     libc = _libc()

@@ -79,8 +79,8 @@ class RecordWriter:
         """For a session on the wall clock: this thread shares the GIL with the control
         thread, so it must not be preempted by ordinary processes while holding it
         (controller/realtime.py `serving_thread`). Asked of the thread itself, and waited
-        for: until it is done, the thread runs at ordinary priority, and a session's first
-        cycles once waited 82 ms behind it (a LOOP_OVERRUN in CI, 2026-12-03). Bounded: a
+        for: until it is done the thread runs at ordinary priority, and a session's first
+        cycles could wait behind it past the overrun limit. Bounded: a
         writer that does not answer in SERVE_BOUND_S is logged and left as it is. It ends
         with the thread (`close`)."""
         done: Future[bool] = Future()

@@ -85,8 +85,8 @@ class _WatchedLibc:
 def test_memory_is_locked_and_unlocked_below_every_real_time_thread(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """At the control thread's priority the kernel's walk of every page held every other
-    session's loop and board off (CI, 2026-12-06)."""
+    """At the control thread's priority the kernel's walk of every page would hold every
+    other session's loop and board off."""
     libc = realtime._libc()
     assert libc is not None
     watched = _WatchedLibc(libc)

@@ -91,8 +91,8 @@ def test_traction_sim_is_a_real_time_board_unless_told_not(
 
 
 def test_the_live_demos_board_is_a_real_time_board() -> None:
-    """Its board thread at ordinary priority, the demo lost its link whenever CI ran the
-    browser beside it (three CI runs, 2026-12-03): the board answered late, not the host."""
+    """At ordinary priority its board thread answers late whenever a browser runs beside
+    it: the demo would lose its link to a late board, not a late host."""
     if not _can_use_fifo():
         pytest.skip("SCHED_FIFO not allowed here: the board runs at ordinary priority")
     proc = subprocess.Popen(
@@ -169,8 +169,7 @@ def test_the_console_channel_runs_below_the_control_thread(tmp_path: Path) -> No
 
 def test_homing_runs_as_the_real_time_control_thread(served: tuple[SimServer, Endpoints]) -> None:
     """Homing moves the carriage under the same overrun limit as a treatment; at ordinary
-    priority a busy host once held its loop off for 82 ms (a LOOP_OVERRUN in CI,
-    2026-12-07)."""
+    priority a busy host holds its loop off past that limit."""
     if not _can_use_fifo():
         pytest.skip("SCHED_FIFO not allowed here: every thread runs at ordinary priority")
     _, ep = served
