@@ -18,8 +18,8 @@ import time
 from pymodbus.client import ModbusTcpClient
 
 from bench.stats import summary_us
-from controller import logs
-from controller.composition import open_link
+from controller.app.composition import open_link
+from controller.core import logs
 from firmware_bridge import icd
 from safety import gate
 from sim.announcement import keep_draining, read_announcement

@@ -35,18 +35,18 @@ from typing import Any
 from bench.bridge_fc23 import start_sim
 from bench.loop_jitter import describe_misses, start_probes, stop_probes
 from bench.stats import percentile
-from controller import logs
-from controller.composition import open_link
+from controller.app.composition import open_link
+from controller.app.simulated_table import ready_simulated_table
+from controller.app.site_config import site_config
 from controller.console.forms import prepare_form
 from controller.console.presence import Presence
 from controller.console.processes import web_process
 from controller.console.service import ConsoleService
-from controller.control_loop import PERIOD_S, CycleRecord
+from controller.core import logs
+from controller.core.control_loop import PERIOD_S, CycleRecord
+from controller.core.session_states import State
+from controller.core.treatment import Treatment
 from controller.protocols.models import ProtocolFile, Static
-from controller.session_states import State
-from controller.simulated_table import ready_simulated_table
-from controller.site_config import site_config
-from controller.treatment import Treatment
 from safety.limits import load_limits
 
 REPEATS = 5

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 
-from controller import logs
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
+from controller.app.composition import open_link
+from controller.core import logs
+from controller.core.control_loop import CycleRecord
+from controller.core.treatment import Treatment
 from controller.protocols.library import presets
-from controller.runner import run_treatment
-from controller.treatment import Treatment
+from controller.run.runner import run_treatment
 from safety.limits import load_limits
 from sim.board import SimBoard
 from sim.injection import inject

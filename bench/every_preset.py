@@ -14,11 +14,11 @@ import argparse
 import sys
 import time
 
-from controller import logs
-from controller.composition import open_link
-from controller.events import SessionEvent
+from controller.app.composition import open_link
+from controller.core import logs
+from controller.core.events import SessionEvent
 from controller.protocols.library import presets
-from controller.session import TreatmentSession
+from controller.run.session import TreatmentSession
 from safety.limits import load_limits
 from sim.variants import VARIANTS
 

@@ -28,14 +28,14 @@ from pathlib import Path
 
 from bench.bridge_fc23 import start_sim
 from bench.stats import percentile
-from controller import logs
-from controller.composition import open_link
-from controller.control_loop import CycleRecord, DeadlineMiss
+from controller.app.composition import open_link
+from controller.app.simulated_table import ready_simulated_table
+from controller.core import logs
+from controller.core.control_loop import CycleRecord, DeadlineMiss
+from controller.core.treatment import Treatment
 from controller.protocols.models import ProtocolFile, Static
 from controller.records.recorder import SessionRecorder
-from controller.runner import run_treatment
-from controller.simulated_table import ready_simulated_table
-from controller.treatment import Treatment
+from controller.run.runner import run_treatment
 from safety.limits import load_limits
 
 PERIOD_S = 0.01

@@ -20,7 +20,7 @@ import sys
 import time
 from types import FrameType
 
-PROBE_PRIORITY = 60  # above controller.realtime.REALTIME_PRIORITY and the board's 40
+PROBE_PRIORITY = 60  # above controller.core.realtime.REALTIME_PRIORITY and the board's 40
 PERIOD_S = 0.001
 THRESHOLD_S = 0.002
 

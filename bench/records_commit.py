@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 
 from bench.stats import percentile
-from controller import logs
-from controller.composition import open_link
+from controller.app.composition import open_link
+from controller.app.simulated_table import ready_simulated_table
+from controller.core import logs
 from controller.protocols.library import load_protocol
 from controller.records.recorder import SessionRecorder
 from controller.records.store import NewEvent, SampleRow, SessionInfo, SessionStore
-from controller.runner import run_treatment
-from controller.simulated_table import ready_simulated_table
+from controller.run.runner import run_treatment
 from safety.limits import load_limits
 
 CYCLES_PER_S = 100

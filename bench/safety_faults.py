@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 
-from controller import logs
-from controller.control_loop import CycleRecord, LoopResult, Proposal
+from controller.core import logs
+from controller.core.control_loop import CycleRecord, LoopResult, Proposal
 from firmware_bridge.values import Telemetry
 from sim.injection import inject
 from sim.profiles import profile_names

@@ -1,7 +1,7 @@
 """How a whole session ends after each fault of the catalogue, on every board variant.
 
 For each board variant and each injection (and a board lost mid-hold): a treatment session
-(controller/session.py) holds 200 N on sim:// in virtual time, the fault is injected once the
+(controller/run/session.py) holds 200 N on sim:// in virtual time, the fault is injected once the
 hold has settled, and the session runs to its end by itself. Printed per row: how the session
 ended, how long after the fault (session seconds), the tension left on the patient, the audit
 events and the log lines (warning and above, what the console shows) after the fault, with
@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import logging
 
-from controller import logs
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
-from controller.events import SessionEvent
+from controller.app.composition import open_link
+from controller.core import logs
+from controller.core.control_loop import CycleRecord
+from controller.core.events import SessionEvent
+from controller.core.treatment import Treatment
 from controller.protocols.models import ProtocolFile, Static
-from controller.session import TreatmentSession
-from controller.treatment import Treatment
+from controller.run.session import TreatmentSession
 from safety.limits import load_limits
 from sim.injection import inject
 from sim.variants import VARIANTS

@@ -1,7 +1,7 @@
 """How long sessions starting together hold every other real-time thread off.
 
 A session on the wall clock locks its process's memory as it starts and unlocks it as it
-ends (controller/realtime.py). The kernel walks every page as it does, at the caller's
+ends (controller/core/realtime.py). The kernel walks every page as it does, at the caller's
 priority; CI once saw two sessions' starts stop every other session's loop and board for
 123-136 ms. Here probes at the serving threads', the board's and the control threads'
 priorities (30, 40, 50) watch every CPU while `--starters` processes, each with a console
@@ -20,7 +20,7 @@ import threading
 import time
 
 from bench.loop_jitter import start_probes, stop_probes
-from controller.realtime import REALTIME_PRIORITY, SERVING_PRIORITY
+from controller.core.realtime import REALTIME_PRIORITY, SERVING_PRIORITY
 from sim.server import BOARD_PRIORITY
 
 PRIORITIES = (SERVING_PRIORITY, BOARD_PRIORITY, REALTIME_PRIORITY)
@@ -31,7 +31,7 @@ STARTER_TIMEOUT_S = 60.0
 
 def starter(threads: int) -> None:
     """One session's start and end, with a console process's imports and threads."""
-    from controller.realtime import realtime_thread
+    from controller.core.realtime import realtime_thread
 
     importlib.import_module("controller.console.backend")  # the memory the lock walks
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import sim
-from controller import logs
-from controller.composition import open_link
+from controller.app.composition import open_link
+from controller.core import logs
 from firmware_bridge import InterlockConfig
 from firmware_bridge.icd import FaultCode
 from safety.gate import CommandGate

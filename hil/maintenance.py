@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from controller.composition import open_link
+from controller.app.composition import open_link
+from controller.app.simulated_table import simulated_procedures
+from controller.app.site_config import site_config
 from controller.maintenance.readiness import readiness
 from controller.maintenance.simulated_technician import SimulatedTechnician
 from controller.records.maintenance import (
@@ -21,8 +23,6 @@ from controller.records.maintenance import (
     local_today,
 )
 from controller.records.store import SessionStore
-from controller.simulated_table import simulated_procedures
-from controller.site_config import site_config
 from hil.table import HilTable
 from safety.limits import load_limits
 

@@ -14,15 +14,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from controller.control_loop import CycleRecord
-from controller.preparation import Prepared
+from controller.core.control_loop import CycleRecord
+from controller.core.preparation import Prepared
+from controller.core.session_states import State
+from controller.core.treatment import Treatment
 from controller.protocols.models import ProtocolFile, Static
 from controller.records.report import draw_report
 from controller.records.store import SessionStore
-from controller.session import Outcome
-from controller.session_states import State
-from controller.treatment import Treatment
-from controller.treatment_run import TreatmentRun
+from controller.run.session import Outcome
+from controller.run.treatment_run import TreatmentRun
 from firmware_bridge import TableLink, Telemetry
 from firmware_bridge.icd import Status
 from hil.maintenance import ready_store

@@ -3,7 +3,7 @@
 For the built-in target the suite starts `traction sim` (free loopback ports, its own
 process, real time) for every test, so each test starts from a powered-on board with the
 carriage at home, and stops it afterwards. For a real table the URL comes from the target
-file, and the carriage is brought home (`controller.homing`) before each test. Physical
+file, and the carriage is brought home (`controller.core.homing`) before each test. Physical
 actions (the patient switch, the e-stop) are done by the simulator's control
 interface when the target has automated switches, or asked of the operator when the target
 lists the step; a test that can do neither is skipped with the reason.
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from controller.composition import open_link
-from controller.homing import home
+from controller.app.composition import open_link
+from controller.core.homing import home
 from firmware_bridge import TableLink
 from hil.operator import Operator, Prompt
 from hil.targets import Capability, OperatorStep, Target
@@ -93,7 +93,7 @@ class HilTable:
         """A board is a real-time device; on a shared machine the simulated one is given
         SCHED_FIFO where permitted, so that a stall of the machine is not taken for the
         board's (and an RTU frame is not split by a descheduled reader). Below the host's
-        control thread (controller.realtime.REALTIME_PRIORITY)."""
+        control thread (controller.core.realtime.REALTIME_PRIORITY)."""
         with contextlib.suppress(PermissionError, OSError, AttributeError):
             os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(SIM_PRIORITY))
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from controller.end_reason import EXIT_TABLE
+from controller.app.simulated_table import SIMULATED_LOADS_KG
+from controller.core.end_reason import EXIT_TABLE
 from controller.maintenance.procedures import daily_check, verify_calibration
 from controller.maintenance.readiness import NotReady
 from controller.maintenance.simulated_technician import SimulatedTechnician
 from controller.protocols.models import ProtocolFile, Static
-from controller.simulated_table import SIMULATED_LOADS_KG
-from controller.treatment_run import TreatmentRun
+from controller.run.treatment_run import TreatmentRun
 from hil.measurements import Measurements
 from hil.table import HilTable
 from hil.targets import Capability

@@ -8,9 +8,11 @@ from typing import TypedDict
 
 import pytest
 
-from controller.accuracy import Accuracy
-from controller.control_loop import CycleRecord
-from controller.homing import home
+from controller.core.accuracy import Accuracy
+from controller.core.control_loop import CycleRecord
+from controller.core.homing import home
+from controller.core.session_states import State
+from controller.core.treatment import Treatment
 from controller.protocols.models import (
     Cyclic,
     Intermittent,
@@ -21,8 +23,6 @@ from controller.protocols.models import (
     Static,
 )
 from controller.records.store import SessionStore
-from controller.session_states import State
-from controller.treatment import Treatment
 from firmware_bridge.icd import Status
 from hil.measurements import Measurements
 from hil.record import RunRecord

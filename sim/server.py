@@ -34,7 +34,7 @@ DEFAULT_CONTROL_PORT = icd.DEFAULT_TCP_PORT + 1
 # A board is dedicated hardware: it answers within its bound whatever else the host machine
 # runs. The simulated one, when asked, runs its thread at SCHED_FIFO this high: above
 # every ordinary process (a browser, a test run), below the host's control thread (50,
-# controller/realtime.py), which must never wait for it.
+# controller/core/realtime.py), which must never wait for it.
 BOARD_PRIORITY = 40
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from controller import logs
+from controller.core import logs
 from safety.hazards import load_case, marker_ids
 from sim.board import SimBoard
 from sim.server import BOARD_PRIORITY, LOOPBACK, Endpoints, ServeOptions, SimServer
@@ -53,7 +53,7 @@ _REALTIME_PARTS = (
     "tests/wire/",
     "tests/cli/",
     "tests/hil/",
-    "tests/console/",
+    "tests/console/browser/",
     "tests/controller/test_realtime.py",
 )
 # command-line processes on sim:// in virtual time: nothing in them depends on the wall clock,
@@ -85,7 +85,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         virtual_cli = any(part in path for part in _VIRTUAL_CLI)
         if any(part in path for part in _REALTIME_PARTS) and not virtual_cli:
             item.add_marker(pytest.mark.realtime)
-        if "tests/console/" in path:
+        if "tests/console/browser/" in path:
             item.add_marker(pytest.mark.browser)
         if any(part in path for part in _PROCESS_PARTS):
             item.add_marker(pytest.mark.processes)

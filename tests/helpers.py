@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from controller.composition import open_link
-from controller.simulated_table import ready_simulated_table
+from controller.app.composition import open_link
+from controller.app.simulated_table import ready_simulated_table
 from firmware_bridge import Command, InterlockConfig, TableLink, icd
 from firmware_bridge.icd import Control, FaultCode
 from firmware_bridge.values import Telemetry

@@ -47,7 +47,7 @@ def test_only_the_composition_root_knows_sim_urls() -> None:
         for p in (ROOT / package).rglob("*.py")
         if any(name.startswith("sim.virtual") for name in imports(p))
     ]
-    assert users == ["controller/composition.py"]
+    assert users == ["controller/app/composition.py"]
 
 
 # Inside controller, top to bottom (docs/architecture.md): the command line; the console; the
@@ -57,11 +57,8 @@ def test_only_the_composition_root_knows_sim_urls() -> None:
 CONTROLLER_LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("cli", ("controller.cli",)),
     ("console", ("controller.console",)),
-    (
-        "application",
-        ("controller.composition", "controller.site_config", "controller.simulated_table"),
-    ),
-    ("session", ("controller.session", "controller.runner", "controller.treatment_run")),
+    ("application", ("controller.app",)),
+    ("session", ("controller.run",)),
     ("records", ("controller.records",)),
 ]
 ABOVE: dict[str, tuple[str, ...]] = {
@@ -102,3 +99,11 @@ def test_hil_and_the_benchmarks_use_the_system_not_its_command_line(package: str
         if within(name, ("controller.cli",))
     ]
     assert not bad, "imports from the command line:\n" + "\n".join(bad)
+
+
+def test_the_folder_a_module_sits_in_says_its_layer() -> None:
+    """No module lies loose in controller/: each sits in the folder of its layer (cli/,
+    console/, app/, run/, records/) or of the control core (core/, protocols/, clinic/,
+    maintenance/)."""
+    loose = [p.name for p in (ROOT / "controller").glob("*.py") if p.name != "__init__.py"]
+    assert loose == []

@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from bench.campaign.kills import run_kill
 from bench.campaign.matrix import Cell
 from bench.campaign.sessions import Result, run_cell
-from controller import logs
+from controller.core import logs
 
 BACKENDS = ("local", "dask")
 

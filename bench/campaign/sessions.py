@@ -18,16 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.campaign.matrix import FAULTS, Cell
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
-from controller.events import SessionEvent
-from controller.homing import HomingError, home
+from controller.app.composition import open_link
+from controller.core.control_loop import CycleRecord
+from controller.core.events import SessionEvent
+from controller.core.homing import HomingError, home
+from controller.core.session_states import ENDED, State
+from controller.core.treatment import Treatment
 from controller.protocols.library import presets
 from controller.protocols.models import Intermittent, ProtocolFile
-from controller.session import TreatmentSession
-from controller.session_states import ENDED, State
-from controller.treatment import Treatment
-from controller.treatment_run import TreatmentRun
+from controller.run.session import TreatmentSession
+from controller.run.treatment_run import TreatmentRun
 from firmware_bridge.errors import LinkError
 from safety.interlocks import trip_margin_n
 from safety.limits import Region, load_limits

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from controller.site_config import SiteConfig, site_config
+from controller.app.site_config import SiteConfig, site_config
 
 
 def host_port(text: str) -> tuple[str, int]:

@@ -31,15 +31,15 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from controller.app.composition import Served, open_realtime_link
+from controller.app.simulated_table import ready_simulated_table
+from controller.app.site_config import SiteConfigError
 from controller.cli.args import host_port, site_from
-from controller.composition import Served, open_realtime_link
 from controller.console.processes import web_process
 from controller.console.service import ConsoleService
 from controller.maintenance.procedures import ProcedureError
 from controller.maintenance.simulated_technician import SimulatedTechnician
 from controller.records.store import RecordsError
-from controller.simulated_table import ready_simulated_table
-from controller.site_config import SiteConfigError
 from firmware_bridge.errors import LinkError, TargetError
 from safety.faults import SafetyFault
 from safety.limits import LimitsError, load_limits

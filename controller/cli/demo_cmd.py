@@ -12,17 +12,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
-from controller.end_reason import EXIT_INVALID, EXIT_TABLE
+from controller.app.composition import open_link
+from controller.app.simulated_table import ready_simulated_table
+from controller.app.site_config import SiteConfigError, site_config
+from controller.core.control_loop import CycleRecord
+from controller.core.end_reason import EXIT_INVALID, EXIT_TABLE
+from controller.core.treatment import Treatment
 from controller.maintenance.procedures import ProcedureError
 from controller.protocols.checks import ProtocolError
 from controller.protocols.library import load_protocol
 from controller.records.store import RecordsError
-from controller.simulated_table import ready_simulated_table
-from controller.site_config import SiteConfigError, site_config
-from controller.treatment import Treatment
-from controller.treatment_run import Acknowledged, TreatmentRun
+from controller.run.treatment_run import Acknowledged, TreatmentRun
 from firmware_bridge.errors import LinkError
 from safety.limits import LimitsError, load_limits
 from sim.profiles import profile_names

@@ -1,4 +1,4 @@
-"""`traction home`: bring the carriage home between sessions (see controller/homing.py)."""
+"""`traction home`: bring the carriage home between sessions (see controller/core/homing.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller.composition import open_link
-from controller.homing import HomingError, home
-from controller.site_config import SiteConfigError, site_config
+from controller.app.composition import open_link
+from controller.app.site_config import SiteConfigError, site_config
+from controller.core.homing import HomingError, home
 from firmware_bridge.errors import LinkError, TargetError
 from safety.limits import LimitsError, load_limits
 

@@ -13,13 +13,13 @@ import argparse
 import sys
 from dataclasses import dataclass
 
+from controller.app.composition import open_realtime_link
 from controller.cli.telemetry_view import HEADER, line
-from controller.composition import open_realtime_link
-from controller.control_loop import CycleRecord
+from controller.core.control_loop import CycleRecord
+from controller.core.session_states import State
+from controller.core.treatment import Treatment
 from controller.protocols.models import ProtocolFile, Static
-from controller.session_states import State
-from controller.treatment import Treatment
-from controller.treatment_run import TreatmentRun
+from controller.run.treatment_run import TreatmentRun
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError
 from safety.limits import Region, SafetyLimits, load_limits

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from controller import logs
+from controller.app.site_config import SiteConfigError, site_config
 from controller.cli import (
     console_cmd,
     demo_cmd,
@@ -24,7 +24,7 @@ from controller.cli import (
     sim_cmd,
     trace_cmd,
 )
-from controller.site_config import SiteConfigError, site_config
+from controller.core import logs
 
 EXIT_INVALID = 2
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports it

@@ -16,10 +16,11 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from controller.app.composition import open_link, simulated_technician
+from controller.app.site_config import SiteConfigError, site_config
 from controller.cli.args import site_from
 from controller.cli.terminal_technician import TerminalTechnician
-from controller.composition import open_link, simulated_technician
-from controller.control_loop import PERIOD_S
+from controller.core.control_loop import PERIOD_S
 from controller.maintenance.calibration import plan_problems
 from controller.maintenance.policy import CALIBRATION_VALID_DAYS
 from controller.maintenance.procedures import ProcedureError, daily_check, verify_calibration
@@ -35,7 +36,6 @@ from controller.records.maintenance import (
 )
 from controller.records.opening import default_operator
 from controller.records.store import RecordsError, SessionStore
-from controller.site_config import SiteConfigError, site_config
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError, TargetError
 from safety.limits import LimitsError, load_limits

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import NamedTuple
 
-from controller.end_reason import EndReason
+from controller.core.end_reason import EndReason
 
 KEYS = {
     "p": "pause",

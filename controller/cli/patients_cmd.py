@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, get_args
 
+from controller.app.site_config import SiteConfigError, site_config
 from controller.clinic.dose import Prescription
 from controller.records.opening import default_operator
 from controller.records.patients import (
@@ -28,7 +29,6 @@ from controller.records.patients import (
     validated,
 )
 from controller.records.store import RecordsError, SessionStore
-from controller.site_config import SiteConfigError, site_config
 from safety.limits import Region
 
 EXIT_INVALID = 2

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from controller.app.site_config import SiteConfigError, site_config
 from controller.protocols.checks import ProtocolError, check_protocol
 from controller.protocols.library import load_protocol
 from controller.protocols.models import Program, ProtocolFile
@@ -13,7 +14,6 @@ from controller.records.saved_protocols import library as library_of
 from controller.records.saved_protocols import saved_rows
 from controller.records.schema import SchemaError
 from controller.records.store import RecordsError, SessionStore
-from controller.site_config import SiteConfigError, site_config
 from safety.limits import LimitsError, load_limits
 
 EXIT_INVALID = 2

@@ -5,7 +5,7 @@ Ctrl-C stops the session with a controlled ramp down and the board's release; SI
 closed terminal (SIGHUP) or a second signal ask for the board's release at once, and the
 process ends within `ending_bound_s` (the longest release bound plus 10 s; docs/controller.md)
 whatever the board does. The exit code and the words printed come from the session's end
-reason (controller/end_reason.py): 0 complete, 1 table, link or records problem, 2 invalid
+reason (controller/core/end_reason.py): 0 complete, 1 table, link or records problem, 2 invalid
 input (nothing was sent), 3 a safety fault, the patient's stop or a safety bound ended it
 (alarms say what to do), 5 stopped early by the operator or the system, released. Without a
 terminal nobody can answer: a session the patient stopped ends once released.
@@ -20,22 +20,22 @@ import threading
 import time
 from pathlib import Path
 
+from controller.app.composition import open_link
+from controller.app.site_config import SiteConfigError
 from controller.cli.args import site_from
 from controller.cli.operator_input import FORCE_EVENTS, OPERATOR, OperatorInput
 from controller.cli.prescription_args import NotStarted, add_arguments, confirm, plan_from
 from controller.clinic.setup import NotConfirmed
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
-from controller.end_reason import ACK_BOUND_S, EXIT_INVALID, EXIT_SAFETY, EXIT_TABLE
-from controller.events import SessionEvent
+from controller.core.control_loop import CycleRecord
+from controller.core.end_reason import ACK_BOUND_S, EXIT_INVALID, EXIT_SAFETY, EXIT_TABLE
+from controller.core.events import SessionEvent
+from controller.core.session_states import State
+from controller.core.treatment import Treatment
 from controller.protocols.checks import ProtocolError
 from controller.records.patients import PatientError
 from controller.records.store import RecordsError, SessionStore
-from controller.session import Action, ending_bound_s
-from controller.session_states import State
-from controller.site_config import SiteConfigError
-from controller.treatment import Treatment
-from controller.treatment_run import TreatmentRun
+from controller.run.session import Action, ending_bound_s
+from controller.run.treatment_run import TreatmentRun
 from firmware_bridge.errors import TargetError
 from safety.faults import SafetyFault
 from safety.limits import LimitsError, load_limits

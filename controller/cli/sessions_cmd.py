@@ -11,13 +11,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from controller.app.site_config import SiteConfig, SiteConfigError, site_config
 from controller.records.export import export_csv, export_json
 from controller.records.opening import default_operator
 from controller.records.patients import add_note
 from controller.records.saved_protocols import save_from_session
 from controller.records.schema import SchemaError
 from controller.records.store import RecordsError, SessionStore
-from controller.site_config import SiteConfig, SiteConfigError, site_config
 
 EXIT_PROBLEMS = 1
 EXIT_INVALID = 2

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
-from controller.traceability import Trace, read_junit
+from controller.app.traceability import Trace, read_junit
 from safety.hazards import HazardsError, load_case
 
 EXIT_GAP = 1

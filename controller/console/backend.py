@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 from typing import Any, Literal, Protocol
 
+from controller.app.site_config import SiteConfig
 from controller.console import requests, slack
 from controller.console.service import ConsoleService
-from controller.control_loop import PERIOD_S
-from controller.site_config import SiteConfig
+from controller.core.control_loop import PERIOD_S
 from safety.limits import SafetyLimits
 
 PresenceSign = Literal["joined", "heard", "left"]

@@ -13,8 +13,8 @@ import threading
 from collections import deque
 from typing import NamedTuple
 
-from controller.control_loop import CycleRecord
-from controller.treatment import Treatment
+from controller.core.control_loop import CycleRecord
+from controller.core.treatment import Treatment
 
 CURVE_EVERY = 10  # cycles per curve point: 10 points/s at 100 Hz
 CURVE_POINTS = 99 * 60 * 10  # the longest session (99 min) at 10 points/s

@@ -2,11 +2,11 @@
 treatments, one job at a time, in one thread.
 
 Why one thread: a Modbus link has one master. Between sessions the owner reads the board's
-status twice a second for the Table screen; a treatment (controller/treatment_run.py) runs
+status twice a second for the Table screen; a treatment (controller/run/treatment_run.py) runs
 in the same thread, which becomes the real-time control thread for its length, so nothing
 else touches the link while a patient is under traction. Every wait here has a bound:
 
-- a session ends by its own bounds (controller/session.py);
+- a session ends by its own bounds (controller/run/session.py);
 - its end alarm waits for acknowledgement at most `ack_bound_s`, then the record closes
   saying so (the alarm stays on the screen until acknowledged);
 - every console client gone for GRACE_S (controller/console/presence.py) stops a treatment
@@ -24,26 +24,26 @@ from dataclasses import dataclass
 
 import structlog
 
+from controller.app.site_config import SiteConfig
 from controller.console.activity import Activity
 from controller.console.checks import ConsoleTechnician
 from controller.console.forms import Prepared as PreparedForm
 from controller.console.link_watch import LinkWatch
 from controller.console.records_desk import readiness_problems
 from controller.console.screen import Screen
-from controller.control_loop import CycleRecord
-from controller.end_reason import EndReason
-from controller.events import SessionEvent
-from controller.homing import HomingError, home
+from controller.core.control_loop import CycleRecord
+from controller.core.end_reason import EndReason
+from controller.core.events import SessionEvent
+from controller.core.homing import HomingError, home
+from controller.core.preparation import SelfTestError
+from controller.core.session_states import TREATING, State
+from controller.core.treatment import Treatment
 from controller.maintenance.procedures import ProcedureError, daily_check
 from controller.maintenance.technician import Technician
-from controller.preparation import SelfTestError
 from controller.records.maintenance import record_daily_check
 from controller.records.store import RecordsError, SessionStore
-from controller.session import Action, TreatmentSession, ending_bound_s
-from controller.session_states import TREATING, State
-from controller.site_config import SiteConfig
-from controller.treatment import Treatment
-from controller.treatment_run import TreatmentRun
+from controller.run.session import Action, TreatmentSession, ending_bound_s
+from controller.run.treatment_run import TreatmentRun
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError, TargetError
 from safety.limits import SafetyLimits

@@ -24,11 +24,11 @@ from typing import Any
 
 import structlog
 
+from controller.app.site_config import SiteConfig
 from controller.console.backend import LocalBackend, PresenceSign
 from controller.console.forms import FormError
 from controller.console.refused import Refused
-from controller.realtime import serving_thread
-from controller.site_config import SiteConfig
+from controller.core.realtime import serving_thread
 from safety.limits import load_limits
 
 log = structlog.get_logger(__name__)

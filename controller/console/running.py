@@ -10,10 +10,10 @@ from controller.console.activity import Activity
 from controller.console.forms import FormError, profile_points
 from controller.console.live import Live
 from controller.console.refused import Refused, operator_name
+from controller.core.session_states import State
 from controller.protocols.checks import ProtocolError
 from controller.protocols.retime import Timing, current_times, retime
-from controller.session import Action, TreatmentSession
-from controller.session_states import State
+from controller.run.session import Action, TreatmentSession
 
 FORCE_STEP_N = 10.0  # one press of force up / down, as the `run` keys
 PAGE_ACTIONS = frozenset({Action.PAUSE, Action.RESUME, Action.STOP, Action.FORCE})

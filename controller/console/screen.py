@@ -21,9 +21,9 @@ from controller.console.alarms import PRIORITIES, AlarmBoard, Priority
 from controller.console.checks import ConsoleTechnician
 from controller.console.live import LiveView
 from controller.console.presence import Presence
-from controller.event_words import words_for
-from controller.events import SessionEvent
-from controller.session import Outcome
+from controller.core.event_words import words_for
+from controller.core.events import SessionEvent
+from controller.run.session import Outcome
 
 log = structlog.get_logger(__name__)
 

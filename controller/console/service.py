@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from controller.app.site_config import SiteConfig
 from controller.console import records_desk, running
 from controller.console.activity import Activity
 from controller.console.alarms import AlarmBoard
@@ -26,12 +27,11 @@ from controller.console.owner import CheckJob, HomeJob, StartJob, TableOwner
 from controller.console.presence import Presence
 from controller.console.refused import Refused, operator_name
 from controller.console.screen import Screen, TableStatus
-from controller.control_loop import CycleRecord
-from controller.end_reason import ACK_BOUND_S
+from controller.core.control_loop import CycleRecord
+from controller.core.end_reason import ACK_BOUND_S
+from controller.core.treatment import Treatment
 from controller.maintenance.technician import Technician
-from controller.session import Action, Outcome, TreatmentSession
-from controller.site_config import SiteConfig
-from controller.treatment import Treatment
+from controller.run.session import Action, Outcome, TreatmentSession
 from firmware_bridge import TableLink
 from safety.limits import SafetyLimits
 

@@ -2,7 +2,7 @@
 
 Why: the console's channel thread shares the interpreter lock with the control thread. A
 push built while the control thread wakes for its deadline holds that wake-up off for up
-to the lock's hand-over (controller/realtime.py GIL_SWITCH_S): the console's share of the
+to the lock's hand-over (controller/core/realtime.py GIL_SWITCH_S): the console's share of the
 loop's period error (bench.console_latency). Every cycle starts on a fixed grid of periods
 and its work (FC23 round trip, safety, control) takes about a millisecond (bench.loop_jitter:
 work p99 1.07-1.31 ms), so most of each period the control thread is asleep. A push that

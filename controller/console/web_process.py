@@ -19,9 +19,9 @@ from pathlib import Path
 import structlog
 import uvicorn
 
-from controller import logs
 from controller.console.remote import ChannelBroken, RemoteBackend
 from controller.console.web import make_app
+from controller.core import logs
 
 log = structlog.get_logger(__name__)
 

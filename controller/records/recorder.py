@@ -17,20 +17,20 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from controller import logs
+from controller.core import logs
+from controller.core.session_states import State
 from controller.records.maintenance import require_ready_store
 from controller.records.prescribing import ClinicalStart
 from controller.records.store import NewEvent, SampleRow, SessionInfo, SessionStore
 from controller.records.writer import Batch, RecordWriter
-from controller.session_states import State
 
 if TYPE_CHECKING:
-    from controller.control_loop import CycleRecord
-    from controller.events import SessionEvent
-    from controller.preparation import Prepared
+    from controller.core.control_loop import CycleRecord
+    from controller.core.events import SessionEvent
+    from controller.core.preparation import Prepared
+    from controller.core.treatment import Treatment
     from controller.protocols.checks import CheckedProtocol
     from controller.protocols.models import ProtocolFile
-    from controller.treatment import Treatment
     from safety.limits import SafetyLimits
 
 log = structlog.get_logger(__name__)

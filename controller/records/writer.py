@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 
-from controller.realtime import serving_thread
+from controller.core.realtime import serving_thread
 from controller.records.store import NewEvent, SampleRow, SessionInfo, SessionStore
 
 log = structlog.get_logger(__name__)
@@ -78,7 +78,7 @@ class RecordWriter:
     def serve_realtime(self) -> None:
         """For a session on the wall clock: this thread shares the GIL with the control
         thread, so it must not be preempted by ordinary processes while holding it
-        (controller/realtime.py `serving_thread`). Asked of the thread itself, and waited
+        (controller/core/realtime.py `serving_thread`). Asked of the thread itself, and waited
         for: until it is done the thread runs at ordinary priority, and a session's first
         cycles could wait behind it past the overrun limit. Bounded: a
         writer that does not answer in SERVE_BOUND_S is logged and left as it is. It ends

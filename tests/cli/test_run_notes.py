@@ -6,7 +6,7 @@ from __future__ import annotations
 import queue
 
 from controller.cli.run_cmd import _note_event
-from controller.events import SessionEvent
+from controller.core.events import SessionEvent
 
 
 def shown(event: SessionEvent) -> list[str]:

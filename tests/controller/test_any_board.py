@@ -16,18 +16,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
-from controller.events import SessionEvent
+from controller.app.composition import open_link
+from controller.core.control_loop import CycleRecord
+from controller.core.events import SessionEvent
+from controller.core.session_states import ENDED, State
+from controller.core.treatment import Treatment
 from controller.protocols.models import Intermittent, ProtocolFile, Static
-from controller.session import (
+from controller.run.session import (
     MAX_PATIENT_STOPS,
     PATIENT_STOP_BOUND_S,
     TreatmentSession,
     ending_bound_s,
 )
-from controller.session_states import ENDED, State
-from controller.treatment import Treatment
 from firmware_bridge import icd
 from firmware_bridge.errors import (
     ConnectError,

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
-from controller.end_reason import EndReason, SessionEnd, markdown
+from controller.app.composition import open_link
+from controller.core.control_loop import CycleRecord
+from controller.core.end_reason import EndReason, SessionEnd, markdown
+from controller.core.session_states import State
+from controller.core.treatment import Treatment
 from controller.protocols.models import ProtocolFile, Static
-from controller.session import TreatmentSession
-from controller.session_states import State
-from controller.treatment import Treatment
+from controller.run.session import TreatmentSession
 from safety.limits import load_limits
 
 pytestmark = pytest.mark.requirement("SR-045")
@@ -26,7 +26,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "controller.md"
 
 def test_the_docs_table_is_the_code_s() -> None:
     assert markdown() in DOCS.read_text(encoding="utf-8"), (
-        "docs/controller.md's end table is stale: `python -m controller.end_reason`"
+        "docs/controller.md's end table is stale: `python -m controller.core.end_reason`"
     )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from controller.event_words import TRANSITION_WORDS, words_for
-from controller.events import EventData, SessionEvent
-from controller.session_states import TRANSITIONS
+from controller.core.event_words import TRANSITION_WORDS, words_for
+from controller.core.events import EventData, SessionEvent
+from controller.core.session_states import TRANSITIONS
 
 
 def test_every_transition_has_words_and_no_words_name_a_trigger() -> None:

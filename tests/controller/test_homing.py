@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from controller.composition import open_link
+from controller.app.composition import open_link
+from controller.app.site_config import site_config
 from controller.console.service import ConsoleService
-from controller.homing import HomingError, home
-from controller.preparation import SelfTestError
+from controller.core.homing import HomingError, home
+from controller.core.preparation import SelfTestError
+from controller.core.session_states import State
 from controller.protocols.models import ProtocolFile, Static
-from controller.runner import run_treatment
-from controller.session_states import State
-from controller.site_config import site_config
+from controller.run.runner import run_treatment
 from firmware_bridge.icd import Status
 from safety.limits import load_limits
 from sim.board import SimBoard

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from controller.logs import OnceThenCount
+from controller.core.logs import OnceThenCount
 
 pytestmark = pytest.mark.requirement("SR-047")
 

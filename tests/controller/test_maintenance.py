@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.composition import open_link, simulated_technician
+from controller.app.composition import open_link, simulated_technician
 from controller.maintenance.calibration import Reading, judge, newtons, plan_problems, tolerance_n
 from controller.maintenance.procedures import ProcedureError, daily_check, verify_calibration
 from controller.maintenance.readiness import Entry, NotReady, readiness

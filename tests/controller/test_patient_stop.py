@@ -9,19 +9,19 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
-from controller.end_reason import EndReason, SessionEnd
+from controller.app.composition import open_link
+from controller.core.control_loop import CycleRecord
+from controller.core.end_reason import EndReason, SessionEnd
+from controller.core.session_states import State
+from controller.core.treatment import Treatment
 from controller.protocols.models import ProtocolFile, Static
-from controller.session import (
+from controller.run.session import (
     MAX_PATIENT_STOPS,
     NOBODY,
     PATIENT_STOP_BOUND_S,
     Outcome,
     TreatmentSession,
 )
-from controller.session_states import State
-from controller.treatment import Treatment
 from safety.limits import load_limits
 from safety.release import ReleaseState
 from sim.board import SimBoard

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from controller import realtime
-from controller.realtime import (
+from controller.core import realtime
+from controller.core.realtime import (
     GIL_SWITCH_S,
     LOCKING_PRIORITY,
     REALTIME_PRIORITY,

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from controller.session_states import TRANSITIONS, MachineError, SessionStates, State, mermaid
+from controller.core.session_states import TRANSITIONS, MachineError, SessionStates, State, mermaid
 
 TRIGGERS = sorted({t["trigger"] for t in TRANSITIONS})
 

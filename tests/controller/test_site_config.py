@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.site_config import SiteConfigError, site_config
+from controller.app.site_config import SiteConfigError, site_config
 
 
 def test_defaults_put_records_and_logs_in_the_user_data_dir(tmp_path: Path) -> None:

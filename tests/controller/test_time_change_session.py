@@ -8,13 +8,13 @@ from collections.abc import Callable
 
 import pytest
 
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
+from controller.app.composition import open_link
+from controller.core.control_loop import CycleRecord
+from controller.core.session_states import State
+from controller.core.treatment import Sample, Treatment
 from controller.protocols.models import Intermittent, ProtocolFile
 from controller.protocols.retime import Timing
-from controller.session import Outcome, TreatmentSession
-from controller.session_states import State
-from controller.treatment import Sample, Treatment
+from controller.run.session import Outcome, TreatmentSession
 from safety.limits import load_limits
 from sim.variants import VARIANTS
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from controller.traceability import Trace, read_junit
+from controller.app.traceability import Trace, read_junit
 from safety.hazards import load_case
 
 ROOT = Path(__file__).resolve().parents[2]

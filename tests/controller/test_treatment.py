@@ -8,10 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
-from controller.end_reason import EndReason
-from controller.preparation import SelfTestError
+from controller.app.composition import open_link
+from controller.core.control_loop import CycleRecord
+from controller.core.end_reason import EndReason
+from controller.core.preparation import SelfTestError
+from controller.core.session_states import State
+from controller.core.treatment import Treatment
 from controller.protocols.checks import ProtocolError, check_protocol
 from controller.protocols.models import (
     Cyclic,
@@ -22,10 +24,8 @@ from controller.protocols.models import (
     Regressive,
     Static,
 )
-from controller.runner import run_treatment
-from controller.session import Outcome
-from controller.session_states import State
-from controller.treatment import Treatment
+from controller.run.runner import run_treatment
+from controller.run.session import Outcome
 from safety.limits import load_limits
 from safety.release import ReleaseState
 from sim.board import SimBoard

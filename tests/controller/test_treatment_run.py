@@ -7,22 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
-from controller.end_reason import (
+from controller.app.composition import open_link
+from controller.core.control_loop import CycleRecord
+from controller.core.end_reason import (
     EXIT_COMPLETE,
     EXIT_INVALID,
     EXIT_STOPPED_EARLY,
     EXIT_TABLE,
     EndReason,
 )
+from controller.core.session_states import State
+from controller.core.treatment import Treatment
 from controller.maintenance.readiness import NotReady
 from controller.protocols.checks import ProtocolError
 from controller.protocols.models import ProtocolFile, Static
 from controller.records.store import SessionStore
-from controller.session_states import State
-from controller.treatment import Treatment
-from controller.treatment_run import Acknowledged, TreatmentRun
+from controller.run.treatment_run import Acknowledged, TreatmentRun
 from safety.limits import load_limits
 from tests.helpers import ready_records
 

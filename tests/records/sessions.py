@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from controller.composition import open_link
+from controller.app.composition import open_link
 from controller.protocols.models import (
     Cyclic,
     Intermittent,
@@ -15,8 +15,8 @@ from controller.protocols.models import (
     Static,
 )
 from controller.records.recorder import SessionRecorder
-from controller.runner import run_treatment
-from controller.session import Outcome
+from controller.run.runner import run_treatment
+from controller.run.session import Outcome
 from safety.limits import load_limits
 from tests.helpers import ready_records
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from controller.app.composition import open_link
 from controller.clinic.dose import parse_dose
 from controller.clinic.setup import Checks, Setup
-from controller.composition import open_link
 from controller.protocols.models import ProtocolFile, Static
 from controller.records.delivered import delivered, stiffness_n_mm
 from controller.records.patients import add_note, add_patient, get_patient, notes_of, validated
@@ -18,7 +18,7 @@ from controller.records.progress import draw_progress
 from controller.records.recorder import SessionRecorder
 from controller.records.report import draw_report
 from controller.records.store import SessionStore
-from controller.runner import run_treatment
+from controller.run.runner import run_treatment
 from safety.limits import load_limits
 from tests.helpers import ready_records
 

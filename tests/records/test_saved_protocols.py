@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
+from controller.app.composition import open_link
+from controller.core.control_loop import CycleRecord
+from controller.core.treatment import Treatment
 from controller.protocols.checks import ProtocolError
 from controller.protocols.models import Intermittent, ProtocolFile
 from controller.protocols.retime import Timing
@@ -24,8 +25,7 @@ from controller.records.saved_protocols import (
     saved_rows,
 )
 from controller.records.store import RecordsError, SessionStore
-from controller.session import TreatmentSession
-from controller.treatment import Treatment
+from controller.run.session import TreatmentSession
 from safety.limits import load_limits
 from tests.cli.test_cli import traction
 from tests.helpers import ready_records

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from controller.composition import open_link
-from controller.control_loop import ControlLoop, LoopResult, Proposal
-from controller.preparation import prepare
+from controller.app.composition import open_link
+from controller.core.control_loop import ControlLoop, LoopResult, Proposal
+from controller.core.preparation import prepare
 from firmware_bridge import TableLink
 from firmware_bridge.icd import Status
 from firmware_bridge.values import Telemetry

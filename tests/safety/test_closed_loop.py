@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from controller.control_loop import Proposal
+from controller.core.control_loop import Proposal
 from firmware_bridge.icd import FaultCode, Status
 from firmware_bridge.values import Telemetry
 from safety.faults import SafetyFault

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.composition import open_link
+from controller.app.composition import open_link
 from firmware_bridge import Command
 from firmware_bridge.approval import ApprovalKey, ApprovedCommand, claim_approval_key
 from firmware_bridge.icd import Control, Status

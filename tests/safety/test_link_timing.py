@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.composition import open_link
-from controller.control_loop import PERIOD_S
-from controller.session import check_link_timing
+from controller.app.composition import open_link
+from controller.core.control_loop import PERIOD_S
+from controller.run.session import check_link_timing
 from firmware_bridge.errors import TargetError
 from firmware_bridge.target import DEFAULT_TIMEOUT_S
 from safety.limits import load_limits

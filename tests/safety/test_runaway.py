@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from controller.control_loop import Proposal
+from controller.core.control_loop import Proposal
 from firmware_bridge.values import Telemetry
 from safety.limits import Region
 from sim.profiles import profile_names

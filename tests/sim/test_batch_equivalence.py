@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.campaign.matrix import FAULTS
-from controller.composition import open_link
-from controller.control_loop import CycleRecord
+from controller.app.composition import open_link
+from controller.core.control_loop import CycleRecord
+from controller.core.treatment import Treatment
 from controller.protocols.models import Intermittent, ProtocolFile
-from controller.session import TreatmentSession
-from controller.treatment import Treatment
+from controller.run.session import TreatmentSession
 from safety.limits import load_limits
 from sim.injection import inject
 from sim.loadcell import LoadCell

@@ -30,7 +30,7 @@ SCENARIOS = ["", *(label for label, _, _ in FAULTS)]
 # The child prints which files ran, then every scenario's trace (repr: exact floats).
 CHILD = """
 import importlib, json, sys
-from controller import logs
+from controller.core import logs
 from tests.sim.test_batch_equivalence import trace
 logs.configure("error")
 modules = {m: importlib.import_module("sim." + m).__spec__.origin for m in sys.argv[1:]}

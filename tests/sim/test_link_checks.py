@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from controller.composition import SimTransport, open_link
+from controller.app.composition import SimTransport, open_link
 from firmware_bridge import TableLink
 from firmware_bridge.errors import BoardMismatch, EncodeError, InterlockMismatch, LinkTimeout
 from firmware_bridge.icd import DeviceIdObject

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from controller.composition import open_link
-from controller.realtime import realtime_thread
+from controller.app.composition import open_link
+from controller.core.realtime import realtime_thread
 from firmware_bridge import TableLink
 from firmware_bridge.errors import (
     ConnectError,

@@ -21,17 +21,17 @@ from typing import cast
 
 import pytest
 
-from controller.composition import open_link, open_realtime_link
+from controller.app.composition import open_link, open_realtime_link
 from controller.console.backend import LocalBackend
 from controller.console.remote import ServiceHost
-from controller.control_loop import CycleRecord
-from controller.homing import home
+from controller.core.control_loop import CycleRecord
+from controller.core.homing import home
+from controller.core.realtime import GIL_SWITCH_S, REALTIME_PRIORITY, SERVING_PRIORITY
+from controller.core.session_states import State
+from controller.core.treatment import Treatment
 from controller.protocols.models import ProtocolFile, Static
-from controller.realtime import GIL_SWITCH_S, REALTIME_PRIORITY, SERVING_PRIORITY
 from controller.records.recorder import SessionRecorder
-from controller.runner import run_treatment
-from controller.session_states import State
-from controller.treatment import Treatment
+from controller.run.runner import run_treatment
 from firmware_bridge import Telemetry
 from firmware_bridge.icd import Status
 from safety.limits import load_limits

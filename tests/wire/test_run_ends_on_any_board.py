@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from controller.records.store import SessionStore
-from controller.session import ending_bound_s
+from controller.run.session import ending_bound_s
 from safety.limits import load_limits
 from safety.release import ReleaseParams
 from tests.wire.processes import INJECT, ROOT, Board, finish, start_run, wait_for

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from controller.composition import open_link
-from controller.control_loop import ControlLoop
-from controller.preparation import prepare
+from controller.app.composition import open_link
+from controller.core.control_loop import ControlLoop
+from controller.core.preparation import prepare
 from firmware_bridge.icd import Status
 from safety.faults import SafetyFault
 from safety.limits import load_limits

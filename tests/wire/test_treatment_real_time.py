@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from controller.composition import open_link
+from controller.app.composition import open_link
+from controller.core.session_states import State
 from controller.protocols.models import ProtocolFile, Static
 from controller.records.store import SessionStore
-from controller.runner import run_treatment
-from controller.session_states import State
+from controller.run.runner import run_treatment
 from safety.limits import load_limits
 from sim.server import Endpoints, SimServer
 from tests.helpers import ready_records

@@ -13,7 +13,7 @@ from controller.console.activity import Activity
 from controller.console.presence import Presence
 from controller.console.refused import Refused, operator_name
 from controller.console.screen import Screen, TableStatus
-from controller.events import SessionEvent
+from controller.core.events import SessionEvent
 from tests.helpers import ready_records
 
 

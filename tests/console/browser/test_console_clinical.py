@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.console.conftest import Console, shot, start_console, stop_console
-from tests.console.test_console_browser import WAIT_MS, live, open_page, prepare, start
+from tests.console.browser.conftest import Console, shot, start_console, stop_console
+from tests.console.browser.test_console_browser import WAIT_MS, live, open_page, prepare, start
 
 REF = "P-0042"
 

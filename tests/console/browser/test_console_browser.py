@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.console.conftest import Console, shot, state, track
+from tests.console.browser.conftest import Console, shot, state, track
 
 pytestmark = pytest.mark.requirement("SR-026")
 OPERATOR = "tech-7"

@@ -2,7 +2,7 @@
 
 For tests and benchmarks that need the outcome and nothing else: a refusal is raised, not
 kept, and a recorder, when given, is the caller's to finish. Every front end runs a
-`TreatmentRun` (controller/treatment_run.py) instead. On `sim://` the loop runs in virtual
+`TreatmentRun` (controller/run/treatment_run.py) instead. On `sim://` the loop runs in virtual
 time (a 10-minute protocol in seconds); on hardware and `traction sim` on the wall clock.
 """
 
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from controller.control_loop import CycleRecord
-from controller.preparation import Prepared
+from controller.core.control_loop import CycleRecord
+from controller.core.preparation import Prepared
+from controller.core.treatment import Treatment
 from controller.protocols.models import ProtocolFile
 from controller.records.recorder import SessionRecorder
-from controller.session import Outcome, TreatmentSession
-from controller.treatment import Treatment
+from controller.run.session import Outcome, TreatmentSession
 from firmware_bridge import TableLink
 from safety.limits import SafetyLimits
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from controller.composition import open_link
+from controller.app.composition import open_link
+from controller.app.site_config import site_config
 from controller.console.link_watch import LINK_ALARM_AFTER_S
 from controller.console.owner import POLL_S
 from controller.console.service import ConsoleService
-from controller.site_config import site_config
 from safety.limits import load_limits
 from sim.injection import inject
 

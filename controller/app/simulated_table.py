@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from controller.composition import open_link, simulated_technician
+from controller.app.composition import open_link, simulated_technician
 from controller.maintenance.policy import CALIBRATION_VALID_DAYS
 from controller.maintenance.procedures import daily_check, verify_calibration
 from controller.maintenance.readiness import readiness

@@ -8,9 +8,9 @@ the two lists together.
 
 from __future__ import annotations
 
-from controller.events import SessionEvent
+from controller.core.events import SessionEvent
 
-# one sentence per trigger of controller/session_states.py; "{by}" is who asked, if anyone
+# one sentence per trigger of controller/core/session_states.py; "{by}" is who asked, if anyone
 TRANSITION_WORDS: dict[str, str] = {
     "connect": "table connected",
     "begin_self_test": "self-test started",

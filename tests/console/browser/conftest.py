@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from controller.simulated_table import ready_simulated_table
+from controller.app.simulated_table import ready_simulated_table
 from safety.limits import load_limits
 from sim.announcement import keep_draining
 from tests.helpers import ready_records
@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
-SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "console"
+SHOTS = Path(__file__).resolve().parents[3] / "test-results" / "console"
 START_TIMEOUT_S = 30.0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from controller.treatment import Sample
+from controller.core.treatment import Sample
 
 OVERSHOOT_WINDOW_S = 3.0
 

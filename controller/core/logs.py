@@ -5,7 +5,7 @@ lines in a file (site configuration `logs`, default beside the records store) at
 below, so that what the technician did not watch is still on disk. The id of the session
 in progress is added to every line, from whichever thread logs it (contextvars do not
 follow a new thread, so it is held here). Lines from third-party libraries (pymodbus,
-uvicorn, ...) follow the project's own rule for repeats (controller/repeats.py): the first of
+uvicorn, ...) follow the project's own rule for repeats (controller/core/repeats.py): the first of
 a kind is written, the rest are counted and told once in a summary (`summarise_library_lines`,
 at the end of every control loop and of the process).
 """

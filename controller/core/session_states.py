@@ -2,7 +2,7 @@
 
 A patient's hand-switch press (the board's own safe release) is not a fault of the table:
 `patient_stop` holds the session, released, in patient_stopped, from where the technician
-may `resume` (after acknowledging; controller/session.py checks the rest) or `end` it.
+may `resume` (after acknowledging; controller/run/session.py checks the rest) or `end` it.
 Only a treatment that ran its whole plan is `complete`; one stopped before (by a person, the
 system, a bound, or the patient) ends released in `stopped`, so no record or screen can show
 a stopped treatment as complete.
@@ -10,7 +10,7 @@ auto_transitions off and invalid triggers raise, so a "resume" while running or 
 over a fault is an error, not a silent no-op; queued, and driven only from the control
 thread. The abort path does not go through here: a safety trip reaches the board through
 the safety supervisor directly, and the machine only records it with `fault`.
-`docs/session-states.md` is generated from TRANSITIONS (`python -m controller.session_states`).
+`docs/session-states.md` is generated from TRANSITIONS (`python -m controller.core.session_states`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class State(enum.StrEnum):
     PATIENT_STOPPED = "patient_stopped"  # the patient pressed the hand switch: released, held
     STOPPING = "stopping"
     COMPLETE = "complete"  # the whole plan ran, released
-    STOPPED = "stopped"  # ended before its plan's end, released (controller/end_reason.py)
+    STOPPED = "stopped"  # ended before its plan's end, released (controller/core/end_reason.py)
     FAULTED = "faulted"
 
 
@@ -128,6 +128,6 @@ if __name__ == "__main__":
     import sys
 
     sys.stdout.write(
-        "# Session states\n\nGenerated from `controller/session_states.py` by "
-        "`python -m controller.session_states`.\n\n```mermaid\n" + mermaid() + "\n```\n"
+        "# Session states\n\nGenerated from `controller/core/session_states.py` by "
+        "`python -m controller.core.session_states`.\n\n```mermaid\n" + mermaid() + "\n```\n"
     )

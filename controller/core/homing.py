@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from controller.control_loop import ControlLoop, CycleRecord, Proposal
-from controller.realtime import control_thread_for
+from controller.core.control_loop import ControlLoop, CycleRecord, Proposal
+from controller.core.realtime import control_thread_for
 from firmware_bridge import TableLink, Telemetry
 from firmware_bridge.icd import Status
 from safety.faults import SafetyFault

@@ -17,11 +17,11 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 from websockets.typing import Origin
 
-from controller.composition import open_link
+from controller.app.composition import open_link
+from controller.app.site_config import site_config
 from controller.console.backend import LocalBackend
 from controller.console.service import ConsoleService
 from controller.console.web import make_app
-from controller.site_config import site_config
 from safety.limits import load_limits
 
 TOKEN = "secret-token"

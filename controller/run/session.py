@@ -16,10 +16,10 @@ session "running" until the loop's overall limit. Here, every cycle, in the cont
    ends once the release is confirmed, timed out, or the board is unreachable; a session held
    after the patient's stop waits for a technician only while one can answer (`attended`).
 
-The end reason (controller/end_reason.py) is set here, in the cycle the session ends, and
+The end reason (controller/core/end_reason.py) is set here, in the cycle the session ends, and
 every front end and the record read it from `Outcome.end`.
 
-Everything that happens goes out once on the event stream (controller/events.py); the
+Everything that happens goes out once on the event stream (controller/core/events.py); the
 recorder, the display, the console and HIL subscribe to it.
 """
 
@@ -35,18 +35,18 @@ from typing import NamedTuple
 
 import structlog
 
-from controller.accuracy import Accuracy, accuracy
-from controller.control_loop import PERIOD_S, ControlLoop, CycleRecord, LoopResult
-from controller.end_reason import EndReason, SessionEnd
-from controller.events import EventStream, SessionEvent
-from controller.preparation import Prepared, SelfTestError, prepare
+from controller.core.accuracy import Accuracy, accuracy
+from controller.core.control_loop import PERIOD_S, ControlLoop, CycleRecord, LoopResult
+from controller.core.end_reason import EndReason, SessionEnd
+from controller.core.events import EventStream, SessionEvent
+from controller.core.preparation import Prepared, SelfTestError, prepare
+from controller.core.realtime import control_thread_for
+from controller.core.session_states import State
+from controller.core.treatment import Treatment, is_operator
 from controller.protocols.checks import CheckedProtocol, ProtocolError, check_protocol
 from controller.protocols.models import MAX_SESSION_S, ProtocolFile
 from controller.protocols.retime import Timing
-from controller.realtime import control_thread_for
 from controller.records.recorder import SessionRecorder
-from controller.session_states import State
-from controller.treatment import Treatment, is_operator
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError, TargetError
 from firmware_bridge.link import WallClock

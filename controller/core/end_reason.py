@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from controller.session_states import State
+from controller.core.session_states import State
 
 EXIT_COMPLETE = 0
 EXIT_TABLE = 1  # a table, link or records problem

@@ -2,7 +2,7 @@
 
 `traction run`, `demo` and `live-demo`, the console, HIL and the campaign all run a treatment
 the same way: open its recorder (no treatment without its record), run the session owner
-(controller/session.py), wait for the end-of-session alarm to be answered (at a terminal, at
+(controller/run/session.py), wait for the end-of-session alarm to be answered (at a terminal, at
 the console, or by nobody), close the record or mark it failed, draw the report. What is
 left to a front end is how it shows the cycles and who answers the end. The result is a
 `RunResult`: the session's end reason, or why it never started, with the exit code and the
@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from controller.control_loop import CycleRecord
-from controller.end_reason import EXIT_INVALID, EXIT_TABLE
+from controller.core.control_loop import CycleRecord
+from controller.core.end_reason import EXIT_INVALID, EXIT_TABLE
+from controller.core.preparation import Prepared, SelfTestError
+from controller.core.session_states import ENDED, State
+from controller.core.treatment import Treatment
 from controller.maintenance.readiness import NotReady
-from controller.preparation import Prepared, SelfTestError
 from controller.protocols.checks import ProtocolError
 from controller.protocols.models import ProtocolFile
 from controller.records.opening import open_recorder
 from controller.records.prescribing import ClinicalStart
-from controller.session import Outcome, TreatmentSession
-from controller.session_states import ENDED, State
-from controller.treatment import Treatment
+from controller.run.session import Outcome, TreatmentSession
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError, TargetError
 from safety.limits import LimitsError, SafetyLimits

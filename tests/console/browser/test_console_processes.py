@@ -19,9 +19,9 @@ from controller.cli.console_cmd import EXIT_WEB_ENDED
 from controller.console.remote import CALL_TIMEOUT_S
 from controller.console.web_process import PING_S
 from controller.records.store import SessionStore
-from controller.session import ending_bound_s
+from controller.run.session import ending_bound_s
 from safety.limits import load_limits
-from tests.console.conftest import Console, start_console
+from tests.console.browser.conftest import Console, start_console
 
 pytestmark = pytest.mark.requirement("SR-041")
 ENDING_S = ending_bound_s(load_limits()) + 10.0  # the console's own bound for its end

@@ -16,8 +16,8 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from controller import logs
-from controller.repeats import RepeatedCondition
+from controller.core import logs
+from controller.core.repeats import RepeatedCondition
 from firmware_bridge import TableLink
 from firmware_bridge.approval import ApprovedCommand
 from firmware_bridge.errors import LinkError

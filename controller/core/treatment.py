@@ -10,7 +10,7 @@ urgent stop, it goes straight on), then state the intent "release" every cycle.
 
 The policy only proposes and states intents: the loop and the safety supervisor carry them
 out (the release handshake), and the session owner moves the machine to complete when the
-release is confirmed and to faulted when safety trips (controller/session.py).
+release is confirmed and to faulted when safety trips (controller/run/session.py).
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from controller.control_loop import Proposal
-from controller.events import EventStream, SessionEvent
-from controller.force_loop import ForceLoop
+from controller.core.control_loop import Proposal
+from controller.core.events import EventStream, SessionEvent
+from controller.core.force_loop import ForceLoop
+from controller.core.session_states import SessionStates, State
 from controller.protocols.checks import CheckedProtocol, ProtocolError
 from controller.protocols.models import Program
 from controller.protocols.profile import RELEASE_PHASE
 from controller.protocols.retime import Timing, retime
-from controller.session_states import SessionStates, State
 from firmware_bridge.values import Telemetry
 from safety.limits import ReleaseLimits
 

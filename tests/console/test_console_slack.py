@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.composition import open_link
+from controller.app.composition import open_link
+from controller.app.site_config import site_config
 from controller.console.backend import LocalBackend
 from controller.console.live import Live
 from controller.console.service import ConsoleService
 from controller.console.slack import CYCLE_WORK_S, PUSH_WORK_S, delay_s
-from controller.control_loop import PERIOD_S
-from controller.site_config import site_config
+from controller.core.control_loop import PERIOD_S
 from safety.limits import load_limits
 
 pytestmark = pytest.mark.requirement("SR-043")
