@@ -48,6 +48,10 @@ class Sample(NamedTuple):
     holding: bool  # in a hold whose force had been reached (the clock was running)
 
 
+class ForceChangeRefused(ValueError):
+    """A technician's force change the treatment cannot take now; the message says why."""
+
+
 @dataclass
 class TreatmentLog:
     """What happened, for accuracy figures and records; events are the session's stream."""
@@ -156,7 +160,9 @@ class Treatment:
         it is reached; the remaining time is what was left. `delta_n` (never above 0: the
         force may only be lowered) moves every remaining setpoint, as a force change does."""
         if delta_n > 0:
-            raise ValueError("after a patient's stop the force may be lowered, never raised")
+            raise ForceChangeRefused(
+                "after a patient's stop the force may be lowered, never raised"
+            )
         self.event("resume", now, tel, by=by)
         if delta_n:
             self.adjust_force(delta_n, now, by=by)
@@ -173,20 +179,20 @@ class Treatment:
         hold in progress restarts its clock once the new force is reached.
         """
         if self.states.current not in (State.RUNNING, State.PAUSED):
-            raise ValueError(
+            raise ForceChangeRefused(
                 f"the force can be changed only while running or paused, "
                 f"not while {self.states.state}"
             )
         offset = self.offset_n + delta_n
         peak = self.profile.peak_n + offset
         if peak > self.checked.force_limit_n:
-            raise ValueError(
+            raise ForceChangeRefused(
                 f"force change {delta_n:+g} N refused: the planned peak "
                 f"{peak:.1f} N would pass the limit {self.checked.force_limit_n:.1f} N"
             )
         lowest = min(s.end_n for s in self.profile.segments if s.waits)
         if lowest + offset < self.slack_n:
-            raise ValueError(
+            raise ForceChangeRefused(
                 f"force change {delta_n:+g} N refused: a hold would fall to "
                 f"{lowest + offset:.1f} N, below the slack force {self.slack_n:g} N"
             )

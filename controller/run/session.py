@@ -42,7 +42,7 @@ from controller.core.events import EventStream, SessionEvent
 from controller.core.preparation import Prepared, SelfTestError, prepare
 from controller.core.realtime import control_thread_for
 from controller.core.session_states import State
-from controller.core.treatment import Treatment, is_operator
+from controller.core.treatment import ForceChangeRefused, Treatment, is_operator
 from controller.protocols.checks import CheckedProtocol, ProtocolError, check_protocol
 from controller.protocols.models import MAX_SESSION_S, ProtocolFile
 from controller.protocols.retime import Timing
@@ -205,23 +205,25 @@ class TreatmentSession:
         if rec is not None:
             rec.require_ready()  # NotReady: calibration or today's check missing, nothing sent
             rec.begin(self.entry, checked, self.weight_kg, limits, link.clock.now())
+        treatment = Treatment(checked, events=self.events, release_limits=limits.release)
+        treatment.event("connect", link.clock.now())  # each transition when it happens
+        treatment.event("begin_self_test", link.clock.now())
         try:
             prepared = prepare(link, limits, checked.force_limit_n)
         except (SelfTestError, LinkError) as exc:
+            treatment.event("self_test_failed", link.clock.now())
             if rec is not None:
                 rec.not_started(str(exc), link.clock.now())
             raise
+        treatment.event("self_test_passed", link.clock.now(), prepared.telemetry)
         if self.before_start is not None:
             self.before_start(prepared)
         self._prepared = prepared
-        treatment = self.treatment = Treatment(
-            checked, events=self.events, release_limits=limits.release
-        )
         now = self._start_s = link.clock.now()
         if rec is not None:
             rec.prepared(prepared, now)
-        for trigger in ("connect", "begin_self_test", "self_test_passed", "start"):
-            treatment.event(trigger, now, prepared.telemetry)
+        self.treatment = treatment  # the clients' from its start on
+        treatment.event("start", now, prepared.telemetry)
         prepared.supervisor.start_treatment()
         loop = ControlLoop(link, prepared.supervisor)
         self._bound_s = checked.profile.total_s * 2 + SLACK_ALLOWANCE_S
@@ -471,7 +473,7 @@ class TreatmentSession:
             if req.action == "force":
                 try:
                     treatment.adjust_force(req.delta_n, now, by=req.by)
-                except ValueError as exc:
+                except ForceChangeRefused as exc:
                     self.refuse(now, f"refused: {exc}", by=req.by)
             elif req.action == "timing" and req.timing is not None:
                 try:

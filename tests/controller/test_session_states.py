@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from controller.app.composition import open_link
+from controller.core.preparation import SelfTestError
 from controller.core.session_states import TRANSITIONS, MachineError, SessionStates, State, mermaid
+from controller.protocols.models import ProtocolFile, Static
+from controller.run.session import TreatmentSession
+from safety.limits import load_limits
 
 TRIGGERS = sorted({t["trigger"] for t in TRANSITIONS})
 
@@ -64,3 +70,21 @@ def test_diagram_is_generated_from_the_transitions() -> None:
     doc_path = Path(__file__).resolve().parents[2] / "docs" / "session-states.md"
     with doc_path.open(encoding="utf-8") as doc:
         assert diagram in doc.read(), "docs/session-states.md is stale: regenerate it"
+
+
+def test_the_self_test_is_told_when_it_happens_and_how_it_ended() -> None:
+    """Each transition is fired when it happens, not replayed after the self-test: a failed
+    self-test reads `self_test_failed`, a passed one comes before the start."""
+    link = open_link("sim://").link
+    entry = ProtocolFile(name="short", protocol=Static(force_n=80.0, duration_s=2.0))
+    first = TreatmentSession(link, entry, load_limits(), 75.0)
+    first.run()
+    triggers = [e.data["trigger"] for e in first.events.history if "trigger" in e.data]
+    assert triggers[:4] == ["connect", "begin_self_test", "self_test_passed", "start"]
+    times = [e.time_s for e in first.events.history]
+    assert times == sorted(times)
+    second = TreatmentSession(link, entry, load_limits(), 75.0)  # the carriage is not home
+    with pytest.raises(SelfTestError):
+        second.run()
+    triggers = [e.data["trigger"] for e in second.events.history if "trigger" in e.data]
+    assert triggers == ["connect", "begin_self_test", "self_test_failed"]

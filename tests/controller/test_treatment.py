@@ -13,7 +13,7 @@ from controller.core.control_loop import CycleRecord
 from controller.core.end_reason import EndReason
 from controller.core.preparation import SelfTestError
 from controller.core.session_states import State
-from controller.core.treatment import Treatment
+from controller.core.treatment import ForceChangeRefused, Treatment
 from controller.protocols.checks import ProtocolError, check_protocol
 from controller.protocols.models import (
     Cyclic,
@@ -228,7 +228,7 @@ def test_force_change_mid_hold_waits_for_the_new_force_and_respects_the_limit() 
             changes.append("up")
             with pytest.raises(ValueError, match="would pass the limit"):
                 treatment.adjust_force(+400.0, record.time_s)
-            with pytest.raises(ValueError, match="below the slack force"):
+            with pytest.raises(ForceChangeRefused, match="below the slack force"):
                 treatment.adjust_force(-300.0, record.time_s)
 
     outcome, _ = run(SHORT["static"], on_cycle=technician)
