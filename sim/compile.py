@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-COMPILED = ("kernel", "physics", "loadcell", "firmware", "registers")
+COMPILED = ("kernel", "physics", "loadcell", "fault_checks", "firmware", "registers")
 GROUP = "sim.native"  # the shared library: sim/native__mypyc.*.so
 
 

@@ -27,6 +27,15 @@ from typing import Final
 
 from firmware_bridge import icd
 from firmware_bridge.icd import Control, FaultCode, Status
+from sim.fault_checks import (
+    DISAGREE_MIN_N,
+    OVERTEMP_C,
+    STALL_MAX_SPEED_M_S,
+    STALL_MIN_COMMAND_M_S,
+    FaultCheck,
+    board_checks,
+    input_checks,
+)
 from sim.loadcell import LoadCell
 from sim.physics import DriveModel, TablePhysics
 from sim.profiles import PatientProfile
@@ -34,10 +43,6 @@ from sim.variants import VARIANTS, BoardVariant
 
 TICK_S = 1.0 / icd.BOARD_IDENTITY_RAW[icd.SAMPLE_RATE_HZ]
 HOME_SWITCH_M = 0.0005
-STALL_TIME_S = 0.5
-STALL_MIN_COMMAND_M_S = 0.002
-STALL_MAX_SPEED_M_S = 0.0005
-OVERTEMP_C = 85.0
 OVERCURRENT_A = 9.0
 HARNESS_OFFSET_N = 6.0
 OFFSET_SPREAD_N = 3.0
@@ -180,9 +185,12 @@ class Firmware:
         self.state_epoch = getattr(self, "state_epoch", 0) + 1
         self._status_cache: tuple[int, int] = (-1, 0)
         self.seq_changed_at = 0.0
-        self.overspeed_since: float | None = None
-        self.disagree_since: float | None = None
-        self.stall_since: float | None = None
+        # this tick's tared channels (None: an ADC error) and target speed, for the checks
+        self.tick_a_n: float | None = 0.0
+        self.tick_b_n: float | None = 0.0
+        self.tick_v_m_s = 0.0
+        self.input_checks: tuple[FaultCheck, ...] = input_checks()
+        self.board_checks: tuple[FaultCheck, ...] = board_checks()
         self.version = 0  # bumps on every state change a reader could see
 
     # --- derived state ------------------------------------------------------------------
@@ -336,26 +344,13 @@ class Firmware:
         self.tared = True
 
     def causes_present(self) -> list[str]:
-        """Why a reset would be refused now (empty: every cause is gone)."""
-        sw = self.switches
-        causes = []
-        if self.release is not ReleaseMode.NONE:
-            causes.append("release running")
-        if sw.estop_open:
-            causes.append("e-stop open")
-        if sw.patient_pressed:
-            causes.append("patient switch pressed")
-        if not sw.patient_connected and self.control & _ENABLE:
-            causes.append("patient switch unplugged with ENABLE set")
-        if self._sensor_error():
-            causes.append("load cell unhealthy")
-        trip = self.config.force_trip_n
-        if any(f is not None and f > trip for f in (self.force_a_n, self.force_b_n)):
-            causes.append("force above FORCE_TRIP")
-        if self.end_of_travel:
-            causes.append("end-of-travel switch active")
-        if sw.drive_fault or self.physics.temp_c >= OVERTEMP_C:
-            causes.append("drive fault present")
+        """Why a reset would be refused now (empty: every cause is gone): a release still
+        running, and every check whose condition still stands."""
+        causes = ["release running"] if self.release is not ReleaseMode.NONE else []
+        for check in (*self.input_checks, *self.board_checks):
+            cause = check.cause(self)
+            if cause is not None:
+                causes.append(cause)
         return causes
 
     def _try_reset(self) -> None:
@@ -364,15 +359,11 @@ class Firmware:
         self.fault = FaultCode.NONE
         self.reacted.clear()
         self.seq_changed_at = self.time_s
-        self.stall_since = self.overspeed_since = self.disagree_since = None
+        self._restart_checks()
 
-    def _sensor_error(self) -> bool:
-        a, b = self.force_a_n, self.force_b_n
-        if a is None or b is None:
-            return True
-        if not self.channel_b_fitted:
-            return False
-        return abs(a - b) > _disagree_limit(a, b)
+    def _restart_checks(self) -> None:
+        for check in self.board_checks:
+            check.restart()
 
     # --- faults -----------------------------------------------------------------------
     def latch(self, code: FaultCode) -> None:
@@ -476,7 +467,7 @@ class Firmware:
             self.raw_b = self.cell_b.sample(tension, dt)
         else:
             self.raw_b = 0.0
-        self.stall_since = self.overspeed_since = self.disagree_since = None
+        self._restart_checks()  # no check's time could have started in a quiet batch
         self.version += 1
         self.ticks_batched += n
         return True
@@ -502,7 +493,7 @@ class Firmware:
         if self.channel_b_fitted:
             spread = abs((a.offset_n - self.tare_a) - (b.offset_n - self.tare_b))
             spread += abs(a.gain - b.gain) * t_max + a.error_bound_n() + b.error_bound_n()
-            if spread > _DISAGREE_MIN_N:
+            if spread > DISAGREE_MIN_N:
                 return False
         stall_possible = self.enabled and (
             v_target >= STALL_MIN_COMMAND_M_S or -v_target >= STALL_MIN_COMMAND_M_S
@@ -551,63 +542,18 @@ class Firmware:
         self.version += 1
 
     def _check_faults(self, cfg: Config, v_target: float) -> None:
-        sw, t, phys = self.switches, self.time_s, self.physics
-        control = self.control
-        if not self.inputs_quiet:
-            if sw.estop_open:
-                self.latch(FaultCode.ESTOP)
-            if sw.patient_pressed or (not sw.patient_connected and control & _ENABLE):
-                self.latch(FaultCode.PATIENT_STOP)
-            if sw.drive_fault:
-                self.latch(FaultCode.DRIVE)
-        if control & _ENABLE and t - self.seq_changed_at > cfg.watchdog_s:
-            self.latch(FaultCode.WATCHDOG)
-        trip = cfg.force_trip_n
+        """Every check on this tick's sample (sim/fault_checks.py), the switch inputs only
+        while one of them is not quiet."""
+        t = self.time_s
         ra, rb = self.raw_a, self.raw_b
         a = None if ra is None else ra - self.tare_a
         b = 0.0 if not self.channel_b_fitted else (None if rb is None else rb - self.tare_b)
-        if a is None or b is None:
-            self.latch(FaultCode.SENSOR)
-            if (a is not None and a > trip) or (b is not None and b > trip):
-                self.latch(FaultCode.OVERFORCE)
-        else:
-            if a > trip or b > trip:
-                self.latch(FaultCode.OVERFORCE)
-            if self.channel_b_fitted:
-                big = a if a > b else b
-                small = b if a > b else a
-                limit = _DISAGREE_SHARE * (big if big > -small else -small)
-                if big - small > (limit if limit > _DISAGREE_MIN_N else _DISAGREE_MIN_N):
-                    if self.disagree_since is None:
-                        self.disagree_since = t
-                    elif t - self.disagree_since > _DISAGREE_TIME_S:
-                        self.latch(FaultCode.SENSOR)
-                else:
-                    self.disagree_since = None
-        x, v = phys.x, phys.v
-        if x >= self.travel_max_m:
-            self.latch(FaultCode.OVERTRAVEL)
-        if phys.temp_c >= OVERTEMP_C or phys.tension_n >= self.overcurrent_tension_n:
-            self.latch(FaultCode.DRIVE)
-        speed = v if v >= 0.0 else -v
-        if (
-            self.enabled
-            and (v_target >= STALL_MIN_COMMAND_M_S or -v_target >= (STALL_MIN_COMMAND_M_S))
-            and speed <= STALL_MAX_SPEED_M_S
-        ):
-            if self.stall_since is None:
-                self.stall_since = t
-            elif t - self.stall_since > STALL_TIME_S:
-                self.latch(FaultCode.DRIVE)
-        else:
-            self.stall_since = None
-        if speed > cfg.overspeed_m_s:
-            if self.overspeed_since is None:
-                self.overspeed_since = t
-            elif t - self.overspeed_since > _OVERSPEED_TIME_S:
-                self.latch(FaultCode.OVERSPEED)
-        else:
-            self.overspeed_since = None
+        self.tick_a_n, self.tick_b_n, self.tick_v_m_s = a, b, v_target
+        if not self.inputs_quiet:
+            for check in self.input_checks:
+                check.check(self, t)
+        for check in self.board_checks:
+            check.check(self, t)
 
     def _advance_release(self) -> None:
         if self.release is ReleaseMode.NONE:
@@ -627,11 +573,3 @@ class Firmware:
 
 _VELOCITY_SCALE = icd.VELOCITY_CMD.scale
 _DRIVE = FaultCode.DRIVE
-_DISAGREE_MIN_N = icd.SENSOR_DISAGREE_MIN_CN * icd.FORCE_A.scale
-_DISAGREE_SHARE = icd.SENSOR_DISAGREE_SHARE
-_DISAGREE_TIME_S = icd.SENSOR_DISAGREE_TIME_MS * 1e-3
-_OVERSPEED_TIME_S = icd.OVERSPEED_TIME_MS * 1e-3
-
-
-def _disagree_limit(a: float, b: float) -> float:
-    return max(_DISAGREE_MIN_N, icd.SENSOR_DISAGREE_SHARE * max(abs(a), abs(b)))
