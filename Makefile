@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KERNEL := $(VENV)/.kernel
 
-.PHONY: demo console test explore virtual typecheck virtual-tests wall-clock hil hil-tcp hil-rtu hil-variants trace tools bench campaign clean
+.PHONY: demo console test explore virtual typecheck virtual-tests wall-clock hil hil-tcp hil-rtu hil-rtu-all hil-variants trace tools bench campaign clean
 
 # The editable install builds no compiled modules (setup.py, TRACTION_PURE_PYTHON) and needs
 # none of the wheel's build tools: the $(KERNEL) step below compiles in place, and again
@@ -114,9 +114,19 @@ HIL_TCP := $(BIN)/pytest --target sim-tcp -q -p no:cacheprovider
 hil-tcp: $(KERNEL)
 	$(HIL_TCP) hil
 
+# Over RTU, what the wire can change: the link itself, a treatment's control (one static
+# protocol), the operator's commands, a host falling silent (the watchdog), the session's
+# record, the board's own trip and a switch's release. The other board reactions do not
+# depend on the wire and run over TCP above; `make hil-rtu-all` runs the whole suite over RTU.
+HIL_RTU_TESTS := test_link_and_identity or static or test_pause_resume_and_stop \
+  or test_watchdog_releases_when_the_host_goes_silent or test_session_is_recorded_and_verifiable \
+  or test_board_over_force_trip_on_its_own or test_patient_switch_press_releases
+
 hil-rtu: $(KERNEL)
-	$(BIN)/pytest hil --target sim-rtu -q -p no:cacheprovider \
-	  -k "(not test_protocol_tracks_within_the_targets or static) and not test_maintenance"
+	$(BIN)/pytest hil --target sim-rtu -q -p no:cacheprovider -k "$(HIL_RTU_TESTS)"
+
+hil-rtu-all: $(KERNEL)
+	$(BIN)/pytest hil --target sim-rtu -q -p no:cacheprovider
 
 # The HIL stop-and-release and patient-switch tests on the `strict` board (RELEASE read as a
 # level, coalesced writes and instant release at once) and on `echo-while-enabled` (CMD_SEQ
