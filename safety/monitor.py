@@ -96,25 +96,27 @@ class Monitor:
         found = [check.latch(obs.time_s, check.judge(obs)) for check in self.cycle_checks]
         tel = obs.telemetry
         if tel is not None:
+            releasing = tel.has(Status.RELEASING)
             now = Snapshot(
                 obs,
                 tel,
                 self.last,
-                self._remember(obs.time_s, tel),
+                self._remember(obs.time_s, tel.force_n, releasing),
                 self.force_limit_n,
                 self.hw_force_max_n,
+                releasing,
             )
             found += [check.latch(obs.time_s, check.judge(now)) for check in self.snapshot_checks]
             self.last = tel
         return [trip for trip in found if trip is not None]
 
-    def _remember(self, t: float, tel: Telemetry) -> deque[tuple[float, float]]:
+    def _remember(self, t: float, force_n: float, releasing: bool) -> deque[tuple[float, float]]:
         """The recent force with this snapshot's; forgotten while a release runs (a safe release
         lets go by design: no rate or collapse alarm for it)."""
-        if tel.has(Status.RELEASING):
+        if releasing:
             self.recent.clear()
             return self.recent
-        self.recent.append((t, tel.force_n))
+        self.recent.append((t, force_n))
         while self.recent and t - self.recent[0][0] > self._recent_s:
             self.recent.popleft()
         return self.recent

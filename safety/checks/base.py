@@ -5,9 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import ClassVar, NamedTuple, Protocol
 
-from firmware_bridge.icd import Status
 from firmware_bridge.values import Telemetry
 from safety.faults import SafetyFault, Trip
 from safety.limits import SafetyLimits
@@ -28,9 +27,9 @@ class Observation:
     commanded_m_s: float = 0.0  # the velocity command this cycle's transaction carried
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """A cycle whose reply arrived, as the snapshot checks see it."""
+class Snapshot(NamedTuple):
+    """A cycle whose reply arrived, as the snapshot checks see it; built once per cycle (a
+    NamedTuple: a frozen dataclass's field-by-field init costs more on the control path)."""
 
     obs: Observation
     tel: Telemetry
@@ -39,10 +38,7 @@ class Snapshot:
     recent: deque[tuple[float, float]]
     force_limit_n: float
     hw_force_max_n: float
-
-    @property
-    def releasing(self) -> bool:
-        return self.tel.has(Status.RELEASING)
+    releasing: bool  # STATUS.RELEASING: a safe release lets go by design
 
 
 class ResetCondition(Protocol):

@@ -50,7 +50,8 @@ def test_each_check_names_the_requirement_that_states_its_fault(check: object) -
 def now(force_n: float, **kw: object) -> Snapshot:
     """A first snapshot, no treatment running, as a check sees it."""
     tel = snapshot(force_n, **kw)  # type: ignore[arg-type]
-    return Snapshot(Observation(0.0, tel), tel, None, deque(), 400.0, HW_MAX_N)
+    releasing = tel.has(Status.RELEASING)
+    return Snapshot(Observation(0.0, tel), tel, None, deque(), 400.0, HW_MAX_N, releasing)
 
 
 @pytest.mark.requirement("SR-023", "SR-049")
