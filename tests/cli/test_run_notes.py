@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import queue
 
+import pytest
+
 from controller.cli.run_cmd import _note_event
 from controller.core.events import SessionEvent
 
@@ -15,6 +17,7 @@ def shown(event: SessionEvent) -> list[str]:
     return [notes.get() for _ in range(notes.qsize())]
 
 
+@pytest.mark.requirement("SR-052")
 def test_a_refusal_is_shown_whatever_its_words() -> None:
     refusal = SessionEvent(1.0, "refused", "force change +10 N refused: the planned peak", {})
     assert shown(refusal) == [refusal.text]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from controller.core.event_words import TRANSITION_WORDS, words_for
 from controller.core.events import EventData, SessionEvent
 from controller.core.session_states import TRANSITIONS
 
 
+@pytest.mark.requirement("SR-052")
 def test_every_transition_has_words_and_no_words_name_a_trigger() -> None:
     triggers = {t["trigger"] for t in TRANSITIONS}
     assert set(TRANSITION_WORDS) == triggers
@@ -14,6 +17,7 @@ def test_every_transition_has_words_and_no_words_name_a_trigger() -> None:
         assert "->" not in words and "_" not in words
 
 
+@pytest.mark.requirement("SR-052")
 def test_a_transition_reads_as_words_and_says_who_asked() -> None:
     data: EventData = {"trigger": "pause", "from": "running", "to": "paused", "by": "operator ana"}
     event = SessionEvent(1.0, "operator", "pause: running -> paused", data)

@@ -98,3 +98,11 @@ def test_a_change_is_refused_while_stopping() -> None:
     assert outcome.state is State.COMPLETE
     refused = [e.text for e in outcome.treatment.log.events if e.text.startswith("refused: times")]
     assert refused and "only while running or paused" in refused[0]
+
+
+@pytest.mark.requirement("SR-052")
+def test_a_refused_change_is_an_event_of_the_refused_kind() -> None:
+    """Front ends show refusals by their kind (`traction run`, the console), not their words."""
+    outcome = run("reference", Timing(total_s=5), in_second_hold)
+    kinds = {e.kind for e in outcome.treatment.log.events if e.text.startswith("refused: times")}
+    assert kinds == {"refused"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -40,6 +41,7 @@ def test_every_fault_of_the_icd_has_a_check_in_the_firmwares_order() -> None:
 finite = st.floats(-2000.0, 2000.0)
 
 
+@pytest.mark.requirement("SR-010")
 @given(finite, finite)
 def test_the_disagreement_limit_is_the_icds(a: float, b: float) -> None:
     expected = max(DISAGREE_MIN_N, icd.SENSOR_DISAGREE_SHARE * max(abs(a), abs(b)))
