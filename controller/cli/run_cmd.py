@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         except BaseException as exc:  # handed to the main thread, which raises it
             raised.append(exc)
 
+    bound_s = ending_bound_s(limits)  # how long a session may take to end once signalled
     with operator.attached():
         thread = threading.Thread(target=control, name="control-loop", daemon=True)
         thread.start()
@@ -131,7 +132,6 @@ def run(args: argparse.Namespace) -> int:
                 display.note(notes.get())
             if latest:
                 display.show(*latest[0])
-            bound_s = ending_bound_s(limits)
             if ending_since is not None and time.monotonic() - ending_since > bound_s:
                 return _abandon(run_, bound_s)
         while not notes.empty():
