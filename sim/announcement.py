@@ -31,6 +31,8 @@ def announcement(ep: Endpoints, heading: str) -> str:
             f"  modbus rtu   {ep.rtu}  (115200 8E1, unit {icd.DEFAULT_UNIT_ID})"
             f"  device URL {ep.rtu_url}"
         )
+    if ep.emg_stream:
+        lines.append(f"  emg lsl      {ep.emg_stream}  (1000 Hz, 2 channels)  EMG URL {ep.emg_url}")
     if ep.control:
         lines.append(
             f"  control      {ep.control[0]}:{ep.control[1]}"
@@ -48,6 +50,7 @@ class Announced:
     rtu: str | None = None
     control: tuple[str, int] | None = None
     urls: tuple[str, ...] = ()  # device URLs, TCP first
+    emg_url: str | None = None  # the muscles' LSL stream, when it streams one
 
 
 def read_announcement(lines: Iterable[str]) -> Announced:
@@ -55,7 +58,10 @@ def read_announcement(lines: Iterable[str]) -> Announced:
     tcp = control = None
     rtu = None
     urls: list[str] = []
+    emg = None
     for line in lines:
+        if m := re.search(r"EMG URL (\S+)", line):
+            emg = m.group(1)
         if m := re.search(r"modbus tcp\s+(\S+):(\d+)", line):
             tcp = (m.group(1), int(m.group(2)))
         if m := re.search(r"modbus rtu\s+(\S+)", line):
@@ -66,7 +72,7 @@ def read_announcement(lines: Iterable[str]) -> Announced:
             urls.append(m.group(1))
         if LAST_LINE in line:
             break
-    return Announced(tcp, rtu, control, tuple(urls))
+    return Announced(tcp, rtu, control, tuple(urls), emg)
 
 
 def keep_draining(stream: IO[str] | None, sink: IO[str] | None = None) -> threading.Thread:

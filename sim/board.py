@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from firmware_bridge import icd
 from firmware_bridge.icd import DeviceIdObject
 from sim import modbus_pdu
+from sim.emg_signal import EmgStream
 from sim.firmware import TICK_S, Firmware
+from sim.muscles import STEP_S as MUSCLE_STEP_S
+from sim.muscles import MuscleProfile, Muscles, load_muscles
 from sim.physics import DriveModel
 from sim.profiles import DEFAULT_PROFILE, PatientProfile, load_profile
 from sim.registers import RegisterMap
@@ -87,6 +90,9 @@ class SimBoard:
         self.link = LinkFaults()
         self.disturbances: list[Disturbance] = []
         self.ticks = 0  # firmware ticks since the simulation started (not the board's uptime)
+        self.muscles: Muscles | None = None  # the patient's muscles, once attached
+        self.emg: EmgStream | None = None  # and the amplifier streaming them
+        self._muscle_ticks = max(1, round(MUSCLE_STEP_S / TICK_S))
         self.device_id = {
             int(DeviceIdObject.VENDOR_NAME): VENDOR_NAME.encode(),
             int(DeviceIdObject.PRODUCT_CODE): icd.PRODUCT_CODE.encode(),
@@ -96,6 +102,17 @@ class SimBoard:
     @property
     def profile(self) -> PatientProfile:
         return self.firmware.physics.profile
+
+    def attach_muscles(
+        self, muscles: MuscleProfile | str, *, seed: int = 0, mains_hz: float = 50.0
+    ) -> Muscles:
+        """Give the patient muscles (and electrodes streaming them): they then answer the pull,
+        stiffen the spine while guarding, and stream raw EMG (sim/emg_signal.py)."""
+        if isinstance(muscles, str):
+            muscles = load_muscles(muscles)
+        self.muscles = Muscles(muscles, self.profile.weight_kg)
+        self.emg = EmgStream(self.muscles, seed=seed, mains_hz=mains_hz)
+        return self.muscles
 
     # --- time ---------------------------------------------------------------------------------
     @property
@@ -107,6 +124,30 @@ class SimBoard:
         n = int(elapsed_s / TICK_S + _TICK_ROUNDING) - self.ticks
         if n <= 0:
             return 0
+        if self.muscles is None:
+            self._run_ticks(n)
+            return n
+        step = self._muscle_ticks
+        left = n
+        while left > 0:
+            run = min(left, step - self.ticks % step)
+            self._run_ticks(run)
+            left -= run
+            if self.ticks % step == 0:
+                self._step_muscles(step * TICK_S)
+        return n
+
+    def _step_muscles(self, dt: float) -> None:
+        muscles, physics = self.muscles, self.firmware.physics
+        assert muscles is not None
+        muscles.step(dt, physics.tension_n)
+        factor = muscles.stiffness_factor
+        if abs(factor - physics.muscle_tone) > 0.005 * physics.muscle_tone:
+            physics.set_muscle_tone(factor)
+        if self.emg is not None:
+            self.emg.produce_until(self.elapsed_s)
+
+    def _run_ticks(self, n: int) -> None:
         if self.disturbances:
             for _ in range(n):
                 self._apply_disturbances()
@@ -115,7 +156,6 @@ class SimBoard:
         else:
             self.firmware.run(n)
             self.ticks += n
-        return n
 
     def _apply_disturbances(self) -> None:
         total = 0.0

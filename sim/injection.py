@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.board import Disturbance, SimBoard
 from sim.loadcell import LoadCell
+from sim.muscles import Muscles
 
 
 class InjectionError(ValueError):
@@ -64,6 +65,22 @@ class ReferenceParams(NoParams):
 
 class StiffnessParams(NoParams):
     factor: float = Field(default=1.5, gt=0.05, le=10)
+
+
+class SideParams(NoParams):
+    side: Literal["left", "right", "both"] = "left"
+
+
+class ElectrodeParams(SideParams):
+    how: Literal["off-flat", "off-mains", "saturated"] = "off-mains"
+
+
+class SpasmParams(NoParams):
+    strength: float = Field(default=1.0, gt=0, le=1.5)
+
+
+class LateParams(NoParams):
+    delay_ms: float = Field(default=1000.0, ge=0, le=60_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +180,45 @@ def _stiffness(b: SimBoard, p: StiffnessParams) -> None:
     phys.set_profile(phys.profile.scaled(p.factor))
 
 
+def _muscles(b: SimBoard) -> Muscles:
+    if b.muscles is None:
+        raise InjectionError(
+            "the simulated patient has no muscles: start the simulator with EMG "
+            "(`traction sim` without --no-emg, or --emg sim://)"
+        )
+    return b.muscles
+
+
+def _sides(p: SideParams) -> tuple[str, ...]:
+    return ("left", "right") if p.side == "both" else (p.side,)
+
+
+def _electrode(b: SimBoard, p: ElectrodeParams) -> None:
+    for side in _sides(p):
+        _muscles(b).faults.contact[side] = p.how
+
+
+def _electrode_on(b: SimBoard, p: SideParams) -> None:
+    for side in _sides(p):
+        _muscles(b).faults.contact[side] = "good"
+
+
+def _spasm(b: SimBoard, p: SpasmParams) -> None:
+    _muscles(b).start_spasm(p.strength)
+
+
+def _emg_lost(b: SimBoard, _: NoParams) -> None:
+    _muscles(b).faults.lost = True
+
+
+def _emg_late(b: SimBoard, p: LateParams) -> None:
+    _muscles(b).faults.late_s = p.delay_ms / 1000.0
+
+
+def _emg_heal(b: SimBoard, _: NoParams) -> None:
+    _muscles(b).faults.clear()
+
+
 def _reboot(b: SimBoard, _: NoParams) -> None:
     b.firmware.power_on()
 
@@ -181,6 +237,8 @@ def _heal_all(b: SimBoard, _: NoParams) -> None:
     fw.physics.detached = False
     b.link.clear()
     b.disturbances.clear()
+    if b.muscles is not None:
+        b.muscles.faults.clear()
 
 
 _ALL = [
@@ -278,6 +336,17 @@ _ALL = [
         "disturbance", DisturbanceParams, _disturb, "patient movement: half-sine force on the body"
     ),
     Injection("stiffness", StiffnessParams, _stiffness, "multiply the patient's stiffness"),
+    Injection("spasm", SpasmParams, _spasm, "a back-muscle spasm of STRENGTH (1 = full guarding)"),
+    Injection(
+        "electrode-off",
+        ElectrodeParams,
+        _electrode,
+        "an EMG electrode off the skin: flat line, mains hum only, or saturated (SIDE, HOW)",
+    ),
+    Injection("electrode-on", SideParams, _electrode_on, "the EMG electrode back on the skin"),
+    Injection("emg-lost", NoParams, _emg_lost, "the EMG stream stops"),
+    Injection("emg-late", LateParams, _emg_late, "the EMG stream's samples arrive DELAY_MS late"),
+    Injection("emg-heal", NoParams, _emg_heal, "the EMG stream and electrodes as they should be"),
     Injection("reboot", NoParams, _reboot, "board power cycle (tare and config lost)"),
     Injection("heal-all", NoParams, _heal_all, "clear every injected fault"),
 ]

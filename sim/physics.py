@@ -59,6 +59,7 @@ class TablePhysics:
         "_slack",
         "_thermal_dt",
         "_thermal_model",
+        "_tone",
         "blocked",
         "c",
         "detached",
@@ -88,6 +89,7 @@ class TablePhysics:
         self.reference_n = 0.0  # a reference weight hung on the load cell (calibration)
         self.temp_c = self.drive.ambient_c
         self._thermal_dt = 0.0
+        self._tone = 1.0  # the muscles' guarding stiffens the spine (sim/muscles.py)
         drv = self.drive
         self._inv_tau = 1.0 / drv.velocity_tau_s
         self._accel = drv.accel_max_m_s2
@@ -109,7 +111,7 @@ class TablePhysics:
         self._slack = profile.slack_m
         self._k1 = profile.cable_k1_n_m * s
         self._k2 = profile.cable_k2_n_m2 * s
-        self._ks = profile.spine_k_n_m * s
+        self._ks = profile.spine_k_n_m * s * self._tone
         self._kc = profile.creep_k_n_m * s
         self._inv_eta = 1.0 / (self._kc * profile.creep_tau_s)
         self._fc = profile.friction_coulomb_n
@@ -126,6 +128,15 @@ class TablePhysics:
             self._inv_eta,
             self._slack,
         )
+
+    def set_muscle_tone(self, factor: float) -> None:
+        """The spine's stiffness times `factor` (1: relaxed muscles; guarding raises it)."""
+        self._tone = factor
+        self.set_profile(self.profile)
+
+    @property
+    def muscle_tone(self) -> float:
+        return self._tone
 
     def step(self, dt: float, v_target: float, brake: bool) -> None:
         """Advance by dt with the drive following v_target, or held by the brake."""

@@ -23,6 +23,7 @@ from firmware_bridge import icd
 from sim.board import SimBoard
 from sim.clock import CATCH_UP_PERIOD_S, BoardTime, RealTime, SteppedTime
 from sim.control_server import ControlFrontEnd
+from sim.lsl_outlet import PUSH_EVERY_S, EmgOutlet
 from sim.rtu_server import RtuPty
 from sim.tcp_server import TcpFrontEnd
 
@@ -45,6 +46,7 @@ class ServeOptions:
     control: tuple[str, int] | None = (LOOPBACK, DEFAULT_CONTROL_PORT)
     virtual: bool = False
     priority: int | None = None  # SCHED_FIFO for the board's thread (BOARD_PRIORITY); None: none
+    emg_stream: str | None = None  # the muscles' LSL stream name (board with muscles); None: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,13 @@ class Endpoints:
     tcp: tuple[str, int] | None
     rtu: str | None
     control: tuple[str, int] | None
+    emg_stream: str | None = None  # the LSL stream of the simulated muscles, by name
+
+    @property
+    def emg_url(self) -> str:
+        if self.emg_stream is None:
+            raise RuntimeError("no EMG stream")
+        return f"lsl://?type=EMG&name={self.emg_stream}"
 
     @property
     def tcp_url(self) -> str:
@@ -75,6 +84,8 @@ class SimServer:
         self._servers: list[asyncio.Server] = []
         self._pty: RtuPty | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._emg: asyncio.Task[None] | None = None
+        self._outlet: EmgOutlet | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
 
@@ -99,16 +110,21 @@ class SimServer:
             self._pty = RtuPty(self.board, self.time)
             self._pty.start()
             rtu = self._pty.path
+        if opts.emg_stream is not None and self.board.emg is not None:
+            self._outlet = EmgOutlet(self.board, name=opts.emg_stream)
+            self._emg = asyncio.create_task(self._push_emg_forever(self._outlet))
         realtime = False
         if not opts.virtual:
             self._ticker = asyncio.create_task(self._tick_forever())
             realtime = opts.priority is not None and board_thread_priority(opts.priority)
-        self.endpoints = Endpoints(tcp, rtu, control)
+        emg = None if self._outlet is None else self._outlet.name
+        self.endpoints = Endpoints(tcp, rtu, control, emg)
         log.info(
             "simulator serving",
             tcp=tcp,
             rtu=rtu,
             control=control,
+            emg=emg,
             virtual=opts.virtual,
             board_priority=opts.priority if realtime else None,
         )
@@ -119,11 +135,20 @@ class SimServer:
             self.time.catch_up()
             await asyncio.sleep(CATCH_UP_PERIOD_S)
 
+    async def _push_emg_forever(self, outlet: EmgOutlet) -> None:
+        while True:
+            outlet.push()
+            await asyncio.sleep(PUSH_EVERY_S)
+
     async def stop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        for task in (self._ticker, self._emg):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._outlet is not None:
+            self._outlet.close()
+            self._outlet = None
         for server in self._servers:
             server.close()
             await server.wait_closed()

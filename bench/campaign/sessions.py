@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.campaign.matrix import FAULTS, Cell
-from controller.app.composition import open_link
+from controller.app.composition import open_link, open_muscles
 from controller.core.control_loop import CycleRecord
 from controller.core.events import SessionEvent
 from controller.core.homing import HomingError, home
@@ -137,6 +137,9 @@ class _Watch:
         )
 
 
+MUSCLE_PROFILES = ("guarding", "spasm-prone", "relaxed")
+
+
 def _setup(cell: Cell) -> tuple[SimBoard, TreatmentRun, _Watch, float]:
     opened = open_link(f"sim://?patient={cell.profile}&seed={cell.seed}&variant={cell.variant}")
     board = opened.board
@@ -156,9 +159,13 @@ def _setup(cell: Cell) -> tuple[SimBoard, TreatmentRun, _Watch, float]:
             cycles=2,
         ),
     )
+    muscles = None
     if cell.kind == "normal":
         entry = presets()[cell.preset]
-    run = TreatmentRun(opened.link, entry, limits, WEIGHT_KG, records=None)
+        if entry.emg_gate:  # an EMG-gated preset runs on the simulated patient's muscles
+            kind = MUSCLE_PROFILES[cell.seed % len(MUSCLE_PROFILES)]
+            muscles = open_muscles(f"sim://?muscles={kind}", opened)
+    run = TreatmentRun(opened.link, entry, limits, WEIGHT_KG, records=None, muscles=muscles)
     released = limits.board.release_force_n + limits.release.confirm_margin_n
     idle = limits.plausibility.idle_force_n
     watch = _Watch(board, limit + trip_margin_n(limits, limit), released, idle)

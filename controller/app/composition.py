@@ -11,13 +11,25 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+import numpy as np
+
 from controller.maintenance.simulated_technician import SimulatedTechnician
+from controller.muscles.lsl_source import LslSource
+from controller.muscles.source import (
+    LslTarget,
+    MuscleSource,
+    MuscleSourceError,
+    Pulled,
+    parse_muscle_url,
+)
 from firmware_bridge.errors import LinkTimeout, ModbusExceptionReply, TargetError
 from firmware_bridge.link import RetryPolicy, TableLink
 from firmware_bridge.modbus_transport import ModbusTransport
 from firmware_bridge.target import DEFAULT_TIMEOUT_S, SimTarget, parse_target
 from sim.board import SimBoard
+from sim.emg_signal import EmgStream
 from sim.injection import InjectionError, inject
+from sim.muscles import DEFAULT_MUSCLES
 from sim.profiles import DEFAULT_PROFILE
 from sim.server import BOARD_PRIORITY, LOOPBACK, Endpoints, ServeOptions, SimServer
 from sim.variants import DEFAULT_VARIANT, variant
@@ -166,3 +178,59 @@ def _sim_board(target: SimTarget) -> SimBoard:
         except InjectionError as exc:
             raise TargetError(f"{target.url}: {exc}") from exc
     return board
+
+
+_MUSCLE_OPTIONS = ("muscles", "seed")
+
+
+class SimMuscleSource:
+    """The simulated patient's muscles as a muscle-signal source, in the board's time: what
+    the simulated amplifier has streamed by `now` (a late stream's chunks later)."""
+
+    def __init__(self, stream: EmgStream) -> None:
+        self.url = "sim://"
+        self.rate_hz = stream.rate_hz
+        self._stream = stream
+
+    def open(self) -> None:
+        return None
+
+    def pull(self, now: float) -> Pulled:
+        chunks = self._stream.take(now)
+        if not chunks:
+            return Pulled(np.zeros((0, 2)), None)
+        last = chunks[-1]
+        newest_s = last.first_s + (last.samples.shape[0] - 1) / self.rate_hz
+        return Pulled(np.concatenate([c.samples for c in chunks]), now - newest_s)
+
+    def close(self) -> None:
+        return None
+
+
+def open_muscles(url: str, opened: Opened, *, mains_hz: float = 50.0) -> MuscleSource:
+    """A muscle-signal source for a URL (not yet opened). `sim://` gives the simulated
+    patient muscles (`?muscles=relaxed|guarding|spasm-prone&seed=N`) and needs the in-process
+    simulated table; `lsl://` looks for a Lab Streaming Layer stream when opened."""
+    target = parse_muscle_url(url)
+    if isinstance(target, LslTarget):
+        return LslSource(target)
+    board = opened.board
+    if board is None:
+        raise MuscleSourceError(
+            f"muscle signal {url}: the simulated muscles belong to the simulated table "
+            "(--device sim://); for a table on a wire, name its EMG stream (lsl://?type=EMG)"
+        )
+    opts = target.options
+    unknown = sorted(set(opts) - set(_MUSCLE_OPTIONS))
+    if unknown:
+        raise MuscleSourceError(
+            f"muscle signal {url}: unknown option(s) {', '.join(unknown)}; "
+            f"sim:// takes {', '.join(_MUSCLE_OPTIONS)}"
+        )
+    try:
+        seed = int(opts.get("seed", str(board.seed)))
+        board.attach_muscles(opts.get("muscles", DEFAULT_MUSCLES), seed=seed, mains_hz=mains_hz)
+    except (KeyError, ValueError) as exc:
+        raise MuscleSourceError(f"muscle signal {url}: {exc}") from exc
+    assert board.emg is not None
+    return SimMuscleSource(board.emg)

@@ -1,10 +1,11 @@
 """Site configuration: the technician types the protocol and the weight, nothing else.
 
-Where the table is, which limits file is in force, where records and logs go come from, in
-order: the command line, the environment (TRACTION_DEVICE, TRACTION_LIMITS, TRACTION_RECORDS,
-TRACTION_LOGS), the site file (TRACTION_CONFIG, else ~/.config/traction/site.toml), then the
-defaults: the records store in $XDG_DATA_HOME/traction (else ~/.local/share/traction), the
-log file beside it.
+Where the table is, which limits file is in force, where records and logs go, which muscle
+signal is connected and the mains frequency come from, in order: the command line, the
+environment (TRACTION_DEVICE, TRACTION_LIMITS, TRACTION_RECORDS, TRACTION_LOGS, TRACTION_EMG,
+TRACTION_MAINS_HZ), the site file (TRACTION_CONFIG, else ~/.config/traction/site.toml), then
+the defaults: the records store in $XDG_DATA_HOME/traction (else ~/.local/share/traction), the
+log file beside it, no muscle signal, 50 Hz.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ _KEYS = {
     "limits": "TRACTION_LIMITS",
     "records": "TRACTION_RECORDS",
     "logs": "TRACTION_LOGS",
+    "emg": "TRACTION_EMG",  # the muscle signal's URL (lsl://?type=EMG..., sim://); none: none
+    "mains_hz": "TRACTION_MAINS_HZ",  # the clinic's mains, for the EMG notch: 50 or 60
 }
+MAINS_HZ = ("50", "60")
 RECORDS_FILE = "records.sqlite3"
 LOG_FILE = "traction.log.jsonl"
 
@@ -37,6 +41,8 @@ class SiteConfig:
     limits: Path | None
     records: Path
     logs: Path
+    emg: str | None = None
+    mains_hz: float = 50.0
 
     @property
     def reports(self) -> Path:
@@ -59,11 +65,17 @@ def site_config(
         if value:
             chosen[key] = value
     records = Path(chosen["records"]) if "records" in chosen else _data_dir(env) / RECORDS_FILE
+    mains = chosen.get("mains_hz", "50")
+    if mains not in MAINS_HZ:
+        raise SiteConfigError(f"mains_hz {mains!r}: the mains frequency is 50 or 60 (Hz)")
+    emg = chosen.get("emg")
     return SiteConfig(
         device=chosen.get("device", DEFAULT_DEVICE),
         limits=Path(chosen["limits"]) if "limits" in chosen else None,
         records=records,
         logs=Path(chosen["logs"]) if "logs" in chosen else records.parent / LOG_FILE,
+        emg=None if emg in (None, "", "none") else emg,
+        mains_hz=float(mains),
     )
 
 

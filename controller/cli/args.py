@@ -47,5 +47,13 @@ def site_from(args: argparse.Namespace) -> SiteConfig:
             "device": args.device,
             "limits": str(args.limits) if args.limits else None,
             "records": str(args.records) if args.records else None,
+            "emg": getattr(args, "emg", None),
         }
     )
+
+
+EMG_HELP = (
+    "muscle signal URL: lsl://?type=EMG&name=NAME (a Lab Streaming Layer amplifier), "
+    "sim://?muscles=relaxed|guarding|spasm-prone (the simulated patient), none "
+    "(default: site configuration)"
+)

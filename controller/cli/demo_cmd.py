@@ -12,13 +12,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller.app.composition import open_link
+from controller.app.composition import open_link, open_muscles
 from controller.app.simulated_table import ready_simulated_table
 from controller.app.site_config import SiteConfigError, site_config
 from controller.core.control_loop import CycleRecord
 from controller.core.end_reason import EXIT_INVALID, EXIT_TABLE
 from controller.core.treatment import Treatment
 from controller.maintenance.procedures import ProcedureError
+from controller.muscles.source import MuscleSource, MuscleSourceError
+from controller.muscles.summary import emg_lines, relaxation_lines
 from controller.protocols.checks import ProtocolError
 from controller.protocols.library import load_protocol
 from controller.records.store import RecordsError
@@ -29,6 +31,7 @@ from sim.profiles import profile_names
 
 DEFAULT_PRESET = "lumbar-intermittent"
 PRINT_EVERY_S = 30.0
+DEFAULT_EMG = "sim://?muscles=relaxed"  # the simulated patient's muscles, monitored
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,6 +46,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--weight", type=float, default=75.0, metavar="KG")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--records", type=Path, default=None, help="records store (SQLite file)")
+    p.add_argument(
+        "--emg",
+        default=DEFAULT_EMG,
+        help="the simulated patient's muscles: sim://?muscles=relaxed|guarding|spasm-prone, "
+        f"or none (default {DEFAULT_EMG})",
+    )
     p.set_defaults(run=run)
 
 
@@ -63,7 +72,15 @@ def run(args: argparse.Namespace) -> int:
     except (RecordsError, ProcedureError, LinkError) as exc:
         sys.stderr.write(f"traction demo: the simulated table could not be readied: {exc}\n")
         return EXIT_TABLE
-    link = open_link(url).link
+    opened = open_link(url)
+    link = opened.link
+    muscles: MuscleSource | None = None
+    try:
+        if args.emg not in ("", "none"):
+            muscles = open_muscles(args.emg, opened, mains_hz=site.mains_hz)
+    except MuscleSourceError as exc:
+        sys.stderr.write(f"traction demo: refused: {exc}\n")
+        return EXIT_INVALID
     out(
         f"demo: {entry.name} ({entry.description}) on the simulated table, patient "
         f"{patient}, {args.weight:g} kg, virtual time\n"
@@ -85,7 +102,14 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         run_ = TreatmentRun(
-            link, entry, limits, args.weight, records=site.records, patient_ref=f"sim:{patient}"
+            link,
+            entry,
+            limits,
+            args.weight,
+            records=site.records,
+            patient_ref=f"sim:{patient}",
+            muscles=muscles,
+            mains_hz=site.mains_hz,
         )
     except RecordsError as exc:
         sys.stderr.write(f"traction demo: {exc}\n")
@@ -110,6 +134,9 @@ def run(args: argparse.Namespace) -> int:
         f"{outcome.prepared.limits.fingerprint()[:12]}, trips: "
         f"{', '.join(t.describe() for t in outcome.prepared.supervisor.trips) or 'none'}\n"
     )
+    relaxed = outcome.relaxation.as_dict()
+    emg = None if outcome.emg is None else outcome.emg.as_dict()
+    out("".join(f"{line}\n" for line in [*relaxation_lines(relaxed), *emg_lines(emg)]))
     out(
         f"record: session {result.session_id} in {site.records} "
         f"(traction sessions show {result.session_id})\n"

@@ -20,9 +20,9 @@ import threading
 import time
 from pathlib import Path
 
-from controller.app.composition import open_link
+from controller.app.composition import open_link, open_muscles
 from controller.app.site_config import SiteConfigError
-from controller.cli.args import site_from
+from controller.cli.args import EMG_HELP, site_from
 from controller.cli.operator_input import FORCE_EVENTS, OPERATOR, OperatorInput
 from controller.cli.prescription_args import NotStarted, add_arguments, confirm, plan_from
 from controller.clinic.setup import NotConfirmed
@@ -31,6 +31,7 @@ from controller.core.end_reason import ACK_BOUND_S, EXIT_INVALID, EXIT_SAFETY, E
 from controller.core.events import SessionEvent
 from controller.core.session_states import State
 from controller.core.treatment import Treatment
+from controller.muscles.source import MuscleSource, MuscleSourceError
 from controller.protocols.checks import ProtocolError
 from controller.records.patients import PatientError
 from controller.records.store import RecordsError, SessionStore
@@ -55,6 +56,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--operator", default=None, help="who runs it (default: the login name)")
     p.add_argument("--patient-ref", default=None, help="an unregistered patient's reference")
     p.add_argument("--records", type=Path, default=None, help="records store (SQLite file)")
+    p.add_argument("--emg", default=None, help=EMG_HELP)
     p.set_defaults(run=run)
 
 
@@ -73,8 +75,19 @@ def run(args: argparse.Namespace) -> int:
     try:
         plan = plan_from(args, store, limits)
         confirm(plan)
-        link = open_link(site.device).link
-    except (ProtocolError, PatientError, NotConfirmed, TargetError, NotStarted) as exc:
+        opened = open_link(site.device)
+        link = opened.link
+        muscles: MuscleSource | None = None
+        if site.emg is not None:
+            muscles = open_muscles(site.emg, opened, mains_hz=site.mains_hz)
+    except (
+        ProtocolError,
+        PatientError,
+        NotConfirmed,
+        TargetError,
+        NotStarted,
+        MuscleSourceError,
+    ) as exc:
         err(f"traction run: refused: {exc}\n")
         return EXIT_INVALID
     finally:
@@ -91,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
             patient_ref=plan.patient.ref if plan.patient is not None else args.patient_ref,
             clinical=plan.clinical(),
             attended=lambda: tty,
+            muscles=muscles,
+            mains_hz=site.mains_hz,
         )
     except RecordsError as exc:
         link.close()

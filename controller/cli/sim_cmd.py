@@ -9,9 +9,12 @@ import signal
 import sys
 
 from controller.cli.args import host_port
+from controller.muscles.lsl_source import configure_lsl
 from firmware_bridge import icd
 from sim.announcement import announcement
 from sim.board import SimBoard
+from sim.lsl_outlet import DEFAULT_NAME
+from sim.muscles import DEFAULT_MUSCLES, muscle_profile_names
 from sim.profiles import DEFAULT_PROFILE, profile_names
 from sim.server import (
     BOARD_PRIORITY,
@@ -60,6 +63,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         f"(default {BOARD_PRIORITY}, below the host's control thread; 0: ordinary priority)",
     )
     p.add_argument(
+        "--muscles",
+        choices=muscle_profile_names(),
+        default=DEFAULT_MUSCLES,
+        help=f"the patient's back muscles (default {DEFAULT_MUSCLES})",
+    )
+    p.add_argument(
+        "--emg-name",
+        default=DEFAULT_NAME,
+        help=f"the EMG stream's LSL name (default {DEFAULT_NAME})",
+    )
+    p.add_argument(
+        "--no-emg", action="store_true", help="no muscles: no EMG stream on Lab Streaming Layer"
+    )
+    p.add_argument(
+        "--mains-hz", type=float, choices=(50.0, 60.0), default=50.0, help="mains hum, Hz"
+    )
+    p.add_argument(
         "--virtual",
         action="store_true",
         help="virtual time: the board moves only on the control interface's advance",
@@ -74,12 +94,16 @@ def run(args: argparse.Namespace) -> int:
         channel_b_fitted=not args.no_channel_b,
         variant=VARIANTS[args.variant],
     )
+    if not args.no_emg:
+        configure_lsl()  # discovery on this machine only, before the outlet exists
+        board.attach_muscles(args.muscles, seed=args.seed, mains_hz=args.mains_hz)
     options = ServeOptions(
         tcp=None if args.no_tcp else args.tcp,
         rtu_pty=args.rtu_pty,
         control=args.control,
         virtual=args.virtual,
         priority=args.priority or None,
+        emg_stream=None if args.no_emg else args.emg_name,
     )
     server = SimServer(board, options)
     # Ctrl-C stops the simulator even when it was started as a background job, whose shell
@@ -94,7 +118,7 @@ def announce(ep: Endpoints, args: argparse.Namespace) -> None:
     clock = "virtual time" if args.virtual else "real time"
     heading = (
         f"traction sim: patient {args.patient}, seed {args.seed}, {clock}, "
-        f"board variant {args.variant}"
+        f"board variant {args.variant}" + ("" if args.no_emg else f", muscles {args.muscles}")
     )
     sys.stdout.write(announcement(ep, heading))
     sys.stdout.flush()

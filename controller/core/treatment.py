@@ -15,6 +15,7 @@ release is confirmed and to faulted when safety trips (controller/run/session.py
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -22,6 +23,7 @@ from controller.core.control_loop import Proposal
 from controller.core.events import EventStream, SessionEvent
 from controller.core.force_loop import ForceLoop
 from controller.core.session_states import SessionStates, State
+from controller.muscles.monitor import MuscleMonitor
 from controller.protocols.checks import CheckedProtocol, ProtocolError
 from controller.protocols.models import Program
 from controller.protocols.profile import RELEASE_PHASE
@@ -32,6 +34,7 @@ from safety.limits import ReleaseLimits
 REACH_SHARE = 0.02
 REACH_MIN_N = 2.0
 _PHASE_WITHOUT_SETPOINT = {State.RUNNING: "slack take-up", State.STOPPING: "release"}
+BASELINE_PHASE = "resting baseline"
 OPERATOR = "operator"
 
 
@@ -46,6 +49,9 @@ class Sample(NamedTuple):
     target_n: float
     phase: str
     holding: bool  # in a hold whose force had been reached (the clock was running)
+    position_m: float = math.nan  # the carriage, for the electrode-free relaxation figures
+    emg_uv: float | None = None  # the muscles' envelope when the signal is reliable
+    gate: str = ""  # the EMG gate's state ("": no muscle signal connected)
 
 
 class ForceChangeRefused(ValueError):
@@ -74,6 +80,7 @@ class Treatment:
         events: EventStream | None = None,
         release_limits: ReleaseLimits | None = None,
         loop: ForceLoop | None = None,
+        muscles: MuscleMonitor | None = None,
     ) -> None:
         self.checked = checked
         self.profile = checked.profile
@@ -101,8 +108,12 @@ class Treatment:
         self.target_n: float | None = None  # this cycle's setpoint, for display and records
         self.phase = ""
         self.resume_ramp_n: float | None = None  # after a patient's stop: a fresh ramp up
+        self._now = 0.0  # this cycle's time, for what the muscle monitor tells
         self.stopped_by = ""  # who asked the first stop ("": none; the plan ran to its end)
         self.ended_by = ""  # who ended a session held after the patient's stop
+        self.muscles = muscles  # the muscle signal: may hold or lower the setpoint, never raise
+        if muscles is not None:
+            muscles.tell = self._tell_muscles
 
     # --- operator and safety events ----------------------------------------------------------
     def event(
@@ -132,6 +143,9 @@ class Treatment:
             self.ended_by = by
         elif name in ("stop", "profile_done") and tel is not None:
             self.stop_target_n = max(tel.force_n, self.slack_n)
+            if self.muscles is not None and self.log.samples:  # gated: never above the last
+                last = self.log.samples[-1].target_n
+                self.stop_target_n = max(min(self.stop_target_n, last), self.slack_n)
         if state is State.STOPPING:
             if name == "stop":
                 self.force_loop.reset_integral()
@@ -251,6 +265,9 @@ class Treatment:
         self.last_t = now
         state = self.states.current
         self.target_n, self.phase = None, _PHASE_WITHOUT_SETPOINT.get(state, state.value)
+        if self.muscles is not None:
+            self._now = now
+            self.muscles.update(now)
         if state is State.RUNNING:
             self.log.running_s += dt
             return self._running(now, tel, dt)
@@ -261,6 +278,9 @@ class Treatment:
         return Proposal(0.0, None, treatment_active=False)
 
     def _running(self, now: float, tel: Telemetry, dt: float) -> Proposal:
+        if self.muscles is not None and not self.muscles.take_baseline(now):
+            self.phase = BASELINE_PHASE  # before the pull: the patient lying still
+            return Proposal(0.0, None)
         if not self.slack_done:
             if tel.force_n < self.slack_n:
                 return Proposal(self.force_loop.tuning.slack_speed_m_s, None)
@@ -274,6 +294,7 @@ class Treatment:
         sp = self.profile.at(self.timer_s)
         seg = self.profile.segments[sp.segment]
         target = self._with_offset(sp.force_n, sp.phase, seg.start_n)
+        target, capped = self._gated(now, dt, target, tel)
         if self.resume_ramp_n is not None:  # the fresh ramp after a patient's stop
             self.resume_ramp_n += self.ramp_up_n_s * dt
             if self.resume_ramp_n < target:
@@ -295,8 +316,24 @@ class Treatment:
         ):
             self.event("profile_done", now, tel)
             return self._stopping(now, tel, 0.0)
-        rate = 0.0 if seg.duration_s <= 0 else (seg.end_n - seg.start_n) / seg.duration_s
+        rate = 0.0 if seg.duration_s <= 0 or capped else (seg.end_n - seg.start_n) / seg.duration_s
         return self._follow(target, rate, tel, dt, phase=sp.phase, now=now, holding=seg.waits)
+
+    def _gated(self, now: float, dt: float, target: float, tel: Telemetry) -> tuple[float, bool]:
+        """The setpoint under the muscles' ceiling, and whether the ceiling held it down."""
+        if self.muscles is None:
+            return target, False
+        ceiling = self.muscles.ceiling(
+            now, dt, target, tel.force_n, ramp_n_s=self.ramp_up_n_s, floor_n=self.slack_n
+        )
+        if ceiling < target:
+            return ceiling, True
+        return target, False
+
+    def _tell_muscles(
+        self, kind: str, text: str, data: dict[str, str | float | None], priority: str
+    ) -> None:
+        self.log.stream.publish(SessionEvent(self._now, kind, text, data, priority))
 
     def _with_offset(self, force_n: float, phase: str, start_n: float) -> float:
         """The technician's offset; in the final release it fades with the setpoint to zero."""
@@ -348,5 +385,14 @@ class Treatment:
         )
         self.last_proposal = v
         self.target_n, self.phase = target_n, phase
-        self.log.samples.append(Sample(now, tel.force_n, target_n, phase, holding))
+        m = self.muscles
+        if m is None:
+            sample = Sample(now, tel.force_n, target_n, phase, holding, tel.position_m)
+        else:
+            r = m.reading
+            emg = r.envelope_uv if r.reliable else None
+            sample = Sample(
+                now, tel.force_n, target_n, phase, holding, tel.position_m, emg, m.gate_state.value
+            )
+        self.log.samples.append(sample)
         return Proposal(v, target_n)

@@ -138,3 +138,6 @@ class ProtocolFile(BaseModel):
     name: str = Field(min_length=1, max_length=80)
     description: str = ""
     protocol: Protocol
+    # EMG-gated traction: the pull rises only while the muscles let it (controller/muscles/
+    # gate.py); such a protocol needs a muscle signal connected and is refused without one
+    emg_gate: bool = False

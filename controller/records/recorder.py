@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from controller.core.control_loop import CycleRecord
     from controller.core.events import SessionEvent
     from controller.core.preparation import Prepared
+    from controller.core.relaxation import Relaxation
     from controller.core.treatment import Treatment
+    from controller.muscles.figures import EmgFigures
     from controller.protocols.checks import CheckedProtocol
     from controller.protocols.models import ProtocolFile
     from safety.limits import SafetyLimits
@@ -145,6 +147,7 @@ class SessionRecorder:
                 treatment.states.state,
                 treatment.phase,
                 None if tel is None else int(tel.status),
+                *_muscle_columns(treatment),
             )
         )
         self.cycle_no += 1
@@ -166,6 +169,19 @@ class SessionRecorder:
     def _take_pending(self) -> list[NewEvent]:
         out, self.pending = self.pending, []
         return out
+
+    def figures(self, relaxation: Relaxation, emg: EmgFigures | None) -> None:
+        """The session's relaxation figures: from force and position always, from the EMG
+        when a muscle signal was connected."""
+        if self.session_id == 0 or self.finished:
+            return
+        self._put(
+            [],
+            updates={
+                "relaxation_json": json.dumps(relaxation.as_dict()),
+                "emg_json": None if emg is None else json.dumps(emg.as_dict()),
+            },
+        )
 
     def ended(self, outcome: str, state: str) -> None:
         """The session has ended: its outcome is final on disk now, acknowledged or not (the
@@ -228,3 +244,12 @@ class SessionRecorder:
             )
             return
         log.error("unsaved records written beside the store", file=str(target))
+
+
+def _muscle_columns(treatment: Treatment) -> tuple[float | None, str | None]:
+    """The envelope (when the signal is reliable) and the gate's state, per cycle."""
+    m = treatment.muscles
+    if m is None:
+        return None, None
+    r = m.reading
+    return (round(r.envelope_uv, 3) if r.reliable else None), m.gate_state.value

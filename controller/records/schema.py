@@ -134,6 +134,14 @@ MIGRATIONS: tuple[str, ...] = (
         saved_at TEXT NOT NULL
     );
     """,
+    # 5: the muscles: the envelope and the EMG gate's state with every sample, and the
+    # relaxation figures (from force and position; from the EMG when connected) per session
+    """
+    ALTER TABLE samples ADD COLUMN emg_uv REAL;
+    ALTER TABLE samples ADD COLUMN gate TEXT;
+    ALTER TABLE sessions ADD COLUMN relaxation_json TEXT;
+    ALTER TABLE sessions ADD COLUMN emg_json TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

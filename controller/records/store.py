@@ -43,7 +43,7 @@ BUSY_TIMEOUT_MS = 10_000
 # Rows per INSERT statement. executemany would release and retake the GIL for every row;
 # while a virtual-time control loop keeps the GIL busy, each retake waits a switch interval
 # (5 ms), and the writer fell minutes behind. One multi-row statement is one GIL release,
-# and its values are bound as doubles, exactly (11 columns x 500 < SQLite's 32766 variables).
+# and its values are bound as doubles, exactly (13 columns x 500 < SQLite's 32766 variables).
 ROWS_PER_INSERT = 500
 SEAL_COUNT, SEAL_DIGEST = "samples", "samples_sha256"
 
@@ -103,6 +103,8 @@ class SampleRow(NamedTuple):
     state: str
     phase: str
     status: int | None
+    emg_uv: float | None = None  # the muscles' envelope, when reliable (schema 5)
+    gate: str | None = None  # the EMG gate's state, when a muscle signal was connected
 
 
 SAMPLE_COLUMNS: tuple[str, ...] = SampleRow._fields  # the samples table, session_id aside
@@ -207,6 +209,8 @@ class SessionStore:
         force_limit_n: float | None = None,
         last_state: str | None = None,
         outcome: str | None = None,
+        relaxation_json: str | None = None,
+        emg_json: str | None = None,
     ) -> None:
         """Samples and events in one transaction: all of it is on disk, or none of it.
         `outcome` is the session's final outcome, written when it ends, before it is sealed."""
@@ -229,6 +233,11 @@ class SessionStore:
                 )
             if outcome is not None:
                 db.execute("UPDATE sessions SET outcome = ? WHERE id = ?", (outcome, session_id))
+            if relaxation_json is not None:
+                db.execute(
+                    "UPDATE sessions SET relaxation_json = ?, emg_json = ? WHERE id = ?",
+                    (relaxation_json, emg_json, session_id),
+                )
 
     def end_session(self, session_id: int, outcome: str, last_state: str, t_s: float) -> None:
         with self._write() as db:

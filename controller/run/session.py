@@ -41,8 +41,14 @@ from controller.core.end_reason import EndReason, SessionEnd
 from controller.core.events import EventStream, SessionEvent
 from controller.core.preparation import Prepared, SelfTestError, prepare
 from controller.core.realtime import control_thread_for
+from controller.core.relaxation import Relaxation, relaxation
 from controller.core.session_states import State
 from controller.core.treatment import ForceChangeRefused, Treatment, is_operator
+from controller.muscles.figures import EmgFigures, emg_figures
+from controller.muscles.gate import GateMode
+from controller.muscles.monitor import MuscleMonitor, MuscleSettings
+from controller.muscles.source import MuscleSource
+from controller.muscles.watch import MuscleWatch
 from controller.protocols.checks import CheckedProtocol, ProtocolError, check_protocol
 from controller.protocols.models import MAX_SESSION_S, ProtocolFile
 from controller.protocols.retime import Timing
@@ -95,6 +101,8 @@ class Outcome:
     loop: LoopResult
     accuracy: Accuracy
     end: SessionEnd  # set where the session ended; never re-derived from event text
+    relaxation: Relaxation  # from force and position: every session, EMG or not
+    emg: EmgFigures | None  # from the muscle signal, when one was connected
 
     @property
     def trips(self) -> list[Trip]:
@@ -134,11 +142,16 @@ class TreatmentSession:
         recorder: SessionRecorder | None = None,
         before_start: Callable[[Prepared], None] | None = None,
         attended: Callable[[], bool] | None = None,
+        muscles: MuscleSource | None = None,
+        muscle_settings: MuscleSettings | None = None,
+        mains_hz: float = 50.0,
     ) -> None:
-        """`before_start` runs between the self-test and the start, drive still disabled (QA
-        uses it to set a low FORCE_TRIP and prove the board's own trip, hil/). `attended`
-        says whether a technician can answer now (a terminal, a console page open); without
-        one a session held after the patient's stop ends once the release is confirmed."""
+        """`muscles`: a muscle-signal source (not yet opened), watched in monitoring mode,
+        or gating the pull when the protocol says so (`emg_gate`). `before_start` runs
+        between the self-test and the start, drive still disabled (QA uses it to set a low
+        FORCE_TRIP and prove the board's own trip, hil/). `attended` says whether a technician
+        can answer now (a terminal, a console page open); without one a session held after
+        the patient's stop ends once the release is confirmed."""
         self.link = link
         self.entry = entry
         self.limits = limits
@@ -146,6 +159,10 @@ class TreatmentSession:
         self.recorder = recorder
         self.before_start = before_start
         self.attended = attended or _always
+        self.muscle_source = muscles
+        self.muscle_settings = muscle_settings or MuscleSettings()
+        self.mains_hz = mains_hz
+        self.muscles: MuscleMonitor | None = None
         self.events = EventStream()
         self.requests: queue.SimpleQueue[Request] = queue.SimpleQueue()
         self.treatment: Treatment | None = None
@@ -202,10 +219,19 @@ class TreatmentSession:
         link, limits, rec = self.link, self.limits, self.recorder
         checked = check_protocol(self.entry.protocol, limits, self.weight_kg)  # nothing sent yet
         check_link_timing(link, limits)
+        if self.entry.emg_gate and self.muscle_source is None:
+            raise ProtocolError(
+                f"protocol {self.entry.name!r} is EMG-gated: connect the muscle signal "
+                "(--emg lsl://?type=EMG, or sim:// on the simulator) or choose another protocol"
+            )
         if rec is not None:
             rec.require_ready()  # NotReady: calibration or today's check missing, nothing sent
+        self.muscles = self._open_muscles()  # MuscleSourceError: bounded, nothing sent
+        if rec is not None:
             rec.begin(self.entry, checked, self.weight_kg, limits, link.clock.now())
-        treatment = Treatment(checked, events=self.events, release_limits=limits.release)
+        treatment = Treatment(
+            checked, events=self.events, release_limits=limits.release, muscles=self.muscles
+        )
         treatment.event("connect", link.clock.now())  # each transition when it happens
         treatment.event("begin_self_test", link.clock.now())
         try:
@@ -246,8 +272,12 @@ class TreatmentSession:
         realtime = isinstance(link.clock, WallClock)  # never virtual time: it never sleeps
         if realtime and rec is not None:
             rec.writer.serve_realtime()
-        with control_thread_for(link.clock):
-            result = loop.run(treatment, last_resort, until=until, feedback=treatment.approved)
+        try:
+            with control_thread_for(link.clock):
+                result = loop.run(treatment, last_resort, until=until, feedback=treatment.approved)
+        finally:
+            if self.muscle_source is not None:
+                self.muscle_source.close()
         if self.end is None:
             self._overdue(treatment, link.clock.now())
         assert self.end is not None  # set by _overdue at the latest
@@ -261,8 +291,27 @@ class TreatmentSession:
             result,
             accuracy(treatment.log.samples),
             self.end,
+            relaxation(treatment.log.samples),
+            self._emg_figures(treatment),
         )
+        if rec is not None:
+            rec.figures(self.outcome.relaxation, self.outcome.emg)
         return self.outcome
+
+    def _open_muscles(self) -> MuscleMonitor | None:
+        source = self.muscle_source
+        if source is None:
+            return None
+        source.open()
+        mode = GateMode.GATED if self.entry.emg_gate else GateMode.MONITOR
+        settings = MuscleSettings(mode, self.muscle_settings.baseline_s, self.muscle_settings.gate)
+        return MuscleMonitor(MuscleWatch(source, self.mains_hz), settings)
+
+    def _emg_figures(self, treatment: Treatment) -> EmgFigures | None:
+        m = self.muscles
+        if m is None:
+            return None
+        return emg_figures(treatment.log.samples, m.baseline_uv, m.threshold_uv)
 
     def acknowledge(self, now: float, by: str) -> None:
         """The technician acknowledged the end-of-treatment alarm."""

@@ -22,6 +22,8 @@ from controller.core.preparation import Prepared, SelfTestError
 from controller.core.session_states import ENDED, State
 from controller.core.treatment import Treatment
 from controller.maintenance.readiness import NotReady
+from controller.muscles.monitor import MuscleSettings
+from controller.muscles.source import MuscleSource, MuscleSourceError
 from controller.protocols.checks import ProtocolError
 from controller.protocols.models import ProtocolFile
 from controller.records.opening import open_recorder
@@ -32,7 +34,15 @@ from firmware_bridge.errors import LinkError, TargetError
 from safety.limits import LimitsError, SafetyLimits
 
 # refused before anything moved: the session never started, and says why
-NOT_STARTED = (ProtocolError, TargetError, LimitsError, NotReady, SelfTestError, LinkError)
+NOT_STARTED = (
+    ProtocolError,
+    TargetError,
+    LimitsError,
+    NotReady,
+    SelfTestError,
+    LinkError,
+    MuscleSourceError,
+)
 
 
 class EndAnswer(Protocol):
@@ -107,8 +117,12 @@ class TreatmentRun:
         clinical: ClinicalStart | None = None,
         attended: Callable[[], bool] | None = None,
         before_start: Callable[[Prepared], None] | None = None,
+        muscles: MuscleSource | None = None,
+        muscle_settings: MuscleSettings | None = None,
+        mains_hz: float = 50.0,
     ) -> None:
-        """`records` None: a run with no record (benchmarks, the campaign's cells)."""
+        """`records` None: a run with no record (benchmarks, the campaign's cells).
+        `muscles`: the muscle signal's source, not yet opened (controller/muscles/)."""
         self.link = link
         self.recorder = (
             None
@@ -129,6 +143,9 @@ class TreatmentRun:
             recorder=self.recorder,
             before_start=before_start,
             attended=attended,
+            muscles=muscles,
+            muscle_settings=muscle_settings,
+            mains_hz=mains_hz,
         )
         self.outcome: Outcome | None = None
         self.error: BaseException | None = None
