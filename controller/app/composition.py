@@ -7,6 +7,8 @@ simulated one is behind it is decided here and nowhere else.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -14,12 +16,13 @@ from typing import TypeVar
 import numpy as np
 
 from controller.maintenance.simulated_technician import SimulatedTechnician
-from controller.muscles.lsl_source import LslSource
+from controller.muscles.lsl_source import LslSource, configure_lsl
 from controller.muscles.source import (
     LslTarget,
     MuscleSource,
     MuscleSourceError,
     Pulled,
+    SimMusclesTarget,
     parse_muscle_url,
 )
 from firmware_bridge.errors import LinkTimeout, ModbusExceptionReply, TargetError
@@ -125,10 +128,11 @@ class Served:
 
     link: TableLink
     sim: Endpoints | None  # the simulator's TCP and control endpoints (`traction inject`)
+    muscles: str | None = None  # the muscle signal's URL to open per treatment (None: none)
 
 
 @contextlib.contextmanager
-def open_realtime_link(url: str) -> Iterator[Served]:
+def open_realtime_link(url: str, *, muscles: str | None = None) -> Iterator[Served]:
     """A link that runs on the wall clock whatever the URL: a person is watching.
 
     `sim://` (with its options) starts the simulated table in this process, in real time,
@@ -136,15 +140,42 @@ def open_realtime_link(url: str) -> Iterator[Served]:
     over the socket -- the same bridge as for a real board. Its thread runs at the board's
     real-time priority where allowed: a browser or a test run beside it must not make a
     board late that, in hardware, never would be. Other URLs open as `open_link`.
+
+    `muscles`: the muscle signal's URL. `sim://?muscles=...` gives the simulated table's
+    patient muscles, streamed on Lab Streaming Layer as an amplifier would stream them, and
+    the served URL is that stream's (so the wall clock reads EMG as it would from hardware).
     """
     target = parse_target(url)
+    want_sim_muscles = muscles is not None and muscles.startswith("sim:")
     if not isinstance(target, SimTarget):
-        yield Served(open_link(url).link, None)
+        if want_sim_muscles:
+            raise TargetError(
+                f"muscle signal {muscles}: the simulated muscles belong to the simulated table "
+                "(--device sim://); for a table on a wire, name its EMG stream (lsl://?type=EMG)"
+            )
+        yield Served(open_link(url).link, None, muscles)
         return
-    options = ServeOptions(tcp=(LOOPBACK, 0), control=(LOOPBACK, 0), priority=BOARD_PRIORITY)
-    server = SimServer(_sim_board(target), options)
+    board = _sim_board(target)
+    stream = None
+    if muscles is not None and want_sim_muscles:
+        wanted = parse_muscle_url(muscles)
+        options = wanted.options if isinstance(wanted, SimMusclesTarget) else {}
+        configure_lsl()  # discovery on this machine only, before the outlet exists
+        try:
+            board.attach_muscles(options.get("muscles", DEFAULT_MUSCLES), seed=board.seed)
+        except KeyError as exc:
+            raise TargetError(f"muscle signal {muscles}: {exc.args[0]}") from exc
+        stream = f"{EMG_STREAM_PREFIX}-{os.getpid()}-{next(_streams)}"
+    options_ = ServeOptions(
+        tcp=(LOOPBACK, 0),
+        control=(LOOPBACK, 0),
+        priority=BOARD_PRIORITY,
+        emg_stream=stream,
+    )
+    server = SimServer(board, options_)
     with server.running() as endpoints:
-        yield Served(open_link(endpoints.tcp_url).link, endpoints)
+        served_muscles = endpoints.emg_url if stream is not None else muscles
+        yield Served(open_link(endpoints.tcp_url).link, endpoints, served_muscles)
 
 
 def _sim_board(target: SimTarget) -> SimBoard:
@@ -181,6 +212,8 @@ def _sim_board(target: SimTarget) -> SimBoard:
 
 
 _MUSCLE_OPTIONS = ("muscles", "seed")
+EMG_STREAM_PREFIX = "traction-sim-emg"
+_streams = itertools.count(1)
 
 
 class SimMuscleSource:

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from controller.muscles.monitor import BASELINE_S, MuscleSettings
+
 DEFAULT_DEVICE = "sim://"
 DEFAULT_SITE_FILE = Path.home() / ".config" / "traction" / "site.toml"
 _KEYS = {
@@ -25,7 +27,9 @@ _KEYS = {
     "logs": "TRACTION_LOGS",
     "emg": "TRACTION_EMG",  # the muscle signal's URL (lsl://?type=EMG..., sim://); none: none
     "mains_hz": "TRACTION_MAINS_HZ",  # the clinic's mains, for the EMG notch: 50 or 60
+    "emg_baseline_s": "TRACTION_EMG_BASELINE_S",  # the resting baseline's length before a pull
 }
+BASELINE_RANGE_S = (3.0, 120.0)
 MAINS_HZ = ("50", "60")
 RECORDS_FILE = "records.sqlite3"
 LOG_FILE = "traction.log.jsonl"
@@ -43,6 +47,11 @@ class SiteConfig:
     logs: Path
     emg: str | None = None
     mains_hz: float = 50.0
+    emg_baseline_s: float = BASELINE_S
+
+    @property
+    def muscle_settings(self) -> MuscleSettings:
+        return MuscleSettings(baseline_s=self.emg_baseline_s)
 
     @property
     def reports(self) -> Path:
@@ -69,6 +78,13 @@ def site_config(
     if mains not in MAINS_HZ:
         raise SiteConfigError(f"mains_hz {mains!r}: the mains frequency is 50 or 60 (Hz)")
     emg = chosen.get("emg")
+    try:
+        baseline = float(chosen.get("emg_baseline_s", BASELINE_S))
+    except ValueError:
+        raise SiteConfigError("emg_baseline_s: seconds, a number") from None
+    if not BASELINE_RANGE_S[0] <= baseline <= BASELINE_RANGE_S[1]:
+        low, high = BASELINE_RANGE_S
+        raise SiteConfigError(f"emg_baseline_s {baseline:g}: from {low:g} to {high:g} s")
     return SiteConfig(
         device=chosen.get("device", DEFAULT_DEVICE),
         limits=Path(chosen["limits"]) if "limits" in chosen else None,
@@ -76,6 +92,7 @@ def site_config(
         logs=Path(chosen["logs"]) if "logs" in chosen else records.parent / LOG_FILE,
         emg=None if emg in (None, "", "none") else emg,
         mains_hz=float(mains),
+        emg_baseline_s=baseline,
     )
 
 

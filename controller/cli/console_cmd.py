@@ -34,11 +34,12 @@ from pathlib import Path
 from controller.app.composition import Served, open_realtime_link
 from controller.app.simulated_table import ready_simulated_table
 from controller.app.site_config import SiteConfigError
-from controller.cli.args import host_port, site_from
+from controller.cli.args import EMG_HELP, host_port, site_from
 from controller.console.processes import web_process
 from controller.console.service import ConsoleService
 from controller.maintenance.procedures import ProcedureError
 from controller.maintenance.simulated_technician import SimulatedTechnician
+from controller.muscles.source import MuscleSourceError
 from controller.records.store import RecordsError
 from firmware_bridge.errors import LinkError, TargetError
 from safety.faults import SafetyFault
@@ -66,6 +67,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--limits", type=Path, default=None, help="safety limits file")
     p.add_argument("--records", type=Path, default=None, help="records store (SQLite file)")
+    p.add_argument("--emg", default=None, help=EMG_HELP)
     p.set_defaults(run=run)
 
 
@@ -98,8 +100,8 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         stack.callback(sock.close)
         try:
-            served = stack.enter_context(open_realtime_link(site.device))
-        except TargetError as exc:
+            served = stack.enter_context(open_realtime_link(site.device, muscles=site.emg))
+        except (TargetError, MuscleSourceError) as exc:
             err(f"traction console: refused: {exc}\n")
             return EXIT_INVALID
         hands = None
@@ -122,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
             limits,
             limits_source=str(site.limits or "built-in default limits"),
             hands=hands,
+            muscles=served.muscles,
         )
         sock.listen(BACKLOG)
         web_ended = _serve(

@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
             records=site.records,
             patient_ref=f"sim:{patient}",
             muscles=muscles,
+            muscle_settings=site.muscle_settings,
             mains_hz=site.mains_hz,
         )
     except RecordsError as exc:

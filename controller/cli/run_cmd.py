@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
             clinical=plan.clinical(),
             attended=lambda: tty,
             muscles=muscles,
+            muscle_settings=site.muscle_settings,
             mains_hz=site.mains_hz,
         )
     except RecordsError as exc:

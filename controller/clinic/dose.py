@@ -110,7 +110,12 @@ def scaled(entry: ProtocolFile, scale: float) -> ProtocolFile:
     else:
         body = one(proto)
     return ProtocolFile.model_validate(
-        {"name": entry.name, "description": entry.description, "protocol": body}
+        {
+            "name": entry.name,
+            "description": entry.description,
+            "protocol": body,
+            "emg_gate": entry.emg_gate,
+        }
     )
 
 

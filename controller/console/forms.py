@@ -121,7 +121,12 @@ def prepare_form(
         raise FormError(problems)
     try:
         edited = ProtocolFile.model_validate(
-            {"name": entry.name, "description": entry.description, "protocol": data}
+            {
+                "name": entry.name,
+                "description": entry.description,
+                "protocol": data,
+                "emg_gate": entry.emg_gate,
+            }
         )
     except ValidationError as exc:
         raise FormError(_pydantic_fields(exc)) from exc

@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 from controller.core.control_loop import CycleRecord
 from controller.core.treatment import Treatment
+from controller.muscles.gate import GATE_WORDS, GateMode
+from controller.muscles.watch import SIGNAL_WORDS, Signal
 
 CURVE_EVERY = 10  # cycles per curve point: 10 points/s at 100 Hz
 CURVE_POINTS = 99 * 60 * 10  # the longest session (99 min) at 10 points/s
@@ -33,12 +35,17 @@ class Live(NamedTuple):
     offset_n: float
     cycle: int
     at_s: float  # the sample's time on the loop's (monotonic) clock, for latency figures
+    emg_uv: float | None = None  # the muscles' envelope, when the signal is reliable
+    emg_baseline_uv: float | None = None
+    emg_threshold_uv: float | None = None
+    muscles: str = ""  # the gate's or the signal's state in words ("": none connected)
 
 
 class CurvePoint(NamedTuple):
     t_s: float
     target_n: float | None
     force_n: float | None
+    emg_uv: float | None = None
 
 
 class LiveView:
@@ -67,6 +74,7 @@ class LiveView:
         seg = prof.at(timer).segment
         phase_left = prof.starts[seg] + prof.segments[seg].duration_s - timer
         self._cycles += 1
+        emg, baseline, threshold, words = _muscles(treatment)
         live = Live(
             round(t, 3),
             treatment.states.state,
@@ -79,11 +87,15 @@ class LiveView:
             treatment.offset_n,
             self._cycles,
             record.time_s,
+            emg,
+            baseline,
+            threshold,
+            words,
         )
         self.latest = live
         if self._cycles % CURVE_EVERY == 1:
             with self._lock:
-                self._curve.append(CurvePoint(live.t_s, target, force))
+                self._curve.append(CurvePoint(live.t_s, target, force, emg))
         return live
 
     def curve(self) -> list[CurvePoint]:
@@ -92,3 +104,22 @@ class LiveView:
             points = list(self._curve)
         step = max(1, -(-len(points) // CURVE_SENT_MAX))
         return points[::step]
+
+
+def _muscles(treatment: Treatment) -> tuple[float | None, float | None, float | None, str]:
+    """The envelope, baseline, threshold and what the muscles mean to the pull, in words."""
+    m = treatment.muscles
+    if m is None:
+        return None, None, None, ""
+    r = m.reading
+    emg = round(r.envelope_uv, 2) if r.reliable else None
+    baseline = None if m.baseline_uv is None else round(m.baseline_uv, 2)
+    if not r.reliable and r.signal is not Signal.STARTING:
+        words = SIGNAL_WORDS[r.signal] + (f" ({r.detail})" if r.detail else "")
+        if m.mode is GateMode.GATED:
+            words = f"holding: {words}"
+    elif not m.baseline_done:
+        words = "resting baseline: the patient lying still"
+    else:
+        words = GATE_WORDS[m.gate_state]
+    return emg, baseline, round(m.threshold_uv, 2), words

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from controller.app.composition import Opened, open_muscles
 from controller.app.site_config import SiteConfig
 from controller.console.activity import Activity
 from controller.console.checks import ConsoleTechnician
@@ -40,6 +41,7 @@ from controller.core.session_states import TREATING, State
 from controller.core.treatment import Treatment
 from controller.maintenance.procedures import ProcedureError, daily_check
 from controller.maintenance.technician import Technician
+from controller.muscles.source import MuscleSourceError
 from controller.records.maintenance import record_daily_check
 from controller.records.store import RecordsError, SessionStore
 from controller.run.session import Action, TreatmentSession, ending_bound_s
@@ -87,8 +89,10 @@ class TableOwner:
         ack_bound_s: float,
         observe: Callable[[Treatment, CycleRecord], None] | None = None,
         hands: Technician | None = None,
+        muscles: str | None = None,
     ) -> None:
         self.link = link
+        self.muscles = muscles  # the muscle signal's URL, opened for each treatment
         self.site = site
         self.limits = limits
         self.screen = screen
@@ -218,6 +222,13 @@ class TableOwner:
     def _treat(self, job: StartJob) -> None:
         form, screen = job.form, self.screen
         try:
+            source = None
+            if self.muscles is not None:
+                source = open_muscles(self.muscles, Opened(self.link, None))
+        except MuscleSourceError as exc:
+            screen.not_started(str(exc))
+            return
+        try:
             run = TreatmentRun(
                 self.link,
                 form.entry,
@@ -228,6 +239,9 @@ class TableOwner:
                 patient_ref=job.patient_ref,
                 clinical=None if form.plan is None else form.plan.clinical(),
                 attended=lambda: not screen.presence.lost(screen.clock()),
+                muscles=source,
+                muscle_settings=self.site.muscle_settings,
+                mains_hz=self.site.mains_hz,
             )
         except RecordsError as exc:
             screen.not_started(f"no treatment without its record: {exc}")

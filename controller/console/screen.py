@@ -23,6 +23,7 @@ from controller.console.live import LiveView
 from controller.console.presence import Presence
 from controller.core.event_words import words_for
 from controller.core.events import SessionEvent
+from controller.muscles.summary import emg_lines, relaxation_lines
 from controller.run.session import Outcome
 
 log = structlog.get_logger(__name__)
@@ -150,6 +151,10 @@ class Screen:
                 "meets": acc.meets,
             },
             "deadline_misses": outcome.loop.deadline_misses,
+            "relaxation": [
+                *relaxation_lines(outcome.relaxation.as_dict()),
+                *emg_lines(None if outcome.emg is None else outcome.emg.as_dict()),
+            ],
             "report": f"/api/sessions/{session_id}/report.png" if report else None,
             "current": self.current,
         }

@@ -51,9 +51,11 @@ class ConsoleService:
         ack_bound_s: float = ACK_BOUND_S,
         observe: Callable[[Treatment, CycleRecord], None] | None = None,
         hands: Technician | None = None,
+        muscles: str | None = None,
     ) -> None:
         """`observe` sees every cycle after the console has (benches: period and latency);
-        `hands` does the daily check's physical steps (the simulated technician on sim://)."""
+        `hands` does the daily check's physical steps (the simulated technician on sim://);
+        `muscles` is the muscle signal's URL, opened for each treatment (None: none)."""
         self.link = link
         self.site = site
         self.limits = limits
@@ -61,7 +63,14 @@ class ConsoleService:
         table = TableStatus(link.url, limits_source, limits.fingerprint())
         self.screen = Screen(table, presence or Presence(), clock)
         self.owner = TableOwner(
-            link, site, limits, self.screen, ack_bound_s=ack_bound_s, observe=observe, hands=hands
+            link,
+            site,
+            limits,
+            self.screen,
+            ack_bound_s=ack_bound_s,
+            observe=observe,
+            hands=hands,
+            muscles=muscles,
         )
 
     # --- what the others read ------------------------------------------------------------------

@@ -116,6 +116,7 @@ def make_app(backend: Backend, *, token: str | None = None) -> ASGIApp:
                     "kind": e.protocol.kind,
                     "region": e.protocol.region,
                     "fields": editable_fields(e),
+                    "emg_gate": e.emg_gate,
                     "saved_by": saved[name]["saved_by"] if name in saved else None,
                 }
                 for name, e in sorted(entries.items())

@@ -66,6 +66,7 @@ class LslSource:
         self._inlet: pylsl.StreamInlet | None = None
         self._columns: tuple[int, int] = (0, 1)
         self._scale = np.ones(2)
+        self._most = 1024
 
     def open(self) -> None:
         configure_lsl()
@@ -126,13 +127,14 @@ class LslSource:
         self._columns = (columns[0], columns[1])
         self._scale = np.array([to_microvolts(units[c]) for c in columns])
         self.rate_hz = rate
+        self._most = int(rate * BUFFER_S)  # all that has come: the newest sample says the lag
 
     def pull(self, now: float) -> Pulled:
         inlet = self._inlet
         if inlet is None:
             raise MuscleSourceError(f"{self.url}: pulled before it was opened")
         try:
-            data, stamps = inlet.pull_chunk(timeout=0.0)
+            data, stamps = inlet.pull_chunk(timeout=0.0, max_samples=self._most)
         except LostError:  # the watch states the silence as a lost stream
             return Pulled(np.zeros((0, 2)), None)
         if not stamps:

@@ -46,7 +46,12 @@ def as_run(store: SessionStore, session_id: int) -> tuple[ProtocolFile, list[str
         changes.append(f"forces {offset:+g} N")
     try:
         run = ProtocolFile.model_validate(
-            {"name": entry.name, "description": entry.description, "protocol": protocol}
+            {
+                "name": entry.name,
+                "description": entry.description,
+                "protocol": protocol,
+                "emg_gate": entry.emg_gate,
+            }
         )
     except ValidationError as exc:
         raise RecordsError(
@@ -78,6 +83,7 @@ def save_from_session(
         name=name,
         description=f"{description.strip()} ({origin})" if description.strip() else origin,
         protocol=run.protocol,
+        emg_gate=run.emg_gate,
     )
     with store.db:
         store.db.execute(

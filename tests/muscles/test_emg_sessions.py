@@ -3,6 +3,7 @@ figures and the record, end to end through the session owner."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from pathlib import Path
@@ -101,7 +102,7 @@ def test_a_lost_stream_in_gated_mode_alarms_holds_at_no_higher_force_and_the_pla
     # pull that sees the silence (0.1 s), and a muscle step (0.02 s)
     assert alarms[0].time_s - lost_at[0] <= 0.5 + 0.1 + 0.1 + 0.02
     after = [x for x in out.treatment.log.samples if x.time_s > alarms[0].time_s]
-    rises = sum(1 for a, b in zip(after, after[1:], strict=False) if b.target_n > a.target_n)
+    rises = sum(1 for a, b in itertools.pairwise(after) if b.target_n > a.target_n)
     assert rises == 0
     assert all(x.gate == "no signal" for x in after)
 

@@ -76,11 +76,10 @@ def test_monitoring_never_caps_anything(cycles: list[tuple[float | None, float, 
 def run(
     gate: MuscleGate,
     seconds: float,
-    envelope: float | None,
-    setpoint: float,
-    force: float,
+    inputs: tuple[float | None, float, float],  # envelope, setpoint, measured force
     start: float = 0.0,
 ) -> list[float]:
+    envelope, setpoint, force = inputs
     out = []
     for i in range(round(seconds / DT)):
         step = gate.step(
@@ -99,29 +98,29 @@ def run(
 
 def test_guarding_holds_at_the_onset_force_then_backs_off_by_a_tenth_every_eight_seconds() -> None:
     gate = MuscleGate(GateMode.GATED)
-    run(gate, 1.0, 4.0, 300.0, 150.0)  # relaxed: the ceiling follows the setpoint
-    held = run(gate, BACK_OFF_AFTER_S - 0.5, 12.0, 300.0, 150.0, start=1.0)
+    run(gate, 1.0, (4.0, 300.0, 150.0))  # relaxed: the ceiling follows the setpoint
+    held = run(gate, BACK_OFF_AFTER_S - 0.5, (12.0, 300.0, 150.0), start=1.0)
     assert held[0] == pytest.approx(150.0) and max(held) == pytest.approx(150.0)
-    backed = run(gate, 2 * BACK_OFF_AFTER_S, 12.0, 300.0, 150.0, start=1.0 + BACK_OFF_AFTER_S)
+    backed = run(gate, 2 * BACK_OFF_AFTER_S, (12.0, 300.0, 150.0), start=1.0 + BACK_OFF_AFTER_S)
     assert min(backed) == pytest.approx(150.0 * (1 - 2 * BACK_OFF_SHARE))
     assert gate.state is GateState.BACKING_OFF
 
 
 def test_the_back_off_stops_at_the_slack_force() -> None:
     gate = MuscleGate(GateMode.GATED)
-    ceilings = run(gate, 200.0, 30.0, 100.0, 40.0)
+    ceilings = run(gate, 200.0, (30.0, 100.0, 40.0))
     assert min(ceilings) == pytest.approx(20.0)
 
 
 def test_it_reopens_only_below_the_release_band_then_rises_at_the_ramp_rate() -> None:
     settings = GateSettings()
     gate = MuscleGate(GateMode.GATED, settings)
-    run(gate, 1.0, 12.0, 300.0, 100.0)
+    run(gate, 1.0, (12.0, 300.0, 100.0))
     assert gate.state is GateState.HOLDING
-    run(gate, 1.0, 0.9 * THRESHOLD, 300.0, 100.0, start=1.0)  # under the threshold, in the band
+    run(gate, 1.0, (0.9 * THRESHOLD, 300.0, 100.0), start=1.0)  # under the threshold, in the band
     assert gate.state is GateState.HOLDING
-    rising = run(gate, 2.0, 0.5 * THRESHOLD, 300.0, 100.0, start=2.0)
-    assert gate.state is GateState.OPEN
+    rising = run(gate, 2.0, (0.5 * THRESHOLD, 300.0, 100.0), start=2.0)
+    assert str(gate.state) == GateState.OPEN.value  # (mypy narrows the attribute above)
     assert rising[-1] == pytest.approx(100.0 + 10.0 * 2.0, abs=0.2)  # the ramp rate, no faster
 
 

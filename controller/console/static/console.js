@@ -1,7 +1,7 @@
 // The technician's console: one WebSocket for updates and actions, plain DOM and canvas,
 // nothing fetched from outside this machine. STOP is never behind a confirmation; force
 // changes and the start are.
-import { drawCurve } from "/static/curve.js";
+import { drawCurve, drawEmg } from "/static/curve.js";
 import { Sound } from "/static/sound.js";
 
 const $ = (id) => document.getElementById(id);
@@ -40,7 +40,7 @@ function send(opName, extra = {}) {
 function onMessage(m) {
   const now = Date.now();
   if (now - lastHb > 1000 && ws.readyState === 1) { ws.send(JSON.stringify({ op: "hb" })); lastHb = now; }
-  if (m.type === "hello") { curve = m.curve.map((p) => ({ t: p[0], target: p[1], force: p[2] })); $("event-list").innerHTML = ""; addEvents(m.events); return; }
+  if (m.type === "hello") { curve = m.curve.map((p) => ({ t: p[0], target: p[1], force: p[2], emg: p[3] })); $("event-list").innerHTML = ""; addEvents(m.events); return; }
   if (m.type === "reply") return onReply(m);
   if (m.type === "state") { state = m; window.__state = m; stats.updates++; addEvents(m.events); render(m); }
 }
@@ -152,9 +152,13 @@ function renderTreatment(m) {
   const c = m.current;
   $("n-who").textContent = c ? `${c.protocol} · patient ${c.patient_ref || "-"} · ${c.weight_kg} kg · ${c.operator}` : "";
   const last = curve[curve.length - 1];
-  if (!last || live.t_s > last.t) curve.push({ t: live.t_s, target: live.target_n, force: live.force_n });
+  if (!last || live.t_s > last.t) curve.push({ t: live.t_s, target: live.target_n, force: live.force_n, emg: live.emg_uv });
+  $("muscles").hidden = !live.muscles;
+  $("n-muscles").textContent = live.muscles;
+  $("n-muscles").dataset.held = /^holding|^easing/.test(live.muscles) ? "yes" : "no";
   if (document.body.dataset.screen === "treatment") {
     drawCurve($("live-canvas"), { curve, planned: planned ? planned.points : null, limit: c ? c.force_limit_n : null, total: live.total_s, offsetT: live.t_s - live.timer_s });
+    if (live.muscles) drawEmg($("emg-canvas"), { curve, baseline: live.emg_baseline_uv, threshold: live.emg_threshold_uv, total: live.total_s });
     stats.painted++;
     if (live.sample_epoch_s) { stats.latencies.push(performance.timeOrigin + performance.now() - live.sample_epoch_s * 1000); if (stats.latencies.length > 2000) stats.latencies.shift(); }
   }
@@ -168,6 +172,7 @@ function renderSummary(s) {
   $("s-why").innerHTML = (s.why.length ? s.why : ["-"]).map((w) => `<li>${escapeHtml(w)}</li>`).join("");
   const a = s.accuracy;
   $("s-accuracy").innerHTML = `<dt>hold error mean</dt><dd>${a.mean_error_n} N</dd><dt>hold error peak</dt><dd>${a.peak_error_n} N</dd><dt>overshoot</dt><dd>${a.overshoot_n} N</dd><dt>meets targets</dt><dd>${a.meets ? "yes" : "no"}</dd>`;
+  $("s-relaxation").innerHTML = (s.relaxation || []).map((w) => `<li>${escapeHtml(w)}</li>`).join("");
   $("s-events").innerHTML = $("event-list").innerHTML;
   $("s-noted").textContent = ""; $("s-saved").textContent = "";
   if (s.report) { $("s-report").src = withToken(s.report); $("s-report").hidden = false; } else $("s-report").hidden = true;

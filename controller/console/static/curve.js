@@ -22,3 +22,26 @@ function line(g, pts, colour, width) {
   for (const p of pts.slice(1)) g.lineTo(p[0], p[1]);
   g.stroke();
 }
+
+// The muscles under the force curve: the EMG envelope (green) on the same time axis, with the
+// resting baseline (grey) and the guarding threshold (amber); gaps where the signal was not
+// reliable are left empty, never drawn as a quiet muscle.
+export function drawEmg(canvas, { curve, baseline, threshold, total }) {
+  const g = canvas.getContext("2d"), w = canvas.width, h = canvas.height, pad = 40;
+  g.clearRect(0, 0, w, h);
+  const tMax = Math.max(total || 1, curve.length ? curve[curve.length - 1].t : 0) * 1.02;
+  const uMax = Math.max(threshold || 0, ...curve.map((p) => p.emg || 0)) * 1.2 || 10;
+  const x = (t) => pad + (t / tMax) * (w - pad - 10), y = (u) => h - 10 - (u / uMax) * (h - 20);
+  g.fillStyle = "#93a1ad"; g.font = "14px system-ui";
+  g.fillText(`${uMax.toFixed(0)} uV`, 2, 16);
+  for (const [u, colour] of [[baseline, "#6b7b88"], [threshold, "#f0a020"]]) {
+    if (u === null || u === undefined) continue;
+    g.strokeStyle = colour; g.setLineDash([6, 5]); g.lineWidth = 2; g.beginPath(); g.moveTo(pad, y(u)); g.lineTo(w - 10, y(u)); g.stroke(); g.setLineDash([]);
+  }
+  let run = [];
+  for (const p of curve) {
+    if (p.emg === null || p.emg === undefined) { line(g, run, "#3ccf6e", 2); run = []; continue; }
+    run.push([x(p.t), y(p.emg)]);
+  }
+  line(g, run, "#3ccf6e", 2);
+}

@@ -64,14 +64,27 @@ class Console:
         assert reply.get("ok"), reply
 
 
-def start_console(tmp: Path, *extra: str, daily_check: bool = True) -> Console:
-    """`daily_check` False: calibrated, but today's check left to the technician."""
+def start_console(
+    tmp: Path,
+    *extra: str,
+    daily_check: bool = True,
+    device: str = "sim://",
+    control: tuple[str, int] | None = None,
+    env_extra: dict[str, str] | None = None,
+) -> Console:
+    """`daily_check` False: calibrated, but today's check left to the technician. `device`
+    another table than the console's own simulator, whose `control` address is then given."""
     records = tmp / "records.sqlite3"
     if daily_check:
         ready_records(records)
     else:
         ready_simulated_table(records, "sim://", load_limits().device_max_force_n, str, daily=False)
-    env = {**os.environ, "TRACTION_RECORDS": str(records), "TRACTION_CONFIG": str(tmp / "none")}
+    env = {
+        **os.environ,
+        "TRACTION_RECORDS": str(records),
+        "TRACTION_CONFIG": str(tmp / "none"),
+        **(env_extra or {}),
+    }
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -79,7 +92,7 @@ def start_console(tmp: Path, *extra: str, daily_check: bool = True) -> Console:
             "controller.cli.main",
             "console",
             "--device",
-            "sim://",
+            device,
             "--listen",
             "127.0.0.1:0",
             *extra,
@@ -90,7 +103,6 @@ def start_console(tmp: Path, *extra: str, daily_check: bool = True) -> Console:
         env=env,
     )
     assert proc.stdout is not None
-    control = None
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
