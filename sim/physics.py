@@ -130,9 +130,16 @@ class TablePhysics:
         )
 
     def set_muscle_tone(self, factor: float) -> None:
-        """The spine's stiffness times `factor` (1: relaxed muscles; guarding raises it)."""
+        """The spine's stiffness times `factor` (1: relaxed muscles; guarding raises it).
+
+        Muscles that tense stiffen the back against further pull; they do not yank the
+        harness: the spine's force is kept across the change (its rest point moves), so
+        the tension is continuous and only the response to the next pull is stiffer."""
+        before = self._ks
         self._tone = factor
         self.set_profile(self.profile)
+        if before > 0.0 and self._ks != before:
+            self.c = self.y - (self.y - self.c) * before / self._ks
 
     @property
     def muscle_tone(self) -> float:

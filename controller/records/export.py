@@ -24,6 +24,9 @@ def session_document(store: SessionStore, session_id: int) -> dict[str, Any]:
     session["protocol"] = json.loads(session.pop("protocol_json"))
     identity = session.pop("board_identity")
     session["board_identity"] = json.loads(identity) if identity else None
+    for key in ("relaxation", "emg"):  # the relaxation figures, as recorded
+        text = session.pop(f"{key}_json", None)
+        session[key] = json.loads(text) if text else None
     return {
         "session": session,
         "events": [

@@ -1,8 +1,9 @@
 """A patient's progress over their sessions: one page, PNG and PDF.
 
 Per session: the prescribed peak against the delivered peak and time at force, the pain
-before and after (NRS), and the stiffness the record shows during the ramps -- what a
-clinician reviews before adjusting the next visit's prescription.
+before and after (NRS), the stiffness the record shows during the ramps, and the relaxation
+figures (the electrode-free index; the muscles' envelope in holds when EMG was connected) --
+what a clinician reviews before adjusting the next visit's prescription.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class Visit:
     pain_before: int | None
     pain_after: int | None
     stiffness_n_mm: float | None
+    relaxation_index_pct: float | None = None  # from force and position (every session)
+    emg_hold_uv: float | None = None  # the muscles' mean envelope in holds (EMG connected)
 
 
 def visits(store: SessionStore, patient: Patient) -> list[Visit]:
@@ -47,6 +50,8 @@ def visits(store: SessionStore, patient: Patient) -> list[Visit]:
         rx = row["prescription_json"]
         checks = json.loads(row["checks_json"]) if row["checks_json"] else {}
         after = [n["pain"] for n in notes_of(store, row["id"]) if n["kind"] == "pain_after"]
+        relaxed = json.loads(row["relaxation_json"]) if row["relaxation_json"] else {}
+        emg = json.loads(row["emg_json"]) if row["emg_json"] else {}
         out.append(
             Visit(
                 int(row["id"]),
@@ -57,6 +62,8 @@ def visits(store: SessionStore, patient: Patient) -> list[Visit]:
                 checks.get("pain_before"),
                 after[-1] if after else None,
                 stiffness_n_mm(samples),
+                relaxed.get("mean_index_pct"),
+                emg.get("mean_hold_uv"),
             )
         )
     return out
@@ -66,8 +73,8 @@ def draw_progress(store: SessionStore, patient: Patient, out: Path) -> list[Visi
     seen = visits(store, patient)
     labels = [f"#{v.session_id}\n{v.day}" for v in seen]
     x = list(range(len(seen)))
-    fig, (ax_f, ax_p, ax_s) = plt.subplots(
-        3, 1, figsize=FIGSIZE_IN, sharex=True, layout="constrained"
+    fig, (ax_f, ax_p, ax_s, ax_r) = plt.subplots(
+        4, 1, figsize=FIGSIZE_IN, sharex=True, layout="constrained"
     )
     ax_f.plot(x, [v.prescribed_n for v in seen], "k--o", label="prescribed peak")
     ax_f.plot(x, [v.delivered_peak_n for v in seen], "g-o", label="delivered peak")
@@ -84,10 +91,14 @@ def draw_progress(store: SessionStore, patient: Patient, out: Path) -> list[Visi
     ax_p.legend(fontsize=8)
     ax_s.plot(x, [v.stiffness_n_mm for v in seen], "m-o")
     ax_s.set_ylabel("stiffness (N/mm)")
-    ax_s.set_xticks(x, labels, fontsize=7)
+    ax_r.plot(x, [v.relaxation_index_pct for v in seen], "c-o", label="relaxation index (%)")
+    ax_r.plot(x, [v.emg_hold_uv for v in seen], "y-s", label="EMG in holds (uV)")
+    ax_r.set_ylabel("relaxation")
+    ax_r.legend(fontsize=8)
+    ax_r.set_xticks(x, labels, fontsize=7)
     ax_f.set_ylim(bottom=0)
     ax_s.set_ylim(bottom=0)
-    for a in (ax_f, ax_p, ax_s):
+    for a in (ax_f, ax_p, ax_s, ax_r):
         a.grid(alpha=0.3)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=DPI)

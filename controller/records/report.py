@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import textwrap
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
@@ -22,12 +23,14 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
 from controller.clinic.dose import Prescription
+from controller.muscles.summary import emg_lines, relaxation_lines
 from controller.records.chain import ChainedEvent
 from controller.records.delivered import Delivered, delivered
 from controller.records.patients import notes_of
 from controller.records.recorder import SELF_TEST_EVENT
 from controller.records.store import SessionStore
 
+WRAP_CHARS = 72  # the left column's width, so it never runs into the right one
 FIGSIZE_IN = (13.0, 9.5)
 TEXT_SIZE = 8
 CHANGES_SHOWN = 8  # operator changes listed on the page (the record holds them all)
@@ -79,8 +82,15 @@ def draw_report(store: SessionStore, session_id: int, out: Path) -> Report:
     phases = [s["phase"] for s in samples]
     bands = phase_bands(t, phases) if t else []
 
+    emg = [s["emg_uv"] for s in samples]
+    with_emg = any(v is not None for v in emg)
     fig = plt.figure(figsize=FIGSIZE_IN, layout="constrained")
-    ax, ax_pos, ax_text = fig.subplots(3, 1, height_ratios=(3, 1, 1.3))
+    if with_emg:
+        ax, ax_emg, ax_pos, ax_text = fig.subplots(4, 1, height_ratios=(3, 1, 1, 1.5))
+        ax_emg.sharex(ax)
+        _emg_axis(ax_emg, t, emg, row["emg_json"])
+    else:
+        ax, ax_pos, ax_text = fig.subplots(3, 1, height_ratios=(3, 1, 1.3))
     ax_pos.sharex(ax)
     colours = plt.get_cmap("tab10")
     names = list(dict.fromkeys(b.phase for b in bands))
@@ -177,6 +187,10 @@ def _clinical_text(
             left.append(f"pain after: {n['pain']}/10 (NRS), {n['by']}")
         elif n["kind"] == "comment":
             left.append(f'patient: "{str(n["text"])[: LABEL_CHARS * 2]}"')
+    relaxed = json.loads(row["relaxation_json"]) if row["relaxation_json"] else None
+    emg = json.loads(row["emg_json"]) if row["emg_json"] else None
+    told = [*relaxation_lines(relaxed), *emg_lines(emg)]
+    left += ["", "RELAXATION", *(w for line in told for w in textwrap.wrap(line, WRAP_CHARS))]
     right = ["DELIVERED", *dose.lines(), "", "TECHNICIAN'S CHANGES"]
     changes = [e for e in events if e.kind == "operator"]
     right += [
@@ -196,6 +210,20 @@ def _clinical_text(
             family="monospace",
             transform=ax.transAxes,
         )
+
+
+def _emg_axis(ax: Axes, t: list[float], emg: list[float | None], figures: str | None) -> None:
+    """The muscles' envelope on the force's time axis; gaps where it was not reliable."""
+    ax.plot(t, [v if v is not None else float("nan") for v in emg], color="tab:olive", lw=0.8)
+    known = json.loads(figures) if figures else {}
+    if known.get("baseline_uv"):
+        ax.axhline(known["baseline_uv"], color="grey", lw=0.8, ls="--", label="resting baseline")
+    if known.get("threshold_uv"):
+        ax.axhline(known["threshold_uv"], color="orange", lw=0.8, ls="--", label="guarding")
+    ax.set_ylabel("EMG (uV)")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper right", fontsize=6)
+    ax.grid(alpha=0.3)
 
 
 @dataclass(frozen=True, slots=True)
