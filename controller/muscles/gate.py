@@ -6,7 +6,9 @@ Why a ceiling and not a second controller: the force loop and the limits alone d
 a function of (state, envelope, setpoint, measured force, time), property-tested.
 
 - open (the envelope below the threshold, or back below its release band): the ceiling
-  rises at the protocol's ramp-up rate, never above the setpoint;
+  follows the setpoint; held below it by an earlier guarding, it climbs back at
+  `rise_share` of the protocol's ramp-up rate (gentler than the pull that provoked the
+  guarding), never above the setpoint;
 - holding (the envelope at or above the threshold): the ceiling is frozen at the lower of
   the setpoint and the force measured at the onset, and follows the setpoint down only;
 - backing off (guarding for `back_off_after_s`): the ceiling drops by `back_off_share` of
@@ -29,6 +31,7 @@ THRESHOLD_FLOOR_UV = 5.0  # ...and at least 5 uV (Lee et al.: above 5 uV, high t
 RELEASE_SHARE = 0.85  # reopen below 85 % of the threshold: no chatter at the threshold
 BACK_OFF_AFTER_S = 8.0
 BACK_OFF_SHARE = 0.1
+RISE_SHARE = 0.5  # after guarding, the ceiling climbs back at half the protocol's ramp rate
 
 
 class GateMode(enum.StrEnum):
@@ -62,6 +65,7 @@ class GateSettings:
     release_share: float = RELEASE_SHARE
     back_off_after_s: float = BACK_OFF_AFTER_S
     back_off_share: float = BACK_OFF_SHARE
+    rise_share: float = RISE_SHARE
 
     def threshold_uv(self, baseline_uv: float | None) -> float:
         if baseline_uv is None or not math.isfinite(baseline_uv):
@@ -84,6 +88,7 @@ class MuscleGate:
         self.ceiling_n = math.inf
         self.onset_n = 0.0
         self._last_step_s = 0.0
+        self._below = False  # held below the setpoint by a guarding or a lost signal
 
     def step(
         self,
@@ -126,9 +131,14 @@ class MuscleGate:
                 self.onset_n = 0.0
                 if not math.isfinite(self.ceiling_n):
                     self.ceiling_n = force_n
-            rising = self.ceiling_n + max(ramp_n_s, 0.0) * dt
-            self.ceiling_n = min(rising, setpoint_n) if math.isfinite(rising) else setpoint_n
+            rising = self.ceiling_n + s.rise_share * max(ramp_n_s, 0.0) * dt
+            if not self._below or not math.isfinite(rising) or rising >= setpoint_n:
+                self._below = False  # caught up: the ceiling follows the setpoint again
+                self.ceiling_n = setpoint_n
+            else:
+                self.ceiling_n = rising
         return GateStep(self.state, self.ceiling_n, self.onset_n)
 
     def _freeze(self, setpoint_n: float, force_n: float) -> None:
         self.ceiling_n = min(self.ceiling_n, setpoint_n, max(force_n, 0.0))
+        self._below = True

@@ -112,7 +112,7 @@ def test_the_back_off_stops_at_the_slack_force() -> None:
     assert min(ceilings) == pytest.approx(20.0)
 
 
-def test_it_reopens_only_below_the_release_band_then_rises_at_the_ramp_rate() -> None:
+def test_it_reopens_only_below_the_release_band_then_climbs_at_half_the_ramp_rate() -> None:
     settings = GateSettings()
     gate = MuscleGate(GateMode.GATED, settings)
     run(gate, 1.0, (12.0, 300.0, 100.0))
@@ -121,7 +121,8 @@ def test_it_reopens_only_below_the_release_band_then_rises_at_the_ramp_rate() ->
     assert gate.state is GateState.HOLDING
     rising = run(gate, 2.0, (0.5 * THRESHOLD, 300.0, 100.0), start=2.0)
     assert str(gate.state) == GateState.OPEN.value  # (mypy narrows the attribute above)
-    assert rising[-1] == pytest.approx(100.0 + 10.0 * 2.0, abs=0.2)  # the ramp rate, no faster
+    # half the protocol's ramp rate (10 N/s), no faster
+    assert rising[-1] == pytest.approx(100.0 + settings.rise_share * 10.0 * 2.0, abs=0.2)
 
 
 def test_the_threshold_is_relative_to_the_baseline_with_an_absolute_floor() -> None:
