@@ -79,7 +79,7 @@ wall-clock: $(KERNEL)
 	    --junitxml=test-results/realtime-processes/junit.xml" \
 	  "hil-tcp-treatment=$(HIL_TCP) hil/test_treatment.py hil/test_link.py \
 	    --hil-out hil-results/sim-tcp-treatment" \
-	  "hil-tcp-safety=$(HIL_TCP) hil/test_board_safety.py hil/test_maintenance.py \
+	  "hil-tcp-safety=$(HIL_TCP) hil/test_board_safety.py hil/test_maintenance.py hil/test_muscles.py \
 	    --hil-out hil-results/sim-tcp-safety" \
 	  "hil-variants=$(MAKE) --no-print-directory hil-variants"
 	$(BIN)/pytest -q -m "realtime and rtu" --junitxml=test-results/realtime-rtu/junit.xml

@@ -22,13 +22,22 @@ from controller.app.composition import open_link
 from controller.core import logs
 from firmware_bridge import icd
 from safety import gate
-from sim.announcement import keep_draining, read_announcement
+from sim.announcement import Announced, keep_draining, read_announcement
 
 TARGET_RATIO = 1.1  # issue 14 (issue 1 asked 1.3)
 
 
 def start_sim(prefix: tuple[str, ...] = ()) -> tuple[subprocess.Popen[str], int]:
     """`traction sim` on a free port; `prefix` wraps the command (e.g. chrt for priority)."""
+    proc, said = start_sim_announced(prefix)
+    assert said.tcp is not None
+    return proc, said.tcp[1]
+
+
+def start_sim_announced(
+    prefix: tuple[str, ...] = (), *extra: str
+) -> tuple[subprocess.Popen[str], Announced]:
+    """`traction sim` on a free port and what it said (its EMG stream's URL among it)."""
     proc = subprocess.Popen(
         [
             *prefix,
@@ -40,6 +49,7 @@ def start_sim(prefix: tuple[str, ...] = ()) -> tuple[subprocess.Popen[str], int]
             "127.0.0.1:0",
             "--control",
             "127.0.0.1:0",
+            *extra,
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -48,7 +58,7 @@ def start_sim(prefix: tuple[str, ...] = ()) -> tuple[subprocess.Popen[str], int]
     said = read_announcement(proc.stdout)
     keep_draining(proc.stdout)
     if said.tcp is not None:
-        return proc, said.tcp[1]
+        return proc, said
     raise RuntimeError("traction sim did not say where it listens")
 
 

@@ -26,13 +26,14 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
-from bench.bridge_fc23 import start_sim
+from bench.bridge_fc23 import start_sim_announced
 from bench.stats import percentile
 from controller.app.composition import open_link
 from controller.app.simulated_table import ready_simulated_table
 from controller.core import logs
 from controller.core.control_loop import CycleRecord, DeadlineMiss
 from controller.core.treatment import Treatment
+from controller.muscles.lsl_source import lsl_source
 from controller.protocols.models import ProtocolFile, Static
 from controller.records.recorder import SessionRecorder
 from controller.run.runner import run_treatment
@@ -108,6 +109,11 @@ def main() -> None:
         help="run the simulated board at SCHED_FIFO priority N (chrt; a board is real-time)",
     )
     ap.add_argument(
+        "--emg",
+        action="store_true",
+        help="the muscles too: the simulated amplifier's stream read over LSL, gated treatment",
+    )
+    ap.add_argument(
         "--no-records",
         action="store_true",
         help="do not record the session (by default it is, as traction run does, to a temp store)",
@@ -115,7 +121,9 @@ def main() -> None:
     args = ap.parse_args()
     logs.configure("error")
     prefix = ("chrt", "-f", str(args.sim_priority)) if args.sim_priority else ()
-    proc, port = start_sim(prefix)
+    proc, said = start_sim_announced(prefix, *(("--muscles", "guarding") if args.emg else ()))
+    assert said.tcp is not None
+    port = said.tcp[1]
     probes = start_probes()
     store = Path(tempfile.mkdtemp(prefix="loop-jitter-")) / "records.sqlite3"
     ready_simulated_table(store, "sim://", load_limits().device_max_force_n, str)
@@ -132,13 +140,16 @@ def main() -> None:
         ends.append(time.monotonic())  # the cycle's work is done when the hook runs
 
     entry = ProtocolFile(
-        name="jitter", protocol=Static(force_n=200.0, duration_s=args.minutes * 60)
+        name="jitter",
+        protocol=Static(force_n=200.0, duration_s=args.minutes * 60),
+        emg_gate=args.emg,
     )
+    muscles = lsl_source(said.emg_url) if args.emg and said.emg_url else None
     try:
         link = open_link(f"tcp://127.0.0.1:{port}").link
         wall0, cpu0 = time.perf_counter(), time.process_time()
         outcome = run_treatment(
-            link, entry, load_limits(), 75.0, on_cycle=record, recorder=recorder
+            link, entry, load_limits(), 75.0, on_cycle=record, recorder=recorder, muscles=muscles
         )
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         if recorder is not None:
@@ -154,7 +165,9 @@ def main() -> None:
     acc = outcome.accuracy
     print(
         f"100 Hz loop over TCP, {len(starts)} cycles in {wall:.1f} s "
-        f"({args.minutes:g} min hold + slack, ramps, release); session {outcome.state.value}"
+        f"({args.minutes:g} min hold + slack, ramps, release"
+        f"{'; EMG over LSL, gated, a guarding patient' if args.emg else ''}); session "
+        f"{outcome.state.value}"
         + (f"; recorded: {recorder.error or 'ok'}" if recorder is not None else "")
     )
     print(

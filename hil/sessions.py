@@ -18,6 +18,8 @@ from controller.core.control_loop import CycleRecord
 from controller.core.preparation import Prepared
 from controller.core.session_states import State
 from controller.core.treatment import Treatment
+from controller.muscles.lsl_source import lsl_source
+from controller.muscles.monitor import MuscleSettings
 from controller.protocols.models import ProtocolFile, Static
 from controller.records.report import draw_report
 from controller.records.store import SessionStore
@@ -61,8 +63,10 @@ def treat(
     *,
     on_cycle: Callable[[Treatment, CycleRecord], None] | None = None,
     force_trip_n: float | None = None,
+    muscles: MuscleSettings | None = None,
 ) -> Treated:
-    """`force_trip_n`: set the board's FORCE_TRIP to this after the self-test (layer-1 tests)."""
+    """`force_trip_n`: set the board's FORCE_TRIP to this after the self-test (layer-1 tests).
+    `muscles`: read the table's muscle signal (its `emg` URL) with these settings."""
     link = table.open_link()
     store = run.out / "records.sqlite3"
     ready_store(table, store)
@@ -87,6 +91,8 @@ def treat(
         operator="hil",
         patient_ref=f"hil:{name}",
         before_start=low_trip,
+        muscles=None if muscles is None or table.emg is None else lsl_source(table.emg),
+        muscle_settings=muscles,
     )
     error: BaseException | None = None
     try:

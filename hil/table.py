@@ -12,6 +12,7 @@ lists the step; a test that can do neither is skipped with the reason.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import subprocess
@@ -31,6 +32,7 @@ from sim.announcement import keep_draining, read_announcement
 from sim.control_client import request
 
 SIM_STOP_TIMEOUT_S = 10.0
+_STREAMS = itertools.count(1)
 SIM_PRIORITY = 40
 
 
@@ -42,11 +44,13 @@ class Actuation:
 
 
 class HilTable:
-    def __init__(self, target: Target, operator: Operator) -> None:
+    def __init__(self, target: Target, operator: Operator, *, emg: bool = False) -> None:
         self.target = target
+        self.with_emg = emg  # the built-in simulator streams its patient's muscles
         self.operator = operator
         self.proc: subprocess.Popen[str] | None = None
         self.device = target.device or ""
+        self.emg = target.emg  # the muscle signal's URL (the simulator's: from its announcement)
         self.control: tuple[str, int] | None = None
         self.links: list[TableLink] = []
 
@@ -60,6 +64,10 @@ class HilTable:
             args += ["--no-tcp", "--rtu-pty"]
         if not self.target.has(Capability.CHANNEL_B):
             args += ["--no-channel-b"]
+        if self.with_emg:  # a stream of its own: suites run side by side
+            args += ["--emg-name", f"traction-hil-{os.getpid()}-{next(_STREAMS)}"]
+        else:
+            args += ["--no-emg"]
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -83,6 +91,7 @@ class HilTable:
         keep_draining(self.proc.stdout)
         self.device = said.urls[0] if said.urls else ""
         self.control = said.control
+        self.emg = said.emg_url
         if not self.device or self.control is None:
             self.stop()
             raise RuntimeError("traction sim did not say where it listens")

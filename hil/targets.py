@@ -24,6 +24,7 @@ class Capability(StrEnum):
     AUTOMATED_SWITCHES = "automated_switches"  # patient switch and e-stop without a person
     CHANNEL_B = "channel_b"  # a second load cell is fitted
     TEST_LOAD = "test_load"  # something to pull against is attached without asking
+    EMG = "emg"  # a muscle signal on Lab Streaming Layer (the simulator's amplifier, or `emg`)
 
 
 class OperatorStep(StrEnum):
@@ -45,6 +46,8 @@ class Target(BaseModel):
     name: str = Field(min_length=1)
     kind: Literal["builtin-sim", "table"]
     device: str | None = None  # a table's URL; the built-in simulator's comes from the server
+    emg: str | None = None  # a table's EMG stream (lsl://?type=EMG&name=...); the simulator's
+    # comes from its announcement
     wire: Literal["tcp", "rtu"] = "tcp"  # the built-in simulator: which of its wires to use
     patient: str = "test-spring"  # the built-in simulator: what it pulls against
     seed: int = 0
@@ -62,6 +65,10 @@ class Target(BaseModel):
             raise ValueError("a table target cannot be sim://; use kind = 'builtin-sim'")
         if self.kind == "builtin-sim" and self.device:
             raise ValueError("kind = 'builtin-sim' starts its own simulator: drop device")
+        if self.emg is not None and not self.emg.startswith("lsl://"):
+            raise ValueError("emg is a Lab Streaming Layer URL: lsl://?type=EMG&name=NAME")
+        if Capability.EMG in self.capabilities and self.kind == "table" and not self.emg:
+            raise ValueError("capability emg on a table needs emg (its stream's lsl:// URL)")
         if self.variant not in VARIANTS:
             raise ValueError(f"variant {self.variant!r}: one of {', '.join(VARIANTS)}")
         if self.kind == "table" and self.variant != DEFAULT_VARIANT:

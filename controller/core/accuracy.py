@@ -1,6 +1,7 @@
 """Accuracy figures of a treatment, against the targets of the controller issue.
 
-Hold error is measured only while a hold's clock runs (its force had been reached):
+Hold error is measured only while a hold's clock runs (its force had been reached) and the
+EMG gate, when one is connected, is not moving the setpoint itself:
 mean within max(1 %, 1 N), peak within max(3 %, 3 N). Ramp overshoot is the force above the
 new setpoint in the first OVERSHOOT_WINDOW_S of a hold entered from a rising ramp: within
 max(2 %, 2 N). (A patient's push later in a hold is a hold error, bounded by the peak.)
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from controller.core.treatment import Sample
+from controller.muscles.gate import HELD_NAMES
 
 OVERSHOOT_WINDOW_S = 3.0
 
@@ -31,7 +33,9 @@ class Accuracy:
 
 
 def accuracy(samples: list[Sample]) -> Accuracy:
-    held = [s for s in samples if s.holding]
+    # a cycle in which the EMG gate held the setpoint down (a back-off is a step, not a hold's
+    # error) is the gate's, not the force loop's to be judged on
+    held = [s for s in samples if s.holding and s.gate not in HELD_NAMES]
     if not held:
         return Accuracy(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     errors = [abs(s.force_n - s.target_n) for s in held]

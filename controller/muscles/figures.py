@@ -19,11 +19,10 @@ from dataclasses import asdict, dataclass
 
 from controller.core.relaxation import hold_runs
 from controller.core.treatment import Sample
-from controller.muscles.gate import GUARDING, RELEASE_SHARE, GateState
+from controller.muscles.gate import HELD_NAMES, RELEASE_SHARE
 
 RETURN_SHARE = 0.2
 RETURN_MIN_UV = 1.0
-_HELD = frozenset(s.value for s in (*GUARDING, GateState.NO_SIGNAL))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +92,7 @@ def raised_while_held(samples: list[Sample]) -> int:
     """Cycles whose setpoint was above the previous one while the gate was holding."""
     count = 0
     for before, now in itertools.pairwise(samples):
-        if now.gate in _HELD and now.target_n > before.target_n + 1e-9:
+        if now.gate in HELD_NAMES and now.target_n > before.target_n + 1e-9:
             count += 1
     return count
 

@@ -56,6 +56,8 @@ GATE_WORDS: dict[GateState, str] = {
     GateState.NO_SIGNAL: "holding: no reliable muscle signal",
 }
 GUARDING = frozenset({GateState.HOLDING, GateState.BACKING_OFF})
+HELD = frozenset({*GUARDING, GateState.NO_SIGNAL})  # the gate holds the setpoint down itself
+HELD_NAMES = frozenset(s.value for s in HELD)  # as the samples keep them
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from controller.muscles.source import (
     LslTarget,
     MuscleSourceError,
     Pulled,
+    parse_muscle_url,
     to_microvolts,
 )
 
@@ -43,7 +44,8 @@ KnownPeers = {{127.0.0.1}}
 [log]
 level = -2
 """
-DUPLICATE_LOOK_S = 0.3  # after the first answer, how long to listen for a second one
+DUPLICATE_LOOK_S = 1.0  # after the first answer, how long to listen for a second (LSL answers
+# a query in waves: a second stream was seen 0.5 s after the first)
 BUFFER_S = 10  # the inlet's own buffer, seconds
 _configured = threading.Lock()
 _done: list[bool] = []
@@ -147,3 +149,11 @@ class LslSource:
         if self._inlet is not None:
             self._inlet.close_stream()
             self._inlet = None
+
+
+def lsl_source(url: str) -> LslSource:
+    """An LSL source for an `lsl://` URL; MuscleSourceError for any other."""
+    target = parse_muscle_url(url)
+    if not isinstance(target, LslTarget):
+        raise MuscleSourceError(f"muscle signal {url!r}: not a Lab Streaming Layer URL (lsl://)")
+    return LslSource(target)

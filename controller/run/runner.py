@@ -13,6 +13,7 @@ from collections.abc import Callable
 from controller.core.control_loop import CycleRecord
 from controller.core.preparation import Prepared
 from controller.core.treatment import Treatment
+from controller.muscles.source import MuscleSource
 from controller.protocols.models import ProtocolFile
 from controller.records.recorder import SessionRecorder
 from controller.run.session import Outcome, TreatmentSession
@@ -29,9 +30,16 @@ def run_treatment(
     on_cycle: Callable[[Treatment, CycleRecord], None] | None = None,
     recorder: SessionRecorder | None = None,
     before_start: Callable[[Prepared], None] | None = None,
+    muscles: MuscleSource | None = None,
 ) -> Outcome:
     """The caller finishes the recorder (`recorder.finish`) when it keeps one."""
     session = TreatmentSession(
-        link, entry, limits, weight_kg, recorder=recorder, before_start=before_start
+        link,
+        entry,
+        limits,
+        weight_kg,
+        recorder=recorder,
+        before_start=before_start,
+        muscles=muscles,
     )
     return session.run(on_cycle)

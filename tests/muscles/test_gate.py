@@ -12,6 +12,7 @@ from controller.muscles.gate import (
     BACK_OFF_AFTER_S,
     BACK_OFF_SHARE,
     GUARDING,
+    HELD,
     GateMode,
     GateSettings,
     GateState,
@@ -21,7 +22,6 @@ from controller.muscles.gate import (
 pytestmark = pytest.mark.requirement("SR-053")
 DT = 0.01
 THRESHOLD = 9.0
-HELD = frozenset({*GUARDING, GateState.NO_SIGNAL})
 
 cycle = st.tuples(
     st.one_of(st.none(), st.floats(min_value=0.0, max_value=60.0)),  # envelope (None: unreliable)

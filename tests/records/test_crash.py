@@ -27,7 +27,7 @@ from bench.campaign.kills import (
 )
 from controller.records.store import INTERRUPTED, SessionStore
 
-KILLS = 20
+KILLS = 10
 AT_ONCE = 2
 
 
