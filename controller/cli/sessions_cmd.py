@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from controller.app.site_config import SiteConfig, SiteConfigError, site_config
+from controller.clinic.myotonometry import WHEN, Myotonometry, parse_myotonometry
 from controller.records.export import export_csv, export_json
 from controller.records.opening import default_operator
 from controller.records.patients import add_note
@@ -43,6 +44,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     note.add_argument("id", type=int)
     note.add_argument("--pain-after", type=int, choices=range(11), default=None, metavar="0-10")
     note.add_argument("--comment", default=None, help="the patient's own words")
+    for when in WHEN:
+        note.add_argument(
+            f"--myo-{when}",
+            type=_myotonometry,
+            default=None,
+            metavar="HZ,N/M",
+            help=f"myotonometry {when} the session: frequency (Hz), stiffness (N/m)",
+        )
     note.add_argument("--by", default=None, help="who notes it (default: the login name)")
     save = acts.add_parser("save", help="save the session's protocol, as run, into the library")
     save.add_argument("id", type=int)
@@ -134,12 +143,25 @@ def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int
 def _note(args: argparse.Namespace, store: SessionStore) -> int:
     """Added beside the sealed record, never into it: the chain stays as the session left it."""
     by = args.by or default_operator()
-    if args.pain_after is None and not args.comment:
-        sys.stderr.write("traction sessions note: give --pain-after and/or --comment\n")
+    myo = {w: getattr(args, f"myo_{w}") for w in WHEN}
+    if args.pain_after is None and not args.comment and not any(myo.values()):
+        sys.stderr.write(
+            "traction sessions note: give --pain-after, --comment, --myo-before or --myo-after\n"
+        )
         return EXIT_INVALID
     if args.pain_after is not None:
         add_note(store, args.id, by, "pain_after", {"pain": args.pain_after})
+    for when, measured in myo.items():
+        if measured is not None:
+            add_note(store, args.id, by, f"myotonometry_{when}", measured.model_dump())
     if args.comment:
         add_note(store, args.id, by, "comment", {"text": args.comment})
     sys.stdout.write(f"session {args.id}: noted (the report shows it when drawn again)\n")
     return 0
+
+
+def _myotonometry(text: str) -> Myotonometry:
+    try:
+        return parse_myotonometry(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

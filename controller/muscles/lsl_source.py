@@ -5,7 +5,7 @@ Opening is bounded: the stream is looked for for `timeout` seconds; two streams 
 the same query are refused (the table must not gate on another patient's muscles); the
 stream must state a rate that carries the 20-450 Hz band, the two named channels, and a
 voltage unit for each. Timestamps are put on this machine's clock by LSL's time correction
-(`proc_clocksync` with dejittering), so a sample's age on arrival is the stream's lag, a
+(`proc_clocksync`, not dejittered), so a sample's age on arrival is the stream's lag, a
 drifting clock included.
 
 liblsl is configured before first use (`LSL_CONFIG`): discovery stays on this machine
@@ -89,7 +89,9 @@ class LslSource:
         inlet = pylsl.StreamInlet(
             found[0],
             max_buflen=BUFFER_S,
-            processing_flags=pylsl.proc_clocksync | pylsl.proc_dejitter,
+            # clock sync only: dejittering fits a line to the stamps and, after a gap in the
+            # stream, stamped fresh samples seconds old (a false "late" alarm)
+            processing_flags=pylsl.proc_clocksync,
         )
         try:
             info = inlet.info(timeout=t.timeout_s)  # the full header: channels and units

@@ -185,6 +185,11 @@ def _clinical_text(
     for n in notes:
         if n["kind"] == "pain_after":
             left.append(f"pain after: {n['pain']}/10 (NRS), {n['by']}")
+        elif n["kind"].startswith("myotonometry_"):
+            when = n["kind"].removeprefix("myotonometry_")
+            left.append(
+                f"myotonometry {when}: {n['frequency_hz']:g} Hz, {n['stiffness_n_m']:g} N/m"
+            )
         elif n["kind"] == "comment":
             left.append(f'patient: "{str(n["text"])[: LABEL_CHARS * 2]}"')
     relaxed = json.loads(row["relaxation_json"]) if row["relaxation_json"] else None

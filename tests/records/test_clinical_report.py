@@ -126,3 +126,28 @@ def test_progress_shows_each_visit_with_its_pain_and_stiffness(db: Path, tmp_pat
     assert all(v.stiffness_n_mm is not None and v.stiffness_n_mm > 0 for v in seen)
     assert (tmp_path / "progress.pdf").read_bytes()[:5] == b"%PDF-"
     store.close()
+
+
+def test_every_visit_has_its_relaxation_index_and_the_myotonometry_is_kept_beside_the_pain(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from controller.cli.main import main
+
+    first = treat(db, pain_before=6)
+    monkeypatch.setenv("TRACTION_RECORDS", str(db))
+    monkeypatch.setenv("TRACTION_CONFIG", str(tmp_path / "none"))
+    note = ["sessions", "note", str(first), "--by", "tech-1"]
+    assert main([*note, "--myo-before", "15.2,310", "--myo-after", "13.9Hz,270N/m"]) == 0
+    with pytest.raises(SystemExit) as refused:
+        main([*note, "--myo-before", "150,310"])  # no muscle rings at 150 Hz
+    assert refused.value.code == 2
+    assert "frequency_hz" in capsys.readouterr().err
+    store = SessionStore(db)
+    kept = {n["kind"]: n for n in notes_of(store, first)}
+    assert kept["myotonometry_before"]["frequency_hz"] == 15.2
+    assert kept["myotonometry_after"]["stiffness_n_m"] == 270.0
+    seen = draw_progress(store, get_patient(store, "P-7"), tmp_path / "progress.png")
+    assert seen[0].relaxation_index_pct is not None and seen[0].relaxation_index_pct > 0
+    report = draw_report(store, first, tmp_path / "report.png")
+    assert report.path.exists()
+    store.close()
