@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from controller.app.composition import open_link
+from controller.app.composition import open_link, open_muscles
 from controller.core import logs
 from controller.core.control_loop import CycleRecord
 from controller.core.treatment import Treatment
@@ -58,7 +58,9 @@ def run_one(preset: str, profile: str, stiffness: float, moving: bool) -> str:
             next_push[0] += DISTURBANCE_EVERY_S
             inject(board, "disturbance", DISTURBANCE)
 
-    outcome = run_treatment(opened.link, presets()[preset], load_limits(), 75.0, on_cycle=hook)
+    entry = presets()[preset]
+    muscles = open_muscles("sim://?muscles=relaxed", opened) if entry.emg_gate else None
+    outcome = run_treatment(opened.link, entry, load_limits(), 75.0, on_cycle=hook, muscles=muscles)
     acc, log = outcome.accuracy, outcome.treatment.log
     ramps = [abs(s.force_n - s.target_n) for s in log.samples if not s.holding]
     ramp_err = sum(ramps) / len(ramps) if ramps else 0.0

@@ -14,7 +14,7 @@ import argparse
 import sys
 import time
 
-from controller.app.composition import open_link
+from controller.app.composition import open_link, open_muscles
 from controller.core import logs
 from controller.core.events import SessionEvent
 from controller.protocols.library import presets
@@ -32,7 +32,9 @@ def one(preset: str, variant: str) -> tuple[str, int, str, float, float]:
     patient = "cervical" if entry.protocol.region == "cervical" else "lumbar-average"
     opened = open_link(f"sim://?patient={patient}&seed=0&variant={variant}")
     assert opened.board is not None
-    session = TreatmentSession(opened.link, entry, load_limits(), WEIGHT_KG)
+    # an EMG-gated preset runs on the simulated patient's (guarding) muscles
+    muscles = open_muscles("sim://?muscles=guarding", opened) if entry.emg_gate else None
+    session = TreatmentSession(opened.link, entry, load_limits(), WEIGHT_KG, muscles=muscles)
     alarms: list[str] = []
 
     def seen(event: SessionEvent) -> None:
