@@ -48,6 +48,7 @@ class EmgOutlet:
             ch.append_child_value("type", "EMG")
         info.desc().append_child("acquisition").append_child_value("manufacturer", "simulator")
         self.name = name
+        self.push_every_s = PUSH_EVERY_S
         self._outlet = pylsl.StreamOutlet(info, CHUNK_SAMPLES)
         # the board's time zero on LSL's clock: a sample at board time t is stamped origin + t
         self._origin = pylsl.local_clock() - board.elapsed_s

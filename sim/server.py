@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 
@@ -23,9 +23,11 @@ from firmware_bridge import icd
 from sim.board import SimBoard
 from sim.clock import CATCH_UP_PERIOD_S, BoardTime, RealTime, SteppedTime
 from sim.control_server import ControlFrontEnd
-from sim.lsl_outlet import PUSH_EVERY_S, EmgOutlet
 from sim.rtu_server import RtuPty
 from sim.tcp_server import TcpFrontEnd
+
+if TYPE_CHECKING:
+    from sim.lsl_outlet import EmgOutlet
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -85,7 +87,7 @@ class SimServer:
         self._pty: RtuPty | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._emg: asyncio.Task[None] | None = None
-        self._outlet: EmgOutlet | None = None
+        self._outlet: EmgOutlet | None = None  # sim/lsl_outlet.py, imported when streaming
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
 
@@ -111,6 +113,8 @@ class SimServer:
             self._pty.start()
             rtu = self._pty.path
         if opts.emg_stream is not None and self.board.emg is not None:
+            from sim.lsl_outlet import EmgOutlet  # liblsl loads only for a board that streams
+
             self._outlet = EmgOutlet(self.board, name=opts.emg_stream)
             self._emg = asyncio.create_task(self._push_emg_forever(self._outlet))
         realtime = False
@@ -138,7 +142,7 @@ class SimServer:
     async def _push_emg_forever(self, outlet: EmgOutlet) -> None:
         while True:
             outlet.push()
-            await asyncio.sleep(PUSH_EVERY_S)
+            await asyncio.sleep(outlet.push_every_s)
 
     async def stop(self) -> None:
         for task in (self._ticker, self._emg):

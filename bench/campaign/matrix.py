@@ -119,7 +119,7 @@ def kill_cells(count: int) -> list[Cell]:
 def _ci() -> list[Cell]:
     """A slice: every fault in two states, every state with two faults, on two variants and
     two profiles; three normal sessions and two kills (tests/records/test_crash.py kills
-    twenty more)."""
+    ten more)."""
     cells = [
         Cell("fault", fault=f, state=s, profile=p, variant=v)
         for f, _, _ in FAULTS

@@ -16,7 +16,6 @@ from typing import TypeVar
 import numpy as np
 
 from controller.maintenance.simulated_technician import SimulatedTechnician
-from controller.muscles.lsl_source import LslSource, configure_lsl
 from controller.muscles.source import (
     LslTarget,
     MuscleSource,
@@ -160,6 +159,8 @@ def open_realtime_link(url: str, *, muscles: str | None = None) -> Iterator[Serv
     if muscles is not None and want_sim_muscles:
         wanted = parse_muscle_url(muscles)
         options = wanted.options if isinstance(wanted, SimMusclesTarget) else {}
+        from controller.muscles.lsl_source import configure_lsl  # liblsl only when used
+
         configure_lsl()  # discovery on this machine only, before the outlet exists
         try:
             board.attach_muscles(options.get("muscles", DEFAULT_MUSCLES), seed=board.seed)
@@ -246,6 +247,8 @@ def open_muscles(url: str, opened: Opened, *, mains_hz: float = 50.0) -> MuscleS
     simulated table; `lsl://` looks for a Lab Streaming Layer stream when opened."""
     target = parse_muscle_url(url)
     if isinstance(target, LslTarget):
+        from controller.muscles.lsl_source import LslSource  # liblsl loads only when used
+
         return LslSource(target)
     board = opened.board
     if board is None:

@@ -9,7 +9,6 @@ import signal
 import sys
 
 from controller.cli.args import host_port
-from controller.muscles.lsl_source import configure_lsl
 from firmware_bridge import icd
 from sim.announcement import announcement
 from sim.board import SimBoard
@@ -95,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         variant=VARIANTS[args.variant],
     )
     if not args.no_emg:
+        from controller.muscles.lsl_source import configure_lsl  # liblsl only when streaming
+
         configure_lsl()  # discovery on this machine only, before the outlet exists
         board.attach_muscles(args.muscles, seed=args.seed, mains_hz=args.mains_hz)
     options = ServeOptions(

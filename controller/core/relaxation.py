@@ -23,7 +23,6 @@ import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.optimize import OptimizeWarning, curve_fit
 
 from controller.core.treatment import Sample
 
@@ -151,6 +150,8 @@ def _creep_tau(t: np.ndarray, x: np.ndarray) -> float | None:
         return None
     every = max(1, len(t) // FIT_POINTS)  # a smooth curve: a few hundred points fit it as well
     t, x = t[::every], x[::every]
+
+    from scipy.optimize import OptimizeWarning, curve_fit  # here: scipy is slow to import
 
     def model(tt: np.ndarray, a: float, tau: float) -> np.ndarray:
         return np.asarray(a * (1.0 - np.exp(-tt / tau)))

@@ -18,7 +18,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 BAND_HZ = (20.0, 450.0)
 BAND_ORDER = 4
@@ -50,6 +49,9 @@ class EmgProcessor:
     def __init__(self, rate_hz: float, mains_hz: float, *, channels: int = 2) -> None:
         if rate_hz < 2 * BAND_HZ[1] + 1:
             raise ValueError(f"an EMG rate of {rate_hz:g} Hz cannot carry the 20-450 Hz band")
+        from scipy import signal  # here, not at import: 0.7 s that every `traction` would pay
+
+        self._sosfilt = signal.sosfilt
         band = signal.butter(BAND_ORDER, BAND_HZ, btype="bandpass", fs=rate_hz, output="sos")
         b, a = signal.iirnotch(mains_hz, NOTCH_Q, fs=rate_hz)
         self.sos = np.vstack([band, signal.tf2sos(b, a)])
@@ -84,7 +86,7 @@ class EmgProcessor:
         """Filter a chunk (n, channels) and keep the last window of raw and filtered samples."""
         if raw_uv.shape[0] == 0:
             return
-        filtered, self._zi = signal.sosfilt(self.sos, raw_uv, axis=0, zi=self._zi)
+        filtered, self._zi = self._sosfilt(self.sos, raw_uv, axis=0, zi=self._zi)
         w = self._window
         self._filtered = np.concatenate([self._filtered, filtered])[-w:]
         self._raw = np.concatenate([self._raw, raw_uv])[-w:]

@@ -85,7 +85,14 @@ def test_virtual_time_server_moves_only_when_advanced() -> None:
 def test_every_injection_applies_with_its_defaults() -> None:
     for name in CATALOGUE:
         board = SimBoard(seed=1)
+        board.attach_muscles("guarding")  # the muscles' injections need them
         inject(board, name)
         board.advance_to(0.1)
     with pytest.raises(InjectionError, match="unknown injection"):
         inject(SimBoard(), "nope")
+
+
+def test_the_muscles_injections_need_muscles_and_say_how_to_give_them() -> None:
+    for name in ("spasm", "electrode-off", "emg-lost", "emg-late", "emg-heal"):
+        with pytest.raises(InjectionError, match="no muscles: start the simulator with EMG"):
+            inject(SimBoard(seed=1), name)
