@@ -62,8 +62,9 @@ virtual-tests: $(KERNEL)
 # What runs on the wall clock, in two phases that each take about as long as their longest
 # part. First, side by side, each with its own simulator, ports and results: the browser tests
 # (one at a time: Chromium is the one heavy load), the other real-time tests (one at a time),
-# the whole-process end tests (`traction run` against a board process, one at a time), the
-# HIL suite over TCP in two halves (treatment; board safety and maintenance) and its tests on
+# the commands' and suites' tests as processes (tests/cli, tests/hil, the console's two
+# processes), the whole-process end tests (`traction run` against a board process, one at a
+# time), the HIL suite over TCP in two halves (treatment; board safety and maintenance) and its tests on
 # the strict and echo-while-enabled boards. Then what runs over the RTU pty (115200 baud, a
 # 25 ms reply bound), one run at a time and never beside the browser or each other (either
 # once cost an RTU link three replies in a row): its real-time tests, then the HIL suite over
@@ -73,8 +74,10 @@ wall-clock: $(KERNEL)
 	@.ci/together \
 	  "realtime-browser=$(BIN)/pytest -q -m 'realtime and browser' \
 	    --junitxml=test-results/realtime-browser/junit.xml" \
-	  "realtime=$(BIN)/pytest -q -m 'realtime and not rtu and not browser and not processes' \
-	    --junitxml=test-results/realtime/junit.xml" \
+	  "realtime=$(BIN)/pytest -q -m 'realtime and not rtu and not browser and not processes \
+	    and not commands' --junitxml=test-results/realtime/junit.xml" \
+	  "realtime-commands=$(BIN)/pytest -q -m 'realtime and commands and not rtu and not browser' \
+	    --junitxml=test-results/realtime-commands/junit.xml" \
 	  "realtime-processes=$(BIN)/pytest -q -m 'realtime and processes and not rtu' \
 	    --junitxml=test-results/realtime-processes/junit.xml" \
 	  "hil-tcp-treatment=$(HIL_TCP) hil/test_treatment.py hil/test_link.py \

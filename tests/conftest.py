@@ -69,6 +69,11 @@ _NAMES_RTU = re.compile(r"(?<![a-z])rtu(?![a-z])")  # "[rtu]", "_rtu_"; not "vir
 # each waits on the wall clock for a treatment to reach its hold and end; `make test` runs
 # them in a lane of their own beside the other real-time tests.
 _PROCESS_PARTS = ("tests/wire/test_run_ends_on_any_board.py", "tests/wire/test_bad_board.py")
+# The command line's and QA's suites as processes (`traction sim`, `traction run`, `pytest
+# hil`), and the console's two processes without a browser: a lane of their own beside the
+# wire tests, so that neither lane alone sets the wall-clock phase's length.
+_COMMAND_PARTS = ("tests/cli/", "tests/hil/", "tests/console/browser/test_console_processes.py")
+_NOT_A_BROWSER = ("tests/console/browser/test_console_processes.py",)  # no Chromium in them
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -85,8 +90,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         virtual_cli = any(part in path for part in _VIRTUAL_CLI)
         if any(part in path for part in _REALTIME_PARTS) and not virtual_cli:
             item.add_marker(pytest.mark.realtime)
-        if "tests/console/browser/" in path:
+        if "tests/console/browser/" in path and not any(p in path for p in _NOT_A_BROWSER):
             item.add_marker(pytest.mark.browser)
+        if any(part in path for part in _COMMAND_PARTS):
+            item.add_marker(pytest.mark.commands)
         if any(part in path for part in _PROCESS_PARTS):
             item.add_marker(pytest.mark.processes)
         if any(part in path for part in _RTU_PARTS) or _NAMES_RTU.search(item.name.lower()):

@@ -53,6 +53,7 @@ def sim_process() -> Iterator[dict[str, str]]:
     keep_draining(proc.stdout)
     keep_draining(proc.stderr)
     assert said.tcp is not None and said.rtu is not None and said.control is not None
+    assert said.emg_url == "lsl://?type=EMG&name=traction-sim-emg"  # EMG on by default
     found = {
         "tcp": f"{said.tcp[0]}:{said.tcp[1]}",
         "rtu": said.rtu,
@@ -71,6 +72,7 @@ def test_sim_prints_where_it_listens_and_inject_reaches_it(sim_process: dict[str
     ctl = sim_process["control"]
     done = traction("inject", "patient-press", "--control", ctl)
     assert done.returncode == 0, done.stderr
+    assert traction("inject", "electrode-off", "side=right", "--control", ctl).returncode == 0
     state = json.loads(traction("inject", "--state", "--control", ctl).stdout)
     assert "PATIENT_STOP" in state["status"]
     assert state["profile"] == "cervical"

@@ -24,6 +24,7 @@ class Board:
             [
                 *(sys.executable, "-m", "controller.cli.main", "sim"),
                 *("--tcp", "127.0.0.1:0", "--control", "127.0.0.1:0", "--variant", variant),
+                "--no-emg",  # the board's behaviour: no muscles, no LSL stream
             ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
