@@ -9,12 +9,13 @@ KERNEL := $(VENV)/.kernel
 .PHONY: demo console test explore virtual typecheck virtual-tests wall-clock hil hil-tcp hil-rtu hil-rtu-all hil-variants trace tools bench campaign clean
 
 # The editable install builds no compiled modules (setup.py, TRACTION_PURE_PYTHON) and needs
-# none of the wheel's build tools: the $(KERNEL) step below compiles in place, and again
+# none of the wheel's build tools; nor does it byte-compile every installed file (10 s of the
+# fresh install: scipy alone has thousands; what is imported compiles on first use): the $(KERNEL) step below compiles in place, and again
 # whenever a source changes. `pip install .` alone compiles them into the wheel.
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet "setuptools~=84.2.1"
-	TRACTION_PURE_PYTHON=1 $(BIN)/pip install --quiet --no-build-isolation -e ".[dev]"
+	TRACTION_PURE_PYTHON=1 $(BIN)/pip install --quiet --no-compile --no-build-isolation -e ".[dev]"
 	touch $(STAMP)
 
 # The simulated board's per-tick and per-cycle modules compiled with mypyc (sim/compile.py,
@@ -64,7 +65,7 @@ virtual-tests: $(KERNEL)
 # (one at a time: Chromium is the one heavy load), the other real-time tests (one at a time),
 # the commands' and suites' tests as processes (tests/cli, tests/hil, the console's two
 # processes), the whole-process end tests (`traction run` against a board process, one at a
-# time), the HIL suite over TCP in two halves (treatment; board safety and maintenance) and its tests on
+# time, in two lanes: any board's end, a board turning bad), the HIL suite over TCP in two halves (treatment; board safety and maintenance) and its tests on
 # the strict and echo-while-enabled boards. Then what runs over the RTU pty (115200 baud, a
 # 25 ms reply bound), one run at a time and never beside the browser or each other (either
 # once cost an RTU link three replies in a row): its real-time tests, then the HIL suite over
@@ -79,7 +80,10 @@ wall-clock: $(KERNEL)
 	  "realtime-commands=$(BIN)/pytest -q -m 'realtime and commands and not rtu and not browser' \
 	    --junitxml=test-results/realtime-commands/junit.xml" \
 	  "realtime-processes=$(BIN)/pytest -q -m 'realtime and processes and not rtu' \
+	    tests/wire/test_run_ends_on_any_board.py \
 	    --junitxml=test-results/realtime-processes/junit.xml" \
+	  "realtime-bad-board=$(BIN)/pytest -q -m 'realtime and processes and not rtu' \
+	    tests/wire/test_bad_board.py --junitxml=test-results/realtime-bad-board/junit.xml" \
 	  "hil-tcp-treatment=$(HIL_TCP) hil/test_treatment.py hil/test_link.py \
 	    --hil-out hil-results/sim-tcp-treatment" \
 	  "hil-tcp-safety=$(HIL_TCP) hil/test_board_safety.py hil/test_maintenance.py hil/test_muscles.py \

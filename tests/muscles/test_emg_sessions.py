@@ -29,7 +29,7 @@ from tests.helpers import ready_records
 LIMITS = load_limits()
 SHORT = MuscleSettings(baseline_s=5.0)
 INTERMITTENT = Intermittent(
-    region="lumbar", hold_force_n=300.0, hold_s=30.0, rest_force_n=100.0, rest_s=15.0, cycles=4
+    region="lumbar", hold_force_n=300.0, hold_s=30.0, rest_force_n=100.0, rest_s=15.0, cycles=3
 )
 
 
