@@ -11,6 +11,10 @@ first (controller/muscles/lsl_source.py `configure_lsl`: discovery on this machi
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
+
 import pylsl
 
 from sim.board import SimBoard
@@ -49,7 +53,8 @@ class EmgOutlet:
         info.desc().append_child("acquisition").append_child_value("manufacturer", "simulator")
         self.name = name
         self.push_every_s = PUSH_EVERY_S
-        self._outlet = pylsl.StreamOutlet(info, CHUNK_SAMPLES)
+        with _ordinary_priority():  # liblsl's threads take their creator's scheduling
+            self._outlet = pylsl.StreamOutlet(info, CHUNK_SAMPLES)
         # the board's time zero on LSL's clock: a sample at board time t is stamped origin + t
         self._origin = pylsl.local_clock() - board.elapsed_s
         self.pushed = 0
@@ -64,3 +69,25 @@ class EmgOutlet:
 
     def close(self) -> None:
         del self._outlet
+
+
+@contextlib.contextmanager
+def _ordinary_priority() -> Iterator[None]:
+    """The calling thread at ordinary priority meanwhile. Why: a board run at SCHED_FIFO
+    (`chrt -f 40 traction sim`) gave liblsl's own threads that priority too, and beside a
+    real-time control loop the machine then held CPUs off for up to 12 ms (286 stalls in 90 s
+    against none; bench/loop_jitter.py --emg). Streaming is not the board's real-time work."""
+    try:
+        policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
+    except (AttributeError, OSError):
+        yield
+        return
+    if policy == os.SCHED_OTHER:
+        yield
+        return
+    os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(PermissionError, OSError):
+            os.sched_setscheduler(0, policy, param)
