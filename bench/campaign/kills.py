@@ -49,6 +49,8 @@ def demo_command(db: Path) -> list[str]:
         str(KILL_SESSION),
         "--records",
         str(db),
+        "--emg",
+        "none",  # what is killed is the recording; the muscles would only slow each run
     ]
 
 

@@ -1,6 +1,6 @@
 """kill -9 at random moments of running sessions: nothing committed is lost.
 
-Twenty real `traction demo` processes (two at a time, writing to the same store, so the one
+Ten real `traction demo` processes (two at a time, writing to the same store, so the one
 audit chain is shared by concurrent writers) are killed with SIGKILL at a random moment of
 their session. Just before each kill the test reads, as any other reader would, what the
 store has committed for that session; after it, the next opening of the store must still
