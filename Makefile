@@ -6,16 +6,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KERNEL := $(VENV)/.kernel
 
-.PHONY: demo console test explore virtual typecheck virtual-tests wall-clock hil hil-tcp hil-rtu hil-rtu-all hil-variants trace tools bench campaign clean
+.PHONY: demo console test explore pyc virtual typecheck virtual-tests wall-clock hil hil-tcp hil-rtu hil-rtu-all hil-variants trace tools bench campaign clean
 
 # The editable install builds no compiled modules (setup.py, TRACTION_PURE_PYTHON) and needs
-# none of the wheel's build tools; nor does it byte-compile every installed file (10 s of the
-# fresh install: scipy alone has thousands; what is imported compiles on first use): the $(KERNEL) step below compiles in place, and again
+# none of the wheel's build tools: the $(KERNEL) step below compiles in place, and again
 # whenever a source changes. `pip install .` alone compiles them into the wheel.
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet "setuptools~=84.2.1"
-	TRACTION_PURE_PYTHON=1 $(BIN)/pip install --quiet --no-compile --no-build-isolation -e ".[dev]"
+	TRACTION_PURE_PYTHON=1 $(BIN)/pip install --quiet --no-build-isolation -e ".[dev]"
 	touch $(STAMP)
 
 # The simulated board's per-tick and per-cycle modules compiled with mypyc (sim/compile.py,
@@ -37,8 +36,16 @@ demo: $(KERNEL)
 console: $(KERNEL)
 	$(BIN)/traction console --device sim://
 
+# The project's own modules byte-compiled once: where PYTHONDONTWRITEBYTECODE is set (this
+# machine and its CI set it) every process would compile them again at its start, and the
+# wall-clock lanes start hundreds of processes (0.15 s each). pip compiles what it installs;
+# installing with --no-compile here cost every process about 1 s (runs 19 and 20).
+PYC_DIRS := controller sim safety firmware_bridge hil bench
+pyc: $(STAMP)
+	@$(BIN)/python -m compileall -q -j 2 $(PYC_DIRS) > /dev/null
+
 test: tools
-	@$(MAKE) --no-print-directory -j2 $(KERNEL) typecheck
+	@$(MAKE) --no-print-directory -j2 $(KERNEL) typecheck pyc
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory virtual-tests
