@@ -238,6 +238,7 @@ class TreatmentSession:
             prepared = prepare(link, limits, checked.force_limit_n)
         except (SelfTestError, LinkError) as exc:
             treatment.event("self_test_failed", link.clock.now())
+            self._close_muscles()
             if rec is not None:
                 rec.not_started(str(exc), link.clock.now())
             raise
@@ -276,8 +277,7 @@ class TreatmentSession:
             with control_thread_for(link.clock):
                 result = loop.run(treatment, last_resort, until=until, feedback=treatment.approved)
         finally:
-            if self.muscle_source is not None:
-                self.muscle_source.close()
+            self._close_muscles()
         if self.end is None:
             self._overdue(treatment, link.clock.now())
         assert self.end is not None  # set by _overdue at the latest
@@ -306,6 +306,11 @@ class TreatmentSession:
         mode = GateMode.GATED if self.entry.emg_gate else GateMode.MONITOR
         settings = MuscleSettings(mode, self.muscle_settings.baseline_s, self.muscle_settings.gate)
         return MuscleMonitor(MuscleWatch(source, self.mains_hz), settings)
+
+    def _close_muscles(self) -> None:
+        """The muscle signal's stream closed once the session has no more use for it."""
+        if self.muscle_source is not None:
+            self.muscle_source.close()
 
     def _emg_figures(self, treatment: Treatment) -> EmgFigures | None:
         m = self.muscles

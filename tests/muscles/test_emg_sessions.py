@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,23 @@ def session(
     return s, opened, events
 
 
+def inject_once(
+    opened: Opened, after_timer_s: float, name: str, params: dict[str, object] | None = None
+) -> tuple[Callable[[Treatment, CycleRecord], None], list[float]]:
+    """A session hook that injects `name` once the treatment's timer passes `after_timer_s`,
+    and the list the injection's time goes into."""
+    board = opened.board
+    assert board is not None
+    at: list[float] = []
+
+    def hook(t: Treatment, record: CycleRecord) -> None:
+        if not at and t.timer_s > after_timer_s:
+            inject(board, name, params)
+            at.append(record.time_s)
+
+    return hook, at
+
+
 @pytest.mark.requirement("SR-053")
 @pytest.mark.parametrize("muscles", ["guarding", "spasm-prone", "relaxed"])
 def test_gated_never_raises_the_setpoint_while_the_muscles_guard(muscles: str) -> None:
@@ -85,15 +103,7 @@ def test_gated_keeps_the_envelope_lower_than_open_loop_on_the_same_patient() -> 
 @pytest.mark.requirement("SR-055")
 def test_a_lost_stream_in_gated_mode_alarms_holds_at_no_higher_force_and_the_plan_goes_on() -> None:
     s, opened, events = session("relaxed", gated=True)
-    board = opened.board
-    assert board is not None
-    lost_at: list[float] = []
-
-    def hook(t: Treatment, record: CycleRecord) -> None:
-        if not lost_at and t.timer_s > 20.0:  # in the first ramp's hold
-            inject(board, "emg-lost")
-            lost_at.append(record.time_s)
-
+    hook, lost_at = inject_once(opened, 20.0, "emg-lost")  # in the first ramp's hold
     out = s.run(hook)
     assert out.state is State.COMPLETE  # the protocol's plan went on
     alarms = [e for e in events if e.kind == "alarm" and "muscle signal lost" in e.text]
@@ -110,15 +120,7 @@ def test_a_lost_stream_in_gated_mode_alarms_holds_at_no_higher_force_and_the_pla
 @pytest.mark.requirement("SR-054")
 def test_an_electrode_off_while_monitoring_is_a_low_alarm_and_left_out_of_the_figures() -> None:
     s, opened, events = session("guarding", gated=False)
-    board = opened.board
-    assert board is not None
-    done: list[bool] = []
-
-    def hook(t: Treatment, record: CycleRecord) -> None:
-        if not done and t.timer_s > 60.0:
-            inject(board, "electrode-off", {"side": "right", "how": "off-flat"})
-            done.append(True)
-
+    hook, _ = inject_once(opened, 60.0, "electrode-off", {"side": "right", "how": "off-flat"})
     out = s.run(hook)
     contact = [e for e in events if "electrode contact lost" in e.text]
     assert len(contact) == 1 and contact[0].priority == "low"

@@ -16,6 +16,7 @@ from controller.muscles.gate import (
     GateMode,
     GateSettings,
     GateState,
+    GateStep,
     MuscleGate,
 )
 
@@ -30,6 +31,23 @@ cycle = st.tuples(
 )
 
 
+def one_cycle(
+    gate: MuscleGate, now: float, inputs: tuple[float | None, float, float], ramp: float = 10.0
+) -> GateStep:
+    """One control cycle of the gate: (envelope, setpoint, measured force)."""
+    envelope, setpoint, force = inputs
+    return gate.step(
+        now,
+        DT,
+        envelope_uv=envelope,
+        threshold_uv=THRESHOLD,
+        setpoint_n=setpoint,
+        force_n=force,
+        ramp_n_s=ramp,
+        floor_n=20.0,
+    )
+
+
 @given(st.lists(cycle, min_size=1, max_size=400), st.floats(min_value=0.5, max_value=50.0))
 def test_the_setpoint_never_rises_while_held_and_never_passes_the_profile(
     cycles: list[tuple[float | None, float, float]], ramp: float
@@ -37,16 +55,7 @@ def test_the_setpoint_never_rises_while_held_and_never_passes_the_profile(
     gate = MuscleGate(GateMode.GATED)
     previous: float | None = None
     for i, (envelope, setpoint, force) in enumerate(cycles):
-        step = gate.step(
-            i * DT,
-            DT,
-            envelope_uv=envelope,
-            threshold_uv=THRESHOLD,
-            setpoint_n=setpoint,
-            force_n=force,
-            ramp_n_s=ramp,
-            floor_n=20.0,
-        )
+        step = one_cycle(gate, i * DT, (envelope, setpoint, force), ramp)
         effective = min(setpoint, step.ceiling_n)
         assert effective <= setpoint + 1e-9  # never above what the profile asks
         if step.state in HELD and previous is not None:
@@ -59,17 +68,8 @@ def test_the_setpoint_never_rises_while_held_and_never_passes_the_profile(
 @given(st.lists(cycle, min_size=1, max_size=100))
 def test_monitoring_never_caps_anything(cycles: list[tuple[float | None, float, float]]) -> None:
     gate = MuscleGate(GateMode.MONITOR)
-    for i, (envelope, setpoint, force) in enumerate(cycles):
-        step = gate.step(
-            i * DT,
-            DT,
-            envelope_uv=envelope,
-            threshold_uv=THRESHOLD,
-            setpoint_n=setpoint,
-            force_n=force,
-            ramp_n_s=10.0,
-            floor_n=20.0,
-        )
+    for i, inputs in enumerate(cycles):
+        step = one_cycle(gate, i * DT, inputs)
         assert step.state is GateState.MONITORING and math.isinf(step.ceiling_n)
 
 
@@ -79,21 +79,7 @@ def run(
     inputs: tuple[float | None, float, float],  # envelope, setpoint, measured force
     start: float = 0.0,
 ) -> list[float]:
-    envelope, setpoint, force = inputs
-    out = []
-    for i in range(round(seconds / DT)):
-        step = gate.step(
-            start + i * DT,
-            DT,
-            envelope_uv=envelope,
-            threshold_uv=THRESHOLD,
-            setpoint_n=setpoint,
-            force_n=force,
-            ramp_n_s=10.0,
-            floor_n=20.0,
-        )
-        out.append(step.ceiling_n)
-    return out
+    return [one_cycle(gate, start + i * DT, inputs).ceiling_n for i in range(round(seconds / DT))]
 
 
 def test_guarding_holds_at_the_onset_force_then_backs_off_by_a_tenth_every_eight_seconds() -> None:
