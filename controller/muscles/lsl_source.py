@@ -16,6 +16,7 @@ streams never answer; KnownPeers adds an amplifier on another host when a site n
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pylsl
@@ -47,6 +48,7 @@ level = -2
 DUPLICATE_LOOK_S = 1.0  # after the first answer, how long to listen for a second (LSL answers
 # a query in waves: a second stream was seen 0.5 s after the first)
 BUFFER_S = 10  # the inlet's own buffer, seconds
+MIN_STEP_S = 0.2  # a step of the opening that finds its bound spent still gets this long
 _configured = threading.Lock()
 _done: list[bool] = []
 
@@ -73,8 +75,15 @@ class LslSource:
     def open(self) -> None:
         configure_lsl()
         t = self.target
+        # one bound for the whole opening (and the 1 s look for a second stream): each step
+        # waits only for what is left of it
+        deadline = time.monotonic() + t.timeout_s
+
+        def left() -> float:
+            return max(MIN_STEP_S, deadline - time.monotonic())
+
         predicate = f"type='{t.stream_type}'" + (f" and name='{t.name}'" if t.name else "")
-        found = pylsl.resolve_bypred(predicate, 1, t.timeout_s)
+        found = pylsl.resolve_bypred(predicate, 1, left())
         if not found:
             raise MuscleSourceError(
                 f"no EMG stream {self.url} found within {t.timeout_s:g} s: is the amplifier "
@@ -94,10 +103,10 @@ class LslSource:
             processing_flags=pylsl.proc_clocksync,
         )
         try:
-            info = inlet.info(timeout=t.timeout_s)  # the full header: channels and units
+            info = inlet.info(timeout=left())  # the full header: channels and units
             self._check(info)
-            inlet.open_stream(timeout=t.timeout_s)
-            inlet.time_correction(timeout=t.timeout_s)
+            inlet.open_stream(timeout=left())
+            inlet.time_correction(timeout=left())
         except (LslTimeout, LostError) as exc:
             inlet.close_stream()
             raise MuscleSourceError(f"{self.url}: the stream did not open: {exc}") from exc
