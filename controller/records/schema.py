@@ -142,6 +142,41 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions ADD COLUMN relaxation_json TEXT;
     ALTER TABLE sessions ADD COLUMN emg_json TEXT;
     """,
+    # 6: the people at the table: accounts (disabled, never deleted), their token files, the
+    # accounts' changes, and the backups taken of this store
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL,
+        pin_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    CREATE TABLE user_tokens (
+        token_sha256 TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE account_changes (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        name TEXT NOT NULL,
+        change TEXT NOT NULL
+    );
+    CREATE TABLE backups (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        path TEXT NOT NULL,
+        by TEXT NOT NULL,
+        sessions INTEGER NOT NULL,
+        chain_count INTEGER NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

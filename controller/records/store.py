@@ -169,6 +169,12 @@ class SessionStore:
         self.db.close()
 
     @contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """One transaction (BEGIN IMMEDIATE): every statement in it is on disk, or none."""
+        with self._write() as db:
+            yield db
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         self.db.execute("BEGIN IMMEDIATE")
         try:
