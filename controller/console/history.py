@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.records.export import export_csv, session_document
+from controller.records.signatures import Signature
 from controller.records.store import SessionStore
 
 LISTED = ("id", "started_at", "ended_at", "protocol_name", "patient_ref", "operator", "outcome")
@@ -54,6 +55,7 @@ def session_detail(path: Path, session_id: int) -> dict[str, Any]:
         doc = session_document(store, session_id)
     samples = doc.pop("samples")
     doc["samples"] = len(samples)
+    doc["signatures"] = [Signature(**sig).words() for sig in doc["session"].get("signatures", [])]
     return doc
 
 

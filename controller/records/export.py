@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import asdict
+from pathlib import Path
 from typing import IO, Any
 
+from controller.records.signatures import signatures
 from controller.records.store import SAMPLE_COLUMNS, SessionStore
 
 
@@ -27,6 +30,7 @@ def session_document(store: SessionStore, session_id: int) -> dict[str, Any]:
     for key in ("relaxation", "emg"):  # the relaxation figures, as recorded
         text = session.pop(f"{key}_json", None)
         session[key] = json.loads(text) if text else None
+    session["signatures"] = [asdict(sig) for sig in signatures(store, session_id)]
     return {
         "session": session,
         "events": [
@@ -42,3 +46,10 @@ def export_json(store: SessionStore, session_id: int, out: IO[str]) -> int:
     json.dump(doc, out, indent=1)
     out.write("\n")
     return len(doc["samples"])
+
+
+def forget_report(png: Path) -> None:
+    """A drawn report (PNG and PDF) that no longer shows the whole record (it was signed
+    since): removed, so that the next request draws it again."""
+    png.unlink(missing_ok=True)
+    png.with_suffix(".pdf").unlink(missing_ok=True)

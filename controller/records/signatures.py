@@ -1,0 +1,87 @@
+"""Signing a session's record: who, when, and what the signature means, in the audit chain.
+
+21 CFR Part 11 asks of an electronic signature: a unique person (11.10(d), 11.100), its
+manifestation -- the printed name, the date and time and the meaning -- shown wherever the
+record is (11.50), and two components, the name and a secret, given at signing (11.200).
+So signing takes the name and the PIN again, even from a signed-in screen, and the
+signature is an event in the one hash chain: it cannot be removed or edited unnoticed, and
+it binds the record as it stood (the session's chain head when signed).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from controller.people.roles import Task
+from controller.records.accounts import AccountError, sign_in
+from controller.records.store import NewEvent, RecordsError, SessionStore, utc_now
+
+SIGNATURE = "signature"  # the events' kind
+HANDOVER = "handover at the console"  # how a handover's event begins (console/service.py)
+MEANINGS = ("reviewed", "approved")
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    signer: str
+    role: str
+    meaning: str
+    signed_at: str  # ISO 8601 UTC
+    record_head: str  # the session's chain head that the signature covers
+
+    def words(self) -> str:
+        return f"{self.meaning} by {self.signer} ({self.role}) at {self.signed_at[:19]} UTC"
+
+
+def sign_session(
+    store: SessionStore, session_id: int, name: str, pin: str, meaning: str
+) -> Signature:
+    """Sign an ended session's record; AccountError (who) or RecordsError (what) if not."""
+    if meaning not in MEANINGS:
+        raise RecordsError(f"a signature means one of: {', '.join(MEANINGS)}")
+    row = store.session(session_id)
+    if row["ended_at"] is None:
+        raise RecordsError(f"session {session_id} has not ended: a record is signed once closed")
+    user = sign_in(store, name, pin)
+    user.require(Task.SIGN)
+    if any(s.signer == user.name and s.meaning == meaning for s in signatures(store, session_id)):
+        raise RecordsError(f"session {session_id} is already {meaning} by {user.name}")
+    signature = Signature(user.name, user.role.value, meaning, utc_now(), str(row["head_hash"]))
+    store.append(
+        session_id,
+        events=[
+            NewEvent(
+                None,
+                SIGNATURE,
+                "none",
+                f"record signed: {signature.words()}",
+                {
+                    "signer": signature.signer,
+                    "role": signature.role,
+                    "meaning": meaning,
+                    "signed_at": signature.signed_at,
+                    "record_head": signature.record_head,
+                },
+            )
+        ],
+    )
+    return signature
+
+
+def signatures(store: SessionStore, session_id: int) -> list[Signature]:
+    return [_signature(json.loads(e.data)) for e in store.events(session_id) if e.kind == SIGNATURE]
+
+
+def _signature(data: dict[str, Any]) -> Signature:
+    return Signature(
+        str(data["signer"]),
+        str(data["role"]),
+        str(data["meaning"]),
+        str(data["signed_at"]),
+        str(data["record_head"]),
+    )
+
+
+__all__ = ["MEANINGS", "AccountError", "Signature", "sign_session", "signatures"]
