@@ -96,9 +96,18 @@ def require_ready_store(store: SessionStore, today: date | None = None) -> None:
     require_ready(last_calibration(store), last_daily_check(store), today or local_today())
 
 
+def _restored_at(store: SessionStore) -> str:
+    """When the store was restored from a backup ('' if never): a restored log cannot vouch
+    for the table since its backup, so only procedures done after the restore count."""
+    row = store.db.execute("SELECT value FROM meta WHERE key = 'restored_at'").fetchone()
+    return "" if row is None else str(row[0])
+
+
 def last_calibration(store: SessionStore) -> Entry | None:
     row = store.db.execute(
-        "SELECT at, passed, due, result_json FROM calibrations ORDER BY id DESC LIMIT 1"
+        "SELECT at, passed, due, result_json FROM calibrations WHERE at > ? "
+        "ORDER BY id DESC LIMIT 1",
+        (_restored_at(store),),
     ).fetchone()
     if row is None:
         return None
@@ -112,7 +121,8 @@ def last_calibration(store: SessionStore) -> Entry | None:
 
 def last_daily_check(store: SessionStore) -> Entry | None:
     row = store.db.execute(
-        "SELECT day, passed, result_json FROM daily_checks ORDER BY id DESC LIMIT 1"
+        "SELECT day, passed, result_json FROM daily_checks WHERE at > ? ORDER BY id DESC LIMIT 1",
+        (_restored_at(store),),
     ).fetchone()
     if row is None:
         return None
