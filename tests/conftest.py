@@ -72,8 +72,16 @@ _PROCESS_PARTS = ("tests/wire/test_run_ends_on_any_board.py", "tests/wire/test_b
 # The command line's and QA's suites as processes (`traction sim`, `traction run`, `pytest
 # hil`), and the console's two processes without a browser: a lane of their own beside the
 # wire tests, so that neither lane alone sets the wall-clock phase's length.
-_COMMAND_PARTS = ("tests/cli/", "tests/hil/", "tests/console/browser/test_console_processes.py")
-_NOT_A_BROWSER = ("tests/console/browser/test_console_processes.py",)  # no Chromium in them
+_COMMAND_PARTS = (
+    "tests/cli/",
+    "tests/hil/",
+    "tests/console/browser/test_console_processes.py",
+    "tests/console/browser/test_console_tls.py",
+)
+_NOT_A_BROWSER = (  # no Chromium in them
+    "tests/console/browser/test_console_processes.py",
+    "tests/console/browser/test_console_tls.py",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -115,6 +123,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 _RECORDS_DIR = tempfile.mkdtemp(prefix="traction-test-records-")
 os.environ["TRACTION_RECORDS"] = os.path.join(_RECORDS_DIR, "records.sqlite3")
 os.environ["TRACTION_CONFIG"] = os.path.join(_RECORDS_DIR, "no-site.toml")
+os.environ["TRACTION_SYSTEM_CONFIG"] = os.path.join(_RECORDS_DIR, "no-etc-site.toml")
+os.environ["TRACTION_SYSTEM_DATA"] = os.path.join(_RECORDS_DIR, "table")
 ready_records(Path(os.environ["TRACTION_RECORDS"]))  # calibrated and checked today
 
 

@@ -3,9 +3,17 @@
 Where the table is, which limits file is in force, where records and logs go, which muscle
 signal is connected and the mains frequency come from, in order: the command line, the
 environment (TRACTION_DEVICE, TRACTION_LIMITS, TRACTION_RECORDS, TRACTION_LOGS, TRACTION_EMG,
-TRACTION_MAINS_HZ), the site file (TRACTION_CONFIG, else ~/.config/traction/site.toml), then
-the defaults: the records store in $XDG_DATA_HOME/traction (else ~/.local/share/traction), the
-log file beside it, no muscle signal, 50 Hz.
+TRACTION_MAINS_HZ, TRACTION_DATA, ...), the user's site file (TRACTION_CONFIG, else
+~/.config/traction/site.toml), the table's site file (TRACTION_SYSTEM_CONFIG, else
+/etc/traction/site.toml), then the defaults: the table's data directory /var/lib/traction
+(TRACTION_SYSTEM_DATA), which holds the one store of the table -- records, register, accounts,
+maintenance log -- for every login; the log file beside it, no muscle signal, 50 Hz.
+
+Why one store per table and not per login: the records name the table's calibration, its
+daily check and its patients, and a second login must see the same. Where the table's
+directory cannot be used (not made yet, no write access: a developer's machine), the store
+is the login's own ($XDG_DATA_HOME/traction) and `scope` says so, so that the console and the
+commands can say it.
 """
 
 from __future__ import annotations
@@ -13,13 +21,17 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from controller.muscles.monitor import BASELINE_S, MuscleSettings
 
 DEFAULT_DEVICE = "sim://"
 DEFAULT_SITE_FILE = Path.home() / ".config" / "traction" / "site.toml"
+SYSTEM_SITE_FILE = Path("/etc/traction/site.toml")
+SYSTEM_DATA = Path("/var/lib/traction")
+# whose store: the table's (every login), this login's own, or a file named by the site
+TABLE, LOGIN, CONFIGURED = "table", "login", "configured"
 _KEYS = {
     "device": "TRACTION_DEVICE",
     "limits": "TRACTION_LIMITS",
@@ -28,7 +40,11 @@ _KEYS = {
     "emg": "TRACTION_EMG",  # the muscle signal's URL (lsl://?type=EMG..., sim://); none: none
     "mains_hz": "TRACTION_MAINS_HZ",  # the clinic's mains, for the EMG notch: 50 or 60
     "emg_baseline_s": "TRACTION_EMG_BASELINE_S",  # the resting baseline's length before a pull
+    "data": "TRACTION_DATA",  # the table's data directory (default /var/lib/traction)
+    "lock_after_s": "TRACTION_LOCK_AFTER_S",  # the console locks after this long untouched
 }
+LOCK_AFTER_S = 120.0
+LOCK_RANGE_S = (15.0, 1800.0)
 BASELINE_RANGE_S = (3.0, 120.0)
 MAINS_HZ = ("50", "60")
 RECORDS_FILE = "records.sqlite3"
@@ -48,6 +64,24 @@ class SiteConfig:
     emg: str | None = None
     mains_hz: float = 50.0
     emg_baseline_s: float = BASELINE_S
+    scope: str = TABLE
+    lock_after_s: float = LOCK_AFTER_S
+
+    @property
+    def demo_records(self) -> Path:
+        """The demo's own store: a simulated table's calibration and sessions must never
+        enter the table's maintenance log, where they would make a real table look ready."""
+        return self.records.parent / "demo" / RECORDS_FILE
+
+    def for_simulator(self) -> SiteConfig:
+        """Where a simulated table records: its own store, unless the records were named."""
+        if self.scope == CONFIGURED:
+            return self
+        return replace(self, records=self.demo_records, scope=CONFIGURED)
+
+    @property
+    def backups(self) -> Path:
+        return self.records.parent / "backups"
 
     @property
     def muscle_settings(self) -> MuscleSettings:
@@ -66,14 +100,20 @@ def site_config(
 ) -> SiteConfig:
     env = os.environ if env is None else env
     cli = cli or {}
+    system = Path(env.get("TRACTION_SYSTEM_CONFIG", str(SYSTEM_SITE_FILE)))
     path = Path(env.get("TRACTION_CONFIG", str(DEFAULT_SITE_FILE)))
-    file_values = _read(path) if path.exists() else {}
+    file_values = {
+        **(_read(system) if system.exists() else {}),
+        **(_read(path) if path.exists() else {}),
+    }
     chosen: dict[str, str] = {}
     for key, var in _KEYS.items():
         value = cli.get(key) or env.get(var) or file_values.get(key)
         if value:
             chosen[key] = value
-    records = Path(chosen["records"]) if "records" in chosen else _data_dir(env) / RECORDS_FILE
+    data, scope = _table_dir(env, chosen.get("data"))
+    records = Path(chosen["records"]) if "records" in chosen else data / RECORDS_FILE
+    scope = CONFIGURED if "records" in chosen else scope
     mains = chosen.get("mains_hz", "50")
     if mains not in MAINS_HZ:
         raise SiteConfigError(f"mains_hz {mains!r}: the mains frequency is 50 or 60 (Hz)")
@@ -85,6 +125,7 @@ def site_config(
     if not BASELINE_RANGE_S[0] <= baseline <= BASELINE_RANGE_S[1]:
         low, high = BASELINE_RANGE_S
         raise SiteConfigError(f"emg_baseline_s {baseline:g}: from {low:g} to {high:g} s")
+    lock_after = _seconds(chosen, "lock_after_s", LOCK_AFTER_S, LOCK_RANGE_S)
     return SiteConfig(
         device=chosen.get("device", DEFAULT_DEVICE),
         limits=Path(chosen["limits"]) if "limits" in chosen else None,
@@ -93,12 +134,44 @@ def site_config(
         emg=None if emg in (None, "", "none") else emg,
         mains_hz=float(mains),
         emg_baseline_s=baseline,
+        scope=scope,
+        lock_after_s=lock_after,
     )
 
 
-def _data_dir(env: Mapping[str, str]) -> Path:
+def _seconds(
+    chosen: Mapping[str, str], key: str, default: float, bounds: tuple[float, float]
+) -> float:
+    try:
+        value = float(chosen.get(key, default))
+    except ValueError:
+        raise SiteConfigError(f"{key}: seconds, a number") from None
+    if not bounds[0] <= value <= bounds[1]:
+        raise SiteConfigError(f"{key} {value:g}: from {bounds[0]:g} to {bounds[1]:g} s")
+    return value
+
+
+def login_data_dir(env: Mapping[str, str]) -> Path:
+    """This login's own data directory (the store before there was one per table)."""
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "traction"
+
+
+def _table_dir(env: Mapping[str, str], configured: str | None) -> tuple[Path, str]:
+    if configured:
+        return Path(configured), TABLE
+    system = Path(env.get("TRACTION_SYSTEM_DATA", str(SYSTEM_DATA)))
+    if _usable(system):
+        return system, TABLE
+    return login_data_dir(env), LOGIN
+
+
+def _usable(directory: Path) -> bool:
+    """Writable, or creatable by this login (the installer makes it for the service's group)."""
+    if directory.exists():
+        return os.access(directory, os.W_OK | os.X_OK)
+    parent = directory.parent
+    return parent.exists() and os.access(parent, os.W_OK | os.X_OK)
 
 
 def _read(path: Path) -> dict[str, str]:

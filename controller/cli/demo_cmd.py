@@ -45,7 +45,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--weight", type=float, default=75.0, metavar="KG")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--records", type=Path, default=None, help="records store (SQLite file)")
+    p.add_argument(
+        "--records",
+        type=Path,
+        default=None,
+        help="records store (SQLite file; default: the demo's own, beside the table's)",
+    )
     p.add_argument(
         "--emg",
         default=DEFAULT_EMG,
@@ -58,7 +63,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     out = sys.stdout.write
     try:
-        site = site_config(cli={"records": str(args.records) if args.records else None})
+        site = site_config(
+            cli={"records": str(args.records) if args.records else None}
+        ).for_simulator()
         entry = load_protocol(args.protocol)
         limits = load_limits()
     except (SiteConfigError, ProtocolError, LimitsError) as exc:

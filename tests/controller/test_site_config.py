@@ -11,13 +11,54 @@ import pytest
 from controller.app.site_config import SiteConfigError, site_config
 
 
-def test_defaults_put_records_and_logs_in_the_user_data_dir(tmp_path: Path) -> None:
-    env = {"TRACTION_CONFIG": str(tmp_path / "none.toml"), "XDG_DATA_HOME": str(tmp_path)}
-    site = site_config(env=env)
+def _env(tmp_path: Path, **more: str) -> dict[str, str]:
+    return {
+        "TRACTION_CONFIG": str(tmp_path / "none.toml"),
+        "TRACTION_SYSTEM_CONFIG": str(tmp_path / "no-etc.toml"),
+        "XDG_DATA_HOME": str(tmp_path / "login"),
+        **more,
+    }
+
+
+def test_defaults_put_the_one_store_in_the_tables_data_dir(tmp_path: Path) -> None:
+    site = site_config(env=_env(tmp_path, TRACTION_SYSTEM_DATA=str(tmp_path / "var-lib")))
     assert site.device == "sim://" and site.limits is None
-    assert site.records == tmp_path / "traction" / "records.sqlite3"
-    assert site.logs == tmp_path / "traction" / "traction.log.jsonl"
-    assert site.reports == tmp_path / "traction" / "reports"
+    assert site.scope == "table"
+    assert site.records == tmp_path / "var-lib" / "records.sqlite3"
+    assert site.logs == tmp_path / "var-lib" / "traction.log.jsonl"
+    assert site.reports == tmp_path / "var-lib" / "reports"
+    assert site.backups == tmp_path / "var-lib" / "backups"
+
+
+def test_without_the_tables_dir_the_store_is_the_logins_own_and_says_so(tmp_path: Path) -> None:
+    unmakeable = tmp_path / "no" / "such" / "dir"  # its parent does not exist: cannot be made
+    site = site_config(env=_env(tmp_path, TRACTION_SYSTEM_DATA=str(unmakeable)))
+    assert site.scope == "login"
+    assert site.records == tmp_path / "login" / "traction" / "records.sqlite3"
+
+
+def test_the_users_site_file_is_read_over_the_tables(tmp_path: Path) -> None:
+    etc = tmp_path / "etc.toml"
+    etc.write_text('device = "tcp://10.0.0.5:502"\nmains_hz = "60"\nlock_after_s = "300"\n')
+    mine = tmp_path / "mine.toml"
+    mine.write_text('device = "tcp://10.0.0.6:502"\n')
+    site = site_config(
+        env=_env(tmp_path, TRACTION_SYSTEM_CONFIG=str(etc), TRACTION_CONFIG=str(mine))
+    )
+    assert site.device == "tcp://10.0.0.6:502"  # the user's file over the table's
+    assert site.mains_hz == 60.0 and site.lock_after_s == 300.0  # the table's where unsaid
+
+
+def test_a_lock_time_outside_its_range_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SiteConfigError, match="lock_after_s 5: from 15 to 1800 s"):
+        site_config(env=_env(tmp_path, TRACTION_LOCK_AFTER_S="5"))
+
+
+def test_a_simulated_table_records_in_its_own_store_unless_one_is_named(tmp_path: Path) -> None:
+    site = site_config(env=_env(tmp_path, TRACTION_SYSTEM_DATA=str(tmp_path / "var-lib")))
+    assert site.for_simulator().records == tmp_path / "var-lib" / "demo" / "records.sqlite3"
+    named = site_config(env=_env(tmp_path, TRACTION_RECORDS=str(tmp_path / "mine.sqlite3")))
+    assert named.for_simulator().records == tmp_path / "mine.sqlite3"
 
 
 def test_command_line_beats_environment_beats_site_file(tmp_path: Path) -> None:

@@ -1,0 +1,57 @@
+"""One store per table: a login's own store moved in once, verified, nothing lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from controller.app.site_config import site_config
+from controller.app.table_store import MOVED_SUFFIX, adopt_login_store
+from controller.records.store import SessionStore
+from tests.records.sessions import recorded
+
+pytestmark = pytest.mark.requirement("SR-062")
+
+
+def test_a_logins_store_is_moved_into_the_tables_once(tmp_path: Path) -> None:
+    login = tmp_path / "home" / "traction" / "records.sqlite3"
+    login.parent.mkdir(parents=True)
+    recorded(login)
+    env = {
+        "TRACTION_CONFIG": str(tmp_path / "none.toml"),
+        "TRACTION_SYSTEM_CONFIG": str(tmp_path / "none-etc.toml"),
+        "XDG_DATA_HOME": str(tmp_path / "home"),
+        "TRACTION_SYSTEM_DATA": str(tmp_path / "var-lib-traction"),
+    }
+    site = site_config(env=env)
+    said: list[str] = []
+    assert adopt_login_store(site, said.append, env) == login
+    assert not login.exists() and login.with_name(login.name + MOVED_SUFFIX).exists()
+    store = SessionStore(site.records)
+    try:
+        assert store.verify() == [] and len(store.sessions()) == 1
+    finally:
+        store.close()
+    assert "chain verified" in said[0]
+    assert adopt_login_store(site, said.append, env) is None  # once
+    assert site.records.stat().st_mode & 0o777 == 0o660  # every login of the group writes it
+
+
+def test_a_new_tables_store_is_made_for_the_group(tmp_path: Path) -> None:
+    env = {
+        "TRACTION_CONFIG": str(tmp_path / "none.toml"),
+        "TRACTION_SYSTEM_CONFIG": str(tmp_path / "none-etc.toml"),
+        "XDG_DATA_HOME": str(tmp_path / "home"),
+        "TRACTION_SYSTEM_DATA": str(tmp_path / "var-lib-traction"),
+    }
+    site = site_config(env=env)
+    assert adopt_login_store(site, print, env) is None
+    assert site.records.stat().st_mode & 0o777 == 0o660
+    store = SessionStore(site.records)  # SQLite starts its database in the empty file
+    try:
+        assert store.verify() == []
+        wal = site.records.with_name(site.records.name + "-wal")
+        assert wal.stat().st_mode & 0o777 == 0o660  # made by SQLite in the store's mode
+    finally:
+        store.close()
