@@ -43,7 +43,11 @@ def ready_store(table: HilTable, path: Path) -> None:
         link = open_link(table.device).link  # not the test's: closed before its own opens
         try:
             simulated_procedures(
-                store, link, tech, operator="hil", device_max_n=load_limits().device_max_force_n
+                store,
+                link,
+                tech,
+                operator=table.acting,
+                device_max_n=load_limits().device_max_force_n,
             )
         finally:
             link.close()

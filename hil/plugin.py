@@ -18,6 +18,7 @@ import pytest
 from controller.records.recorder import software_version
 from hil.measurements import Measurements
 from hil.operator import Operator, load_script
+from hil.people import acting
 from hil.record import RunRecord
 from hil.table import HilTable
 from hil.targets import Capability, Target, TargetError, load_target
@@ -28,6 +29,7 @@ DEFAULT_TARGET = "sim-tcp"
 RUN_KEY = pytest.StashKey[RunRecord]()
 TARGET_KEY = pytest.StashKey[Target]()
 OPERATOR_KEY = pytest.StashKey[Operator]()
+ACTING_KEY = pytest.StashKey[str]()  # who the run's sessions are recorded with (hil/people.py)
 MEASURE_KEY = pytest.StashKey[Measurements]()
 
 
@@ -44,6 +46,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="built-in simulator only: which reading of the ICD's open choices its board takes "
         "(sim/variants.py; default: the target's, else reference)",
+    )
+    group.addoption(
+        "--token-file",
+        default=None,
+        help="a real table with accounts: the token file of the account running the suite",
     )
     group.addoption(
         "--operator-script",
@@ -70,6 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
         variant = config.getoption("--board-variant")
         if variant:
             target = target.with_variant(str(variant))
+        config.stash[ACTING_KEY] = acting(target, config.getoption("--token-file"))
     except (TargetError, ValueError, OSError) as exc:
         raise pytest.UsageError(f"--target {name}: {exc}") from exc
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(name).stem)
@@ -180,6 +188,7 @@ def table(
     # against the same spring they always did
     needs = [c for m in request.node.iter_markers("needs") for c in m.args]
     t = HilTable(target, operator, emg=Capability.EMG in needs)
+    t.acting = request.config.stash[ACTING_KEY]
     t.start()
     try:
         yield t

@@ -88,7 +88,7 @@ def treat(
         load_limits(),
         table.target.weight_kg,
         records=store,
-        operator="hil",
+        operator=table.acting,
         patient_ref=f"hil:{name}",
         before_start=low_trip,
         muscles=None if muscles is None or table.emg is None else lsl_source(table.emg),

@@ -48,6 +48,7 @@ class HilTable:
         self.target = target
         self.with_emg = emg  # the built-in simulator streams its patient's muscles
         self.operator = operator
+        self.acting = "hil"  # the name its sessions are recorded with (hil/people.py)
         self.proc: subprocess.Popen[str] | None = None
         self.device = target.device or ""
         self.emg = target.emg  # the muscle signal's URL (the simulator's: from its announcement)

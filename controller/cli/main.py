@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from controller.app.site_config import SiteConfigError, site_config
+from controller.app.table_store import adopt_login_store
 from controller.cli import (
+    backup_cmd,
     console_cmd,
     demo_cmd,
     home_cmd,
@@ -23,8 +25,10 @@ from controller.cli import (
     sessions_cmd,
     sim_cmd,
     trace_cmd,
+    users_cmd,
 )
 from controller.core import logs
+from controller.records.store import RecordsError
 
 EXIT_INVALID = 2
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports it
@@ -50,6 +54,8 @@ def parser() -> argparse.ArgumentParser:
         inject_cmd,
         ports_cmd,
         trace_cmd,
+        users_cmd,
+        backup_cmd,
     ):
         module.add_parser(sub)
     protocols_cmd.add_parsers(sub)
@@ -60,8 +66,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        log_file = args.log_file or site_config().logs
-    except SiteConfigError as exc:
+        site = site_config()
+        log_file = args.log_file or site.logs
+        adopt_login_store(site, sys.stderr.write)
+    except (SiteConfigError, RecordsError) as exc:
         sys.stderr.write(f"traction: {exc}\n")
         return EXIT_INVALID
     logs.configure(args.log_level, json=args.log_json, file=log_file)

@@ -19,6 +19,7 @@ from pathlib import Path
 from controller.app.composition import open_link, simulated_technician
 from controller.app.site_config import SiteConfigError, site_config
 from controller.cli.args import site_from
+from controller.cli.identity import acting, add_identity_args
 from controller.cli.terminal_technician import TerminalTechnician
 from controller.core.control_loop import PERIOD_S
 from controller.maintenance.calibration import plan_problems
@@ -26,6 +27,8 @@ from controller.maintenance.policy import CALIBRATION_VALID_DAYS
 from controller.maintenance.procedures import ProcedureError, daily_check, verify_calibration
 from controller.maintenance.readiness import readiness
 from controller.maintenance.technician import Technician
+from controller.people.roles import Task
+from controller.records.accounts import AccountError
 from controller.records.maintenance import (
     last_calibration,
     last_daily_check,
@@ -34,7 +37,6 @@ from controller.records.maintenance import (
     record_daily_check,
     usage,
 )
-from controller.records.opening import default_operator
 from controller.records.store import RecordsError, SessionStore
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError, TargetError
@@ -49,6 +51,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--operator", default=None, help="who does it (default: the login name)")
     p.add_argument("--limits", type=Path, default=None, help="safety limits file")
     p.add_argument("--records", type=Path, default=None, help="records store (SQLite file)")
+    add_identity_args(p)
 
 
 def _loads(text: str) -> list[float]:
@@ -86,15 +89,19 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 class _Opened:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, task: Task) -> None:
         site = site_from(args)
         self.site = site
         self.limits = load_limits(site.limits)
-        opened = open_link(site.device)
+        self.store = SessionStore(site.records)
+        try:
+            self.operator = acting(args, self.store, task, args.operator)
+            opened = open_link(site.device)
+        except BaseException:
+            self.store.close()
+            raise
         self.link: TableLink = opened.link
         self.technician: Technician = simulated_technician(opened) or TerminalTechnician()
-        self.store = SessionStore(site.records)
-        self.operator = args.operator or default_operator()
 
     def identity(self) -> str:
         ident = self.link.identity
@@ -105,17 +112,17 @@ class _Opened:
         self.store.close()
 
 
-def _open(args: argparse.Namespace, name: str) -> _Opened | None:
+def _open(args: argparse.Namespace, name: str, task: Task) -> _Opened | None:
     try:
-        return _Opened(args)
-    except (SiteConfigError, LimitsError, TargetError, RecordsError) as exc:
+        return _Opened(args, task)
+    except (SiteConfigError, LimitsError, TargetError, RecordsError, AccountError) as exc:
         sys.stderr.write(f"traction {name}: refused: {exc}\n")
         return None
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
     out = sys.stdout.write
-    ctx = _open(args, "calibrate")
+    ctx = _open(args, "calibrate", Task.CALIBRATE)
     if ctx is None:
         return EXIT_INVALID
     try:
@@ -162,7 +169,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
 def run_daily(args: argparse.Namespace) -> int:
     out = sys.stdout.write
-    ctx = _open(args, "daily-check")
+    ctx = _open(args, "daily-check", Task.DAILY_CHECK)
     if ctx is None:
         return EXIT_INVALID
     try:

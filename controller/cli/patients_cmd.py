@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any, get_args
 
 from controller.app.site_config import SiteConfigError, site_config
+from controller.cli.identity import acting, add_identity_args
 from controller.clinic.dose import Prescription
-from controller.records.opening import default_operator
+from controller.people.roles import Task
+from controller.records.accounts import AccountError
 from controller.records.patients import (
     Patient,
     PatientError,
@@ -67,6 +69,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     edit.add_argument("ref")
     _fields(edit, required=False)
     edit.add_argument("--by", default=None, help="who changes it (default: the login name)")
+    add_identity_args(add)
+    add_identity_args(edit)
     p.set_defaults(run=run)
 
 
@@ -95,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         return _act(args, store)
-    except PatientError as exc:
+    except (PatientError, AccountError) as exc:
         sys.stderr.write(f"traction patients: refused: {exc}\n")
         return EXIT_INVALID
     finally:
@@ -104,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _act(args: argparse.Namespace, store: SessionStore) -> int:
     out = sys.stdout.write
+    if args.action in ("add", "edit"):
+        by = acting(args, store, Task.REGISTER, getattr(args, "by", None))
     if args.action == "add":
         data = {"ref": args.ref, "weight_date": date.today(), **_given(args)}
         patient = add_patient(store, validated(data))
@@ -115,7 +121,7 @@ def _act(args: argparse.Namespace, store: SessionStore) -> int:
         changes = _given(args)
         if not changes:
             raise PatientError("nothing to change: give --name, --weight, --region, ...")
-        patient = edit_patient(store, args.ref, changes, args.by or default_operator())
+        patient = edit_patient(store, args.ref, changes, by)
         out(f"changed {_line(patient)}\n")
     elif args.action == "progress":
         from controller.records.progress import draw_progress  # matplotlib: only when drawing

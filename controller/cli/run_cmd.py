@@ -23,6 +23,7 @@ from pathlib import Path
 from controller.app.composition import open_link, open_muscles
 from controller.app.site_config import SiteConfigError
 from controller.cli.args import EMG_HELP, site_from
+from controller.cli.identity import acting, add_identity_args
 from controller.cli.operator_input import FORCE_EVENTS, OPERATOR, OperatorInput
 from controller.cli.prescription_args import NotStarted, add_arguments, confirm, plan_from
 from controller.clinic.setup import NotConfirmed
@@ -32,8 +33,11 @@ from controller.core.events import SessionEvent
 from controller.core.session_states import State
 from controller.core.treatment import Treatment
 from controller.muscles.source import MuscleSource, MuscleSourceError
+from controller.people.roles import Task
 from controller.protocols.checks import ProtocolError
+from controller.records.accounts import AccountError
 from controller.records.patients import PatientError
+from controller.records.prescribing import may_prescribe
 from controller.records.store import RecordsError, SessionStore
 from controller.run.session import Action, ending_bound_s
 from controller.run.treatment_run import TreatmentRun
@@ -57,6 +61,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--patient-ref", default=None, help="an unregistered patient's reference")
     p.add_argument("--records", type=Path, default=None, help="records store (SQLite file)")
     p.add_argument("--emg", default=None, help=EMG_HELP)
+    add_identity_args(p)
     p.set_defaults(run=run)
 
 
@@ -73,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
         err(f"traction run: no treatment without its record: {exc}\n")
         return EXIT_TABLE
     try:
+        by = acting(args, store, Task.TREAT, args.operator)
         plan = plan_from(args, store, limits)
+        may_prescribe(store, by, plan)
         confirm(plan)
         opened = open_link(site.device)
         link = opened.link
@@ -87,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         TargetError,
         NotStarted,
         MuscleSourceError,
+        AccountError,
     ) as exc:
         err(f"traction run: refused: {exc}\n")
         return EXIT_INVALID
@@ -100,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
             limits,
             plan.weight_kg,
             records=site.records,
-            operator=args.operator,
+            operator=by,
             patient_ref=plan.patient.ref if plan.patient is not None else args.patient_ref,
             clinical=plan.clinical(),
             attended=lambda: tty,

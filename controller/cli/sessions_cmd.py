@@ -8,16 +8,20 @@ session, unreadable store).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from controller.app.site_config import SiteConfig, SiteConfigError, site_config
+from controller.cli.identity import USER_ENV, Pins, acting, add_identity_args
 from controller.clinic.myotonometry import WHEN, Myotonometry, parse_myotonometry
-from controller.records.export import export_csv, export_json
-from controller.records.opening import default_operator
+from controller.people.roles import Task
+from controller.records.accounts import AccountError
+from controller.records.export import export_csv, export_json, forget_report
 from controller.records.patients import add_note
 from controller.records.saved_protocols import save_from_session
 from controller.records.schema import SchemaError
+from controller.records.signatures import MEANINGS, sign_session, signatures
 from controller.records.store import RecordsError, SessionStore
 
 EXIT_PROBLEMS = 1
@@ -58,8 +62,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     save.add_argument("--name", required=True, help="the library name (not a preset's)")
     save.add_argument("--description", default="", help="what it is for")
     save.add_argument("--by", default=None, help="who saves it (default: the login name)")
+    sign = acts.add_parser("sign", help="sign a closed session's record (name and PIN again)")
+    sign.add_argument("id", type=int)
+    sign.add_argument("--meaning", choices=MEANINGS, required=True, help="what the signature means")
     ver = acts.add_parser("verify", help="check the audit hash chain and the database")
     ver.add_argument("id", type=int, nargs="?", default=None)
+    for action in (note, save, sign):
+        add_identity_args(action)
     p.set_defaults(run=run)
 
 
@@ -74,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
         return _act(args, site, store)
     except RecordsError as exc:
         sys.stderr.write(f"traction sessions: {exc}\n")
+        return EXIT_INVALID
+    except AccountError as exc:
+        sys.stderr.write(f"traction sessions: refused: {exc}\n")
         return EXIT_INVALID
     finally:
         store.close()
@@ -120,10 +132,11 @@ def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int
         return 0
     if args.action == "note":
         return _note(args, store)
+    if args.action == "sign":
+        return _sign(args, site, store)
     if args.action == "save":
-        saved = save_from_session(
-            store, args.id, args.name, args.by or default_operator(), args.description
-        )
+        by = acting(args, store, Task.SAVE_PROTOCOL, args.by)
+        saved = save_from_session(store, args.id, args.name, by, args.description)
         out(f"saved as {saved.name!r} in the library: {saved.description}\n")
         return 0
     problems = store.verify(args.id)
@@ -137,12 +150,27 @@ def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int
         f"verified: {scope} in {site.records}: audit chain of {len(store.events())} events "
         "intact, every session's record matches its chained start, integrity_check ok\n"
     )
+    for row in [store.session(args.id)] if args.id is not None else store.sessions():
+        for s in signatures(store, int(row["id"])):
+            out(f"  session {row['id']}: {s.words()}\n")
+    return 0
+
+
+def _sign(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int:
+    """Two components at signing (21 CFR 11.200): the name and the PIN, asked again."""
+    pins = Pins(args)
+    name = args.user or os.environ.get(USER_ENV)
+    if not name:
+        raise AccountError("name the signing account with --user: a signature is a person's")
+    signature = sign_session(store, args.id, name, pins.ask(f"PIN for {name}: "), args.meaning)
+    forget_report(site.report_path(args.id))  # drawn again with the signature
+    sys.stdout.write(f"session {args.id}: {signature.words()}\n")
     return 0
 
 
 def _note(args: argparse.Namespace, store: SessionStore) -> int:
     """Added beside the sealed record, never into it: the chain stays as the session left it."""
-    by = args.by or default_operator()
+    by = acting(args, store, Task.NOTE, args.by)
     myo = {w: getattr(args, f"myo_{w}") for w in WHEN}
     if args.pain_after is None and not args.comment and not any(myo.values()):
         sys.stderr.write(

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 from controller.clinic.dose import Dose, Prescription, prescribe
 from controller.clinic.setup import Checks, Setup, confirmed
+from controller.people.roles import Task
 from controller.protocols.checks import session_force_limit
 from controller.protocols.models import ProtocolFile
+from controller.records.accounts import accounts_exist, find_user
 from controller.records.patients import Patient, PatientError, get_patient, last_treatment
 from controller.records.store import SessionStore
 from safety.limits import SafetyLimits
@@ -131,3 +133,25 @@ def last_of(store: SessionStore, patient_ref: str) -> LastTreatment:
         None if row["setup_json"] is None else Setup.model_validate_json(row["setup_json"]),
         str(row["started_at"]),
     )
+
+
+def may_prescribe(store: SessionStore, operator: str, plan: PlannedSession) -> None:
+    """A new dose is the physiotherapist's: anyone else may run a template as written (or
+    fitted down to the patient's limit) or repeat the patient's last prescription exactly.
+    Raises AccountError naming the role; nothing is checked on an open store."""
+    if not accounts_exist(store):
+        return
+    user = find_user(store, operator)
+    if user.refusal(Task.PRESCRIBE) is None or plan.prescription.dose is None:
+        return
+    if plan.patient is not None:
+        row = last_treatment(store, plan.patient.id)
+        if row is not None:
+            before = Prescription.model_validate_json(row["prescription_json"])
+            same = (
+                before.dose == plan.prescription.dose
+                and before.template_entry == plan.prescription.template_entry
+            )
+            if same:
+                return
+    user.require(Task.PRESCRIBE)
