@@ -2,11 +2,13 @@
 
 Opens the table (site configuration by default; `sim://` runs the simulated table in real
 time, in this process), then serves the console on 127.0.0.1:8080 (`--listen HOST:PORT`)
-until a signal. A listener on any other address than loopback needs a token on every
-request that acts or reads records: TRACTION_CONSOLE_TOKEN, else a random one, printed in
-the address. SIGINT, SIGTERM and SIGHUP end it: a treatment in progress is asked for the
-board's release at once, and the process ends within the session's ending bound (58 s with
-the default limits; docs/console.md). Exit codes: 0 ended, 2 invalid input, 3 a treatment
+until a signal. A listener on any other address than loopback needs TLS (--tls-cert,
+--tls-key: served by uvicorn), a table with accounts (everyone signs in; docs/people.md),
+and a token on every request that acts or reads records: TRACTION_CONSOLE_TOKEN, else a
+random one, printed in the address. TLS may be used on loopback too. SIGINT, SIGTERM and
+SIGHUP end it: a treatment in progress is asked for the board's release at once, and the
+process ends within the session's ending bound (58 s with the default limits;
+docs/console.md). Exit codes: 0 ended, 2 invalid input, 3 a treatment
 did not end within its bound (release NOT confirmed: the alarm says what to do), 4 the web
 server's process ended by itself (any treatment was stopped first).
 
@@ -40,7 +42,8 @@ from controller.console.service import ConsoleService
 from controller.maintenance.procedures import ProcedureError
 from controller.maintenance.simulated_technician import SimulatedTechnician
 from controller.muscles.source import MuscleSourceError
-from controller.records.store import RecordsError
+from controller.records.accounts import accounts_exist
+from controller.records.store import RecordsError, SessionStore
 from firmware_bridge.errors import LinkError, TargetError
 from safety.faults import SafetyFault
 from safety.limits import LimitsError, load_limits
@@ -68,6 +71,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--limits", type=Path, default=None, help="safety limits file")
     p.add_argument("--records", type=Path, default=None, help="records store (SQLite file)")
     p.add_argument("--emg", default=None, help=EMG_HELP)
+    p.add_argument("--tls-cert", type=Path, default=None, help="TLS certificate (PEM)")
+    p.add_argument("--tls-key", type=Path, default=None, help="its private key (PEM)")
     p.set_defaults(run=run)
 
 
@@ -90,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     host, port = args.listen
     token = None if is_loopback(host) else (os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24))
+    why = off_loopback_refusal(host, args.tls_cert, args.tls_key, site.records)
+    if why:
+        err(f"traction console: refused: {why}\n")
+        return EXIT_INVALID
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -105,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
             err(f"traction console: refused: {exc}\n")
             return EXIT_INVALID
         hands = None
+        if served.sim is not None:
+            site = site.for_simulator()
         if served.sim is not None and served.sim.control is not None:
             control = served.sim.control
             hands = SimulatedTechnician(lambda name, params: _inject(control, name, params))
@@ -132,7 +143,9 @@ def run(args: argparse.Namespace) -> int:
             sock,
             token,
             args,
-            functools.partial(_announce, served, site.records, sock, token),
+            functools.partial(
+                _announce, served, site.records, sock, token, "https" if args.tls_cert else "http"
+            ),
         )
     if web_ended is not None:
         err(f"traction console: the web server ended by itself ({web_ended}): console stopped\n")
@@ -143,6 +156,37 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_NOT_ENDED
     return EXIT_WEB_ENDED if web_ended is not None else 0
+
+
+def off_loopback_refusal(
+    host: str, cert: Path | None, key: Path | None, records: Path
+) -> str | None:
+    """Why the console may not listen on `host` as asked (None: it may)."""
+    if (cert is None) != (key is None):
+        return "TLS needs both --tls-cert and --tls-key"
+    for path in (cert, key):
+        if path is not None and not path.is_file():
+            return f"{path}: no such file"
+    if is_loopback(host):
+        return None
+    if cert is None:
+        return (
+            f"{host} is not loopback: the console off this machine needs TLS "
+            "(--tls-cert, --tls-key)"
+        )
+    try:
+        store = SessionStore(records, recover=False)
+    except RecordsError as exc:
+        return str(exc)
+    try:
+        if not accounts_exist(store):
+            return (
+                f"{host} is not loopback: the console off this machine needs everyone to sign "
+                "in; create the first administrator (traction users add NAME --role administrator)"
+            )
+    finally:
+        store.close()
+    return None
 
 
 def _serve(
@@ -163,8 +207,9 @@ def _serve(
         signal.signal(sig, lambda *_: stop.set())
     service.start()
     web_ended: str | None = None
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert is not None else None
     with web_process(
-        service, sock, token=token, log_level=args.log_level, log_json=args.log_json
+        service, sock, token=token, tls=tls, log_level=args.log_level, log_json=args.log_json
     ) as web:
         try:
             announce()
@@ -184,7 +229,9 @@ def _inject(control: tuple[str, int], name: str, params: Mapping[str, object]) -
         raise LinkError(f"simulator refused {name}: {reply.get('error')}")
 
 
-def _announce(served: Served, records: Path, sock: socket.socket, token: str | None) -> None:
+def _announce(
+    served: Served, records: Path, sock: socket.socket, token: str | None, scheme: str
+) -> None:
     """The lines a person (or a test) needs: where the table is, and the console's address."""
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
@@ -194,5 +241,5 @@ def _announce(served: Served, records: Path, sock: socket.socket, token: str | N
         c = served.sim.control
         out(f"simulator control: traction inject --control {c[0]}:{c[1]} NAME\n")
     out(f"records: {records}\n")
-    out(f"console: http://{shown}:{port}/" + (f"?token={token}" if token else "") + "\n")
+    out(f"console: {scheme}://{shown}:{port}/" + (f"?token={token}" if token else "") + "\n")
     sys.stdout.flush()

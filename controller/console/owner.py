@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ from controller.console.activity import Activity
 from controller.console.checks import ConsoleTechnician
 from controller.console.forms import Prepared as PreparedForm
 from controller.console.link_watch import LinkWatch
-from controller.console.records_desk import readiness_problems
+from controller.console.records_desk import readiness_problems, table_facts
 from controller.console.screen import Screen
 from controller.core.control_loop import CycleRecord
 from controller.core.end_reason import EndReason
@@ -53,6 +54,12 @@ from safety.limits import SafetyLimits
 log = structlog.get_logger(__name__)
 
 POLL_S = 0.5  # the Table screen's status reads between sessions
+FACTS_EVERY_S = 30.0  # the store's facts (readiness, accounts, last backup) re-read when idle
+STORE_WORDS = {
+    "table": "the table's store, every login",
+    "login": "this login's own store: /var/lib/traction is not set up",
+    "configured": "as configured",
+}
 END_MARGIN_S = 10.0
 CONSOLE_LOST = "console lost"
 SHUTDOWN = "system (console shut down)"
@@ -105,6 +112,7 @@ class TableOwner:
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._acked = threading.Event()
         self._closing = threading.Event()
+        self._facts_at = 0.0
         self._console_lost = False
         self._thread = threading.Thread(target=self._own, name="table-owner", daemon=True)
 
@@ -145,6 +153,8 @@ class TableOwner:
                 job = self._jobs.get(timeout=POLL_S)
             except queue.Empty:
                 self.watch.poll()
+                if time.monotonic() - self._facts_at > FACTS_EVERY_S:
+                    self.refresh_readiness()  # a backup, an account made elsewhere
                 continue
             try:
                 if isinstance(job, HomeJob):
@@ -173,9 +183,15 @@ class TableOwner:
             self.screen.activity = activity
 
     def refresh_readiness(self) -> None:
+        """Today's readiness and the store's facts (accounts, last backup) for the Table screen."""
         problems = readiness_problems(self.site.records)
+        accounts, backed_at = table_facts(self.site.records)
         with self.screen.lock:
-            self.screen.table.readiness = problems
+            table = self.screen.table
+            table.readiness = problems
+            table.accounts, table.last_backup_at = accounts, backed_at
+            table.store = f"{self.site.records} ({STORE_WORDS.get(self.site.scope, '')})"
+        self._facts_at = time.monotonic()
 
     def _check(self, technician: ConsoleTechnician) -> None:
         try:

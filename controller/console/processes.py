@@ -30,6 +30,7 @@ def web_process(
     sock: socket.socket,
     *,
     token: str | None,
+    tls: tuple[Path, Path] | None = None,
     log_level: str = "warning",
     log_json: bool = False,
 ) -> Iterator[subprocess.Popen[bytes]]:
@@ -47,6 +48,7 @@ def web_process(
                 *("--channel", str(host.path), "--fd", str(sock.fileno())),
                 *("--log-level", log_level),
                 *(("--log-json",) if log_json else ()),
+                *(("--tls-cert", str(tls[0]), "--tls-key", str(tls[1])) if tls else ()),
             ],
             pass_fds=[sock.fileno()],
             env={**os.environ, KEY_ENV: key.hex(), WEB_TOKEN_ENV: token or ""},

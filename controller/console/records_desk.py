@@ -8,6 +8,8 @@ from typing import Any
 
 from controller.console.refused import Refused, operator_name
 from controller.maintenance.readiness import readiness
+from controller.records.accounts import accounts_exist
+from controller.records.backup import last_backup
 from controller.records.maintenance import last_calibration, last_daily_check, local_today
 from controller.records.patients import add_note
 from controller.records.saved_protocols import save_from_session
@@ -24,6 +26,19 @@ def readiness_problems(records: Path) -> list[str]:
         return [f"records store unusable: {exc}"]
     try:
         return readiness(last_calibration(store), last_daily_check(store), local_today())
+    finally:
+        store.close()
+
+
+def table_facts(records: Path) -> tuple[bool, str | None]:
+    """Whether the table has accounts, and when its store was last backed up."""
+    try:
+        store = SessionStore(records, recover=False)
+    except RecordsError:
+        return True, None
+    try:
+        backed = last_backup(store)
+        return accounts_exist(store), None if backed is None else backed[0]
     finally:
         store.close()
 

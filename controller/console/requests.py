@@ -16,6 +16,7 @@ from controller.console.forms import Prepared as PreparedForm
 from controller.console.forms import source_entry as form_entry
 from controller.console.refused import Refused
 from controller.console.service import ConsoleService
+from controller.people.roles import Task
 from controller.records.saved_protocols import library
 from controller.records.store import RecordsError, SessionStore
 from safety.limits import SafetyLimits
@@ -82,12 +83,89 @@ def hello(service: ConsoleService, client: int, update_s: float) -> dict[str, An
     }
 
 
+# Never behind a sign-in, a lock or a role (a locked screen must stop a treatment): done in the
+# name of the page's badge holder when there is one, else of "a page nobody signed in on".
+ALWAYS = frozenset({"stop", "pause", "acknowledge", "audio_pause"})
+UNSIGNED = "a console page (nobody signed in)"
+TASKS: dict[str, Task] = {
+    "start": Task.TREAT,
+    "resume": Task.TREAT,
+    "force": Task.TREAT,
+    "times": Task.TREAT,
+    "daily_check": Task.DAILY_CHECK,
+    "step": Task.DAILY_CHECK,
+    "home": Task.HOME,
+    "note": Task.NOTE,
+    "save_protocol": Task.SAVE_PROTOCOL,
+    "register": Task.REGISTER,
+    "sign": Task.SIGN,
+}
+BADGE_OPS = frozenset({"sign_in", "first_administrator", "lock", "whoami"})
+
+
+def acting_name(service: ConsoleService, op: str, m: dict[str, Any]) -> str:
+    """The name a page's request is done in; Refused when nobody may be named for it."""
+    signins = service.signins
+    badge = m.get("badge")
+    badge = badge if isinstance(badge, str) else None
+    if op in ALWAYS:
+        holder = signins.holder(badge)
+        typed = " ".join(str(m.get("operator") or "").split())
+        return holder.name if holder is not None else (typed or UNSIGNED)
+    task = TASKS.get(op)
+    if task is None:
+        raise Refused(f"unknown request {op!r}")
+    if not signins.accounts():
+        return str(m.get("operator") or "")
+    return signins.actor(badge, task).name
+
+
+def badge_op(service: ConsoleService, op: str, m: dict[str, Any]) -> dict[str, Any]:
+    """Sign-in, the first administrator, the lock (badge out), and who this page is."""
+    signins = service.signins
+    badge = m.get("badge") if isinstance(m.get("badge"), str) else None
+    if op == "whoami":
+        holder = signins.holder(badge)
+        return {
+            "accounts": signins.accounts(),
+            "lock_after_s": signins.lock_after_s,
+            "user": None if holder is None else holder.name,
+            "role": None if holder is None else holder.role.value,
+        }
+    if op == "lock":
+        holder = signins.lock(badge)
+        return {"locked": True, "user": None if holder is None else holder.name}
+    if op == "first_administrator":
+        if signins.accounts():
+            raise Refused("this table has an administrator: sign in")
+        signed = signins.first_administrator(str(m.get("name") or ""), str(m.get("pin") or ""))
+    else:
+        signed = signins.sign_in(str(m.get("name") or ""), str(m.get("pin") or ""), badge)
+    if signed.handover_from is not None:
+        service.handover(signed.handover_from, signed.user.signature)
+    return {
+        "badge": signed.badge,
+        "user": signed.user.name,
+        "role": signed.user.role.value,
+        "lock_after_s": signins.lock_after_s,
+        "handover_from": signed.handover_from,
+    }
+
+
 def act(service: ConsoleService, op: str, m: dict[str, Any]) -> dict[str, Any]:
     """One request of the page; raises Refused, FormError, ValueError or TypeError."""
-    operator = str(m.get("operator") or "")
+    if op in BADGE_OPS:
+        return badge_op(service, op, m)
+    operator = acting_name(service, op, m)
+    if op == "register":
+        return {"user": operator}  # the web layer registers the patient in this name
+    if op == "sign":
+        return {"signed": service.sign(m)}
     if op == "start":
         prepared = prepare(service.site.records, service.limits, m)
         plan = prepared.plan
+        if plan is not None:
+            service.may_prescribe(operator, plan)
         registered = plan.patient.ref if plan is not None and plan.patient is not None else ""
         service.start_treatment(
             prepared, operator, registered or str(m.get("patient_ref") or "").strip()

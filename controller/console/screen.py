@@ -47,6 +47,9 @@ class TableStatus:
     fault: str | None = None
     message: str = ""
     readiness: list[str] = field(default_factory=list)  # why no treatment may start today
+    accounts: bool = False  # the table asks everyone to sign in
+    store: str = ""  # the records store, and whose it is (the table's, this login's)
+    last_backup_at: str | None = None  # ISO 8601 UTC; the page shows its age
 
 
 class Screen:

@@ -27,10 +27,16 @@ from controller.console.owner import CheckJob, HomeJob, StartJob, TableOwner
 from controller.console.presence import Presence
 from controller.console.refused import Refused, operator_name
 from controller.console.screen import Screen, TableStatus
+from controller.console.sign_in import SignIns
 from controller.core.control_loop import CycleRecord
 from controller.core.end_reason import ACK_BOUND_S
 from controller.core.treatment import Treatment
 from controller.maintenance.technician import Technician
+from controller.records.accounts import AccountError
+from controller.records.export import forget_report
+from controller.records.prescribing import PlannedSession, may_prescribe
+from controller.records.signatures import HANDOVER, sign_session
+from controller.records.store import RecordsError, SessionStore
 from controller.run.session import Action, Outcome, TreatmentSession
 from firmware_bridge import TableLink
 from safety.limits import SafetyLimits
@@ -62,6 +68,7 @@ class ConsoleService:
         self.clock = clock
         table = TableStatus(link.url, limits_source, limits.fingerprint())
         self.screen = Screen(table, presence or Presence(), clock)
+        self.signins = SignIns(site.records, site.lock_after_s, clock)
         self.owner = TableOwner(
             link,
             site,
@@ -196,6 +203,49 @@ class ConsoleService:
         )
         _audit(f"protocol saved as {saved!r} from session {session_id}", operator)
         return description
+
+    def handover(self, before: str, after: str) -> None:
+        """Another person signed in on a page held by someone else: said in the record of a
+        running treatment (who was responsible when), else in the log."""
+        text = f"{HANDOVER}: {before} to {after}"
+        session = self.session
+        if session is not None and self.activity is not Activity.IDLE:
+            session.note(self.link.clock.now(), text, by=after, before=before)
+        _audit("handover", after, before=before)
+
+    def may_prescribe(self, operator: str, plan: PlannedSession) -> None:
+        store = SessionStore(self.site.records, recover=False)
+        try:
+            may_prescribe(store, operator, plan)
+        except AccountError as exc:
+            raise Refused(str(exc)) from None
+        finally:
+            store.close()
+
+    def sign(self, m: dict[str, Any]) -> str:
+        """A closed session's record signed by the page's signed-in physiotherapist, who gives
+        the PIN again (the signature's second component)."""
+        if not self.signins.accounts():
+            raise Refused("a signature is a person's: this table has no accounts yet")
+        holder = self.signins.holder(m.get("badge") if isinstance(m.get("badge"), str) else None)
+        if holder is None:
+            raise Refused("sign in first")
+        store = SessionStore(self.site.records, recover=False)
+        try:
+            signature = sign_session(
+                store,
+                int(m.get("session_id", 0)),
+                holder.name,
+                str(m.get("pin") or ""),
+                str(m.get("meaning") or ""),
+            )
+        except (AccountError, RecordsError) as exc:
+            raise Refused(str(exc)) from None
+        finally:
+            store.close()
+        _audit("signature", holder.name, words=signature.words())
+        forget_report(self.site.report_path(int(m.get("session_id", 0))))
+        return signature.words()
 
     def act(self, action: str, operator: str, delta_n: float = 0.0) -> None:
         running.act(

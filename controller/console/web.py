@@ -9,8 +9,11 @@ once; the curve so far and the events so far come with the first message.
 Security: a listener on any address other than loopback needs the token on every request
 but the static page itself (the token is in the address `traction console` prints). A
 WebSocket from a page of another origin is refused, so that a web page elsewhere cannot
-drive the table through a technician's browser. No request can change a limit: the
-service only accepts what a technician may ask (controller/console/service.py).
+drive the table through a technician's browser; a WebSocket with no Origin at all is not a
+browser's page (a script on this machine) and may watch and stop, not act. Once the table
+has accounts, every request that acts carries the page's sign-in badge and is judged in the
+control process (sign_in.py). No request can change a limit: the service only accepts what
+a technician may ask (controller/console/service.py).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from controller.console import history, patients
 from controller.console.backend import Backend
 from controller.console.forms import FormError, editable_fields
 from controller.console.refused import Refused
-from controller.console.requests import planned, prepare
+from controller.console.requests import ALWAYS, planned, prepare
 from controller.records.saved_protocols import library, saved_rows
 from controller.records.store import RecordsError, SessionStore
 
@@ -52,6 +55,11 @@ STATIC = Path(str(files("controller.console").joinpath("static")))
 TOKEN_FREE = ("/", "/static/")
 WS_UNAUTHORISED = 4401
 WS_FOREIGN_ORIGIN = 4403
+BADGE_HEADER = "x-console-badge"  # the page's sign-in, on the requests that act over HTTP
+NOT_A_PAGE = (
+    "this connection is not a page of the console (no Origin header): it may watch and stop, "
+    "not act"
+)
 
 
 class TokenGate:
@@ -134,8 +142,12 @@ def make_app(backend: Backend, *, token: str | None = None) -> ASGIApp:
     async def api_patients(request: Request) -> Response:
         if request.method == "GET":
             return JSONResponse(patients.listed(site.records))
+        body = await _json(request)
         try:
-            added = patients.add(site.records, await _json(request))
+            backend.act("register", {"badge": request.headers.get(BADGE_HEADER)})
+            added = patients.add(site.records, body)
+        except Refused as exc:
+            return JSONResponse({"ok": False, "fields": {"": str(exc)}}, status_code=403)
         except FormError as exc:
             return JSONResponse({"ok": False, "fields": exc.fields}, status_code=422)
         return JSONResponse({"ok": True, "patient": added})
@@ -203,7 +215,8 @@ def make_app(backend: Backend, *, token: str | None = None) -> ASGIApp:
         try:
             await socket.send_text(json.dumps(backend.hello(client, UPDATE_S)))
             sender = asyncio.create_task(_push(socket, backend))
-            receiver = asyncio.create_task(_listen(socket, backend, client))
+            page = socket.headers.get("origin") is not None
+            receiver = asyncio.create_task(_listen(socket, backend, client, page))
             done, pending = await asyncio.wait(
                 {sender, receiver}, return_when=asyncio.FIRST_COMPLETED
             )
@@ -247,7 +260,7 @@ async def _push(socket: WebSocket, backend: Backend) -> None:
         await asyncio.sleep(UPDATE_S)
 
 
-async def _listen(socket: WebSocket, backend: Backend, client: int) -> None:
+async def _listen(socket: WebSocket, backend: Backend, client: int, page: bool) -> None:
     while True:
         try:
             message = json.loads(await socket.receive_text())
@@ -261,6 +274,8 @@ async def _listen(socket: WebSocket, backend: Backend, client: int) -> None:
             continue
         reply: dict[str, Any] = {"type": "reply", "id": message.get("id"), "op": op, "ok": True}
         try:
+            if not page and op not in ALWAYS and op != "whoami":
+                raise Refused(NOT_A_PAGE)
             reply.update(backend.act(op, message))
         except FormError as exc:
             reply.update(ok=False, error="refused: see the fields", fields=exc.fields)

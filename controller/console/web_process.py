@@ -37,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--fd", type=int, required=True, help="the listening socket, inherited")
     ap.add_argument("--log-level", default="warning")
     ap.add_argument("--log-json", action="store_true")
+    ap.add_argument("--tls-cert", default=None)
+    ap.add_argument("--tls-key", default=None)
     args = ap.parse_args(argv)
     logs.configure(args.log_level, json=args.log_json)
     key = bytes.fromhex(os.environ.pop(KEY_ENV, ""))
@@ -49,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_level="warning",
             timeout_graceful_shutdown=GRACEFUL_S,
             lifespan="on",
+            ssl_certfile=args.tls_cert,
+            ssl_keyfile=args.tls_key,
         )
     )
 

@@ -3,6 +3,7 @@
 // changes and the start are.
 import { drawCurve, drawEmg } from "/static/curve.js";
 import { Sound } from "/static/sound.js";
+import { People, keypad } from "/static/people.js";
 
 const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.search).get("token");
@@ -29,13 +30,15 @@ function connect() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   ws = new WebSocket(withToken(`${proto}://${location.host}/ws`));
   ws.onmessage = (m) => onMessage(JSON.parse(m.data));
+  ws.onopen = () => send("whoami", { badge: people.badge });
   ws.onclose = () => { $("link-badge").textContent = "console offline: reconnecting"; $("link-badge").className = "badge bad"; setTimeout(connect, 500); };
 }
 
 function send(opName, extra = {}) {
   if (!ws || ws.readyState !== 1) { $("reply").textContent = "not connected to the table"; return; }
-  ws.send(JSON.stringify({ op: opName, id: nextId++, operator: op.value.trim(), ...extra }));
+  ws.send(JSON.stringify({ op: opName, id: nextId++, operator: op.value.trim(), badge: people.badge, ...extra }));
 }
+const people = new People(send);
 
 function onMessage(m) {
   const now = Date.now();
@@ -46,6 +49,8 @@ function onMessage(m) {
 }
 
 function onReply(m) {
+  if (people.onReply(m)) return;
+  if (m.op === "sign") return onSigned(m);
   $("reply").textContent = m.ok ? "" : m.error;
   if (m.op === "times") return onTimes(m);
   if (m.op === "save_protocol") { $("s-saved").textContent = m.ok ? `saved: ${m.saved}` : ""; if (m.ok) { $("s-save-name").value = ""; loadPresets(); } }
@@ -80,6 +85,8 @@ function render(m) {
   renderChecks(m.procedure, m.activity);
   renderAlarms(m.alarms);
   renderTreatment(m);
+  const l = m.live;  // what goes on, readable over the sign-in too
+  $("si-live").textContent = l && m.activity === "treating" ? `Treatment ${l.state}: set ${fmtN(l.target_n)} N, measured ${fmtN(l.force_n)} N, ${l.phase}, ${fmtTime(Math.max(0, l.total_s - l.timer_s))} left` : "";
   if (m.summary && summaryShown !== m.summary.session_id) { summaryShown = m.summary.session_id; summaryReport = m.summary.report; renderSummary(m.summary); go("summary"); }
   else if (m.summary && summaryReport !== m.summary.report) { summaryReport = m.summary.report; renderSummary(m.summary); }  // the report, drawn once the record closed
   if (lastActivity !== m.activity && m.activity === "treating" && document.body.dataset.screen !== "treatment") go("treatment");
@@ -103,6 +110,16 @@ function renderTable(t, activity) {
   $("t-ready").textContent = why.length ? "NOT ready: no treatment can start" : "Ready: calibration valid, today's check passed";
   $("t-ready-why").innerHTML = why.map((w) => `<li>${escapeHtml(w)}</li>`).join("");
   $("btn-go-checks").hidden = !why.some((w) => w.includes("daily check"));
+  people.table(t);
+  $("t-people-card").className = `card wide ${t.accounts ? "" : "open"}`;
+  $("t-people").textContent = t.accounts ? "Everyone signs in" : "No accounts: actions carry a typed name";
+  $("btn-first-admin").hidden = t.accounts;
+  $("t-store").textContent = `records: ${t.store}`;
+  $("t-backup").textContent = t.last_backup_at ? `last backup ${age(t.last_backup_at)} ago` : "no backup of the records yet";
+}
+function age(iso) {
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  return s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} days`;
 }
 
 function renderChecks(p, activity) {
@@ -138,7 +155,10 @@ function renderTreatment(m) {
   $("btn-stop").disabled = !(treating && ["running", "paused", "patient_stopped", "stopping"].includes(st));
   $("btn-pause").disabled = !(treating && st === "running");
   $("btn-resume").disabled = !(treating && ["paused", "patient_stopped"].includes(st));
-  $("btn-force-up").disabled = $("btn-force-down").disabled = !(treating && ["running", "paused"].includes(st));
+  // resume and force changes act in a person's name: not from a locked or signed-out screen
+  const blocked = people.blocked();
+  $("btn-resume").disabled ||= blocked;
+  $("btn-force-up").disabled = $("btn-force-down").disabled = blocked || !(treating && ["running", "paused"].includes(st));
   $("btn-times").disabled = !(treating && ["running", "paused"].includes(st));
   if ($("btn-times").disabled) $("times").hidden = true;
   if (!live) return;
@@ -246,7 +266,7 @@ async function loadPatients() {
 }
 $("btn-add-patient").addEventListener("click", async () => {
   const body = { ref: $("p-ref").value.trim(), name: $("p-name").value.trim(), weight_kg: $("p-weight").value, height_cm: $("p-height").value, notes: $("p-notes").value, regions: [...document.querySelectorAll(".p-region:checked")].map((c) => c.value) };
-  const r = await (await fetch(withToken("/api/patients"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json();
+  const r = await (await fetch(withToken("/api/patients"), { method: "POST", headers: { "content-type": "application/json", "x-console-badge": people.badge || "" }, body: JSON.stringify(body) })).json();
   document.querySelectorAll("[data-perr]").forEach((e) => { e.textContent = ""; });
   if (!r.ok) { for (const [k, v] of Object.entries(r.fields)) (document.querySelector(`[data-perr="${CSS.escape(k)}"]`) || document.querySelector('[data-perr=""]')).textContent = v; return; }
   $("p-added").textContent = `registered ${r.patient.ref}: ${r.patient.weight_kg} kg`;
@@ -404,6 +424,24 @@ async function showSession(sid, tr) {
   $("h-facts").innerHTML = ["started_at", "ended_at", "protocol_name", "patient_ref", "weight_kg", "operator", "force_limit_n", "limits_sha256", "device_url"].map((k) => `<dt>${k}</dt><dd>${escapeHtml(s[k] ?? "-")}</dd>`).join("") + `<dt>samples</dt><dd>${d.samples}</dd>`;
   $("h-events").innerHTML = d.events.map((e) => `<li class="${e.priority}">${e.t_s === null ? "" : e.t_s.toFixed(1) + " s "}${escapeHtml(e.message)}</li>`).join("");
   $("h-report").src = withToken(`/api/sessions/${sid}/report.png`);
+  $("h-signed").innerHTML = (d.signatures || []).map((w) => `<li>${escapeHtml(w)}</li>`).join("") || "<li>not signed yet</li>";
+  $("btn-sign").disabled = !s.ended_at;
+  signing = Number(sid);
+}
+let signing = null;
+keypad($("sign-keys"), $("sign-pin"));
+$("btn-sign").addEventListener("click", () => {
+  $("sign-title").textContent = `Sign session ${signing}`;
+  $("sign-text").textContent = `${people.user || "You"}: this record is ${$("h-meaning").value} by you. Your name, the time and the meaning go into the audit chain and onto the report.`;
+  $("sign-error").textContent = ""; $("sign-pin").value = ""; $("sign").hidden = false;
+});
+$("sign-no").addEventListener("click", () => { $("sign").hidden = true; });
+$("sign-yes").addEventListener("click", () => { send("sign", { session_id: signing, meaning: $("h-meaning").value, pin: $("sign-pin").value }); $("sign-pin").value = ""; });
+function onSigned(m) {
+  if (!m.ok) { $("sign-error").textContent = m.error; return; }
+  $("sign").hidden = true;
+  const tr = $("h-table").querySelector(`tr[data-sid="${signing}"]`);
+  if (tr) showSession(signing, tr);
 }
 $("btn-history").addEventListener("click", loadHistory);
 $("btn-verify").addEventListener("click", async () => {

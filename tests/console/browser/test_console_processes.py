@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from controller.cli.console_cmd import EXIT_WEB_ENDED
 from controller.console.remote import CALL_TIMEOUT_S
@@ -71,7 +72,8 @@ def treating(tmp_path: Path) -> Iterator[tuple[Console, int]]:
     c = start_console(tmp_path)
     try:
         (web,) = children(c.process.pid)
-        with connect(f"ws://{c.url.split('//', 1)[1].rstrip('/')}/ws") as ws:
+        host = c.url.split("//", 1)[1].rstrip("/")
+        with connect(f"ws://{host}/ws", origin=Origin(f"http://{host}")) as ws:  # a page's
             receive(ws, "hello")
             request = {
                 "op": "start",

@@ -98,3 +98,19 @@ def test_malformed_and_unknown_requests_are_refused_and_the_socket_stays(served:
             while (m := json.loads(ws.recv(timeout=5)))["type"] != "reply":
                 pass
             assert m["ok"] is False, bad
+
+
+@pytest.mark.requirement("SR-029", "SR-057")
+def test_a_websocket_without_an_origin_may_watch_and_stop_but_not_act(served: str) -> None:
+    with connect(f"ws://{served}/ws?token={TOKEN}") as ws:  # a script: no Origin header
+        assert json.loads(ws.recv(timeout=5))["type"] == "hello"
+        replies = {}
+        for n, op in enumerate(("start", "daily_check", "stop", "acknowledge"), 1):
+            ws.send(json.dumps({"op": op, "id": n, "preset": "lumbar-static"}))
+            while (m := json.loads(ws.recv(timeout=5)))["type"] != "reply":
+                pass
+            replies[op] = m
+    for op in ("start", "daily_check"):
+        assert replies[op]["ok"] is False and "may watch and stop, not act" in replies[op]["error"]
+    assert "not act" not in replies["stop"].get("error", "")  # judged as STOP: nothing runs
+    assert replies["acknowledge"]["ok"] is True  # never behind anything

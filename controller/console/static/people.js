@@ -1,0 +1,106 @@
+// Who is at this screen: sign-in with a name and a PIN on large keys, the lock (after the
+// site's idle time, or the Lock button: a badge-out), handover, and the first administrator.
+// The badge lives in this page only (sessionStorage): a shared screen is signed in, not a
+// browser. The sign-in covers the screens, never the rail: STOP, PAUSE and the alarms work.
+const $ = (id) => document.getElementById(id);
+
+export function keypad(container, input) {
+  const keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "clear"];
+  container.innerHTML = keys.map((k) => `<button type="button" data-key="${k}">${k}</button>`).join("");
+  container.querySelectorAll("button").forEach((b) => b.addEventListener("click", () => {
+    const k = b.dataset.key;
+    input.value = k === "⌫" ? input.value.slice(0, -1) : k === "clear" ? "" : input.value + k;
+    input.focus();
+  }));
+}
+
+export class People {
+  constructor(send) {
+    this.send = send;
+    this.badge = sessionStorage.getItem("badge");
+    this.user = null; this.role = null;
+    this.accounts = null; // unknown until the table says
+    this.locked = false; this.lockAfterS = 120; this.touched = Date.now();
+    this.first = false;
+    keypad($("si-keys"), $("si-pin"));
+    $("si-pin").addEventListener("focus", () => { this.pinTarget = $("si-pin"); });
+    $("si-ok").addEventListener("click", () => this.submit());
+    $("si-open").addEventListener("click", () => { this.first = false; this.show(); });
+    $("btn-lock").addEventListener("click", () => this.lock("locked by its holder"));
+    $("btn-first-admin").addEventListener("click", () => { this.first = true; this.show(); });
+    for (const e of ["pointerdown", "keydown"]) document.addEventListener(e, () => { this.touched = Date.now(); }, true);
+    setInterval(() => this.idle(), 1000);
+  }
+
+  // the table's word on accounts, from every screen update
+  table(t) {
+    if (t.accounts !== this.accounts) { this.accounts = t.accounts; this.show(); }
+  }
+
+  submit() {
+    const name = $("si-name").value.trim(), pin = $("si-pin").value;
+    if (this.first) {
+      if (pin !== $("si-pin2").value) { $("si-error").textContent = "the two PINs differ"; return; }
+      this.send("first_administrator", { name, pin });
+    } else this.send("sign_in", { name, pin, badge: this.badge });
+    $("si-pin").value = ""; $("si-pin2").value = "";
+  }
+
+  lock(why) {
+    if (!this.badge || this.locked) return;
+    this.locked = true; this.why = why;
+    this.send("lock", { badge: this.badge });
+    this.show();
+  }
+
+  idle() {
+    if (this.accounts && this.badge && !this.locked && Date.now() - this.touched > this.lockAfterS * 1000) {
+      this.lock(`locked after ${Math.round(this.lockAfterS / 60)} min untouched`);
+    }
+  }
+
+  onReply(m) {
+    if (m.op === "whoami" && m.ok) {
+      this.accounts = m.accounts; this.lockAfterS = m.lock_after_s;
+      if (m.user) { this.user = m.user; this.role = m.role; } else { this.badge = null; sessionStorage.removeItem("badge"); }
+      this.show(); return true;
+    }
+    if (m.op === "sign_in" || m.op === "first_administrator") {
+      if (!m.ok) { $("si-error").textContent = m.error; return true; }
+      this.badge = m.badge; sessionStorage.setItem("badge", m.badge);
+      this.user = m.user; this.role = m.role; this.lockAfterS = m.lock_after_s;
+      this.locked = false; this.first = false; this.accounts = true; this.touched = Date.now();
+      $("si-error").textContent = ""; $("si-name").value = "";
+      $("reply").textContent = m.handover_from ? `handover from ${m.handover_from} recorded` : "";
+      this.show(); return true;
+    }
+    // a request the server found locked (its own idle count): show the sign-in
+    if (!m.ok && m.error && (m.error.startsWith("the screen is locked") || m.error.startsWith("sign in first"))) {
+      this.locked = true; this.why = m.error; this.show();
+    }
+    return m.op === "lock";
+  }
+
+  // a request in a person's name cannot be made from this screen now
+  blocked() { return this.accounts === true && !(this.badge && this.user && !this.locked); }
+
+  show() {
+    const accounts = this.accounts === true;
+    const signedIn = accounts && this.badge && this.user && !this.locked;
+    const needed = (accounts && !signedIn) || this.first;
+    $("signin").hidden = !needed;
+    $("operator-box").hidden = accounts;
+    $("who").hidden = !(accounts && this.user);
+    $("btn-lock").hidden = !signedIn;
+    $("who-name").textContent = this.user || "";
+    $("who-role").textContent = this.role ? `${this.role}${this.locked ? " · locked" : ""}` : "";
+    $("si-again-row").hidden = !this.first;
+    $("si-open").hidden = !this.first;
+    $("si-ok").textContent = this.first ? "Create and sign in" : "Sign in";
+    $("si-title").textContent = this.first ? "The first administrator" : this.locked ? "Locked" : accounts ? "Sign in" : "No accounts yet";
+    $("si-why").textContent = this.first
+      ? "The table's first account: it adds the technicians, physiotherapists and service engineers. There is no default PIN."
+      : this.locked ? `${this.why || "locked"}: ${this.user || "someone"} was signed in. Sign in to go on; another person signing in takes over.`
+      : "Every action is recorded in the name of the person signed in.";
+  }
+}
