@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from controller.people.pins import hash_pin, pin_matches
-from controller.records.backup import verify_store_file, backup, restore
+from controller.records.backup import backup, restore, verify_store_file
 from controller.records.store import NewEvent, SessionStore
 from tests.records.sessions import recorded
 

@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 from controller.app.site_config import site_config
-from controller.cli.identity import TOKEN_ENV, read_token
 from controller.people.roles import Task
+from controller.people.token_file import TOKEN_ENV, read_token
 from controller.records.accounts import AccountError, accounts_exist, by_token
 from controller.records.store import RecordsError, SessionStore
 from hil.targets import Target

@@ -13,18 +13,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 from controller.people.roles import Task
+from controller.people.token_file import TOKEN_ENV, USER_ENV, TokenFileError, read_token
 from controller.records.accounts import AccountError, User, accounts_exist, by_token, sign_in
 from controller.records.opening import default_operator
 from controller.records.store import SessionStore
 
-TOKEN_ENV, USER_ENV = "TRACTION_TOKEN_FILE", "TRACTION_USER"
 EXIT_REFUSED = 2
 
 
@@ -76,7 +75,11 @@ def signed_in(args: argparse.Namespace, store: SessionStore, pins: Pins) -> User
     """The account acting, from the token file or the name and its PIN; AccountError if none."""
     token_file = getattr(args, "token_file", None) or os.environ.get(TOKEN_ENV)
     if token_file:
-        return by_token(store, read_token(Path(token_file)))
+        try:
+            token = read_token(Path(token_file))
+        except TokenFileError as exc:
+            raise AccountError(str(exc)) from None
+        return by_token(store, token)
     name = getattr(args, "user", None) or os.environ.get(USER_ENV)
     if not name:
         raise AccountError(
@@ -97,25 +100,3 @@ def acting(
         raise AccountError(f"{typed!r} is not the account acting ({user.name}): leave it out")
     user.require(task)
     return user.name
-
-
-def read_token(path: Path) -> str:
-    try:
-        mode = path.stat().st_mode
-        text = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise AccountError(f"{path}: cannot read the token file: {exc.strerror}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise AccountError(f"{path}: others may read this token file: chmod 600 {path}")
-    if not text:
-        raise AccountError(f"{path}: the token file is empty")
-    return text
-
-
-def write_token(path: Path, token: str) -> None:
-    """The token file, readable by its owner only, written without a moment of wider access."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(token + "\n")
-    path.chmod(0o600)

@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 
 from controller.app.site_config import SiteConfig, SiteConfigError, site_config
-from controller.cli.identity import USER_ENV, Pins, acting, add_identity_args
+from controller.cli.identity import Pins, acting, add_identity_args
 from controller.clinic.myotonometry import WHEN, Myotonometry, parse_myotonometry
 from controller.people.roles import Task
+from controller.people.token_file import USER_ENV
 from controller.records.accounts import AccountError
 from controller.records.export import export_csv, export_json, forget_report
 from controller.records.patients import add_note

@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 from controller.app.site_config import SiteConfigError, site_config
-from controller.cli.identity import EXIT_REFUSED, Pins, add_identity_args, signed_in, write_token
+from controller.cli.identity import EXIT_REFUSED, Pins, add_identity_args, signed_in
 from controller.people.roles import ORDER, Task, role_of
+from controller.people.token_file import write_token
 from controller.records import accounts
 from controller.records.schema import SchemaError
 from controller.records.store import RecordsError, SessionStore

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.records.export import export_csv, session_document
-from controller.records.signatures import Signature
+from controller.records.signatures import Signature, signed_sessions
 from controller.records.store import SessionStore
 
 LISTED = ("id", "started_at", "ended_at", "protocol_name", "patient_ref", "operator", "outcome")
@@ -39,6 +39,7 @@ def list_sessions(
         return []
     with opened(path) as store:
         rows = store.sessions()
+        signed = signed_sessions(store)
     out = []
     for r in reversed(rows):
         day = str(r["started_at"])[:10]
@@ -46,7 +47,7 @@ def list_sessions(
             continue
         if (date_from and day < date_from) or (date_to and day > date_to):
             continue
-        out.append({k: r[k] for k in LISTED})
+        out.append({**{k: r[k] for k in LISTED}, "signed": signed.get(int(r["id"]), [])})
     return out
 
 

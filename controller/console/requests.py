@@ -131,6 +131,7 @@ def badge_op(service: ConsoleService, op: str, m: dict[str, Any]) -> dict[str, A
             "lock_after_s": signins.lock_after_s,
             "user": None if holder is None else holder.name,
             "role": None if holder is None else holder.role.value,
+            "names": signins.names() if signins.accounts() else [],
         }
     if op == "lock":
         holder = signins.lock(badge)

@@ -26,7 +26,14 @@ import structlog
 
 from controller.console.refused import Refused
 from controller.people.roles import Role, Task
-from controller.records.accounts import AccountError, User, accounts_exist, add_user, sign_in
+from controller.records.accounts import (
+    AccountError,
+    User,
+    accounts_exist,
+    active_names,
+    add_user,
+    sign_in,
+)
 from controller.records.store import RecordsError, SessionStore
 
 log = structlog.get_logger(__name__)
@@ -69,6 +76,10 @@ class SignIns:
             return accounts_exist(store)
         finally:
             store.close()
+
+    def names(self) -> list[str]:
+        """Who may sign in: the sign-in's name keys, so that nobody types on a touch screen."""
+        return self._with_store(active_names)
 
     def sign_in(self, name: str, pin: str, before: str | None) -> SignedIn:
         """A new badge for this page; `before`: the page's badge until now, if any."""

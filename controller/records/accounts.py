@@ -110,6 +110,12 @@ def users(store: SessionStore) -> list[sqlite3.Row]:
     ).fetchall()
 
 
+def active_names(store: SessionStore) -> list[str]:
+    """The names that may sign in, for the sign-in's name keys (the table's own staff)."""
+    rows = store.db.execute("SELECT name FROM users WHERE disabled = 0 ORDER BY name").fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def account_changes(store: SessionStore) -> list[sqlite3.Row]:
     return store.db.execute("SELECT * FROM account_changes ORDER BY id").fetchall()
 

@@ -74,6 +74,17 @@ def signatures(store: SessionStore, session_id: int) -> list[Signature]:
     return [_signature(json.loads(e.data)) for e in store.events(session_id) if e.kind == SIGNATURE]
 
 
+def signed_sessions(store: SessionStore) -> dict[int, list[str]]:
+    """Each signed session's signatures' meanings and signers ("approved by Phil"), for lists."""
+    out: dict[int, list[str]] = {}
+    for row in store.db.execute(
+        "SELECT session_id, data FROM events WHERE kind = ? ORDER BY seq", (SIGNATURE,)
+    ):
+        data = json.loads(row[1])
+        out.setdefault(int(row[0]), []).append(f"{data['meaning']} by {data['signer']}")
+    return out
+
+
 def _signature(data: dict[str, Any]) -> Signature:
     return Signature(
         str(data["signer"]),

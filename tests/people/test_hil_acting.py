@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from controller.cli.identity import write_token
 from controller.people.roles import Role
+from controller.people.token_file import write_token
 from controller.records.accounts import add_user, issue_token
 from controller.records.store import SessionStore
 from hil.people import acting

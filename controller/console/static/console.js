@@ -410,7 +410,7 @@ $("btn-note").addEventListener("click", () => {
 async function loadHistory() {
   const q = new URLSearchParams({ patient: $("h-patient").value, from: $("h-from").value, to: $("h-to").value });
   const rows = await (await fetch(withToken(`/api/sessions?${q}`))).json();
-  $("h-table").querySelector("tbody").innerHTML = rows.map((r) => `<tr data-sid="${r.id}"><td>${r.id}</td><td>${r.started_at.slice(0, 19).replace("T", " ")}</td><td>${escapeHtml(r.protocol_name)}</td><td>${escapeHtml(r.patient_ref || "-")}</td><td>${escapeHtml(r.operator)}</td><td>${escapeHtml(r.outcome)}</td></tr>`).join("");
+  $("h-table").querySelector("tbody").innerHTML = rows.map((r) => `<tr data-sid="${r.id}"><td>${r.id}</td><td>${r.started_at.slice(0, 19).replace("T", " ")}</td><td>${escapeHtml(r.protocol_name)}</td><td>${escapeHtml(r.patient_ref || "-")}</td><td>${escapeHtml(r.operator)}</td><td>${escapeHtml(r.outcome)}</td><td>${escapeHtml((r.signed || []).join("; ") || "-")}</td></tr>`).join("");
   $("h-table").querySelectorAll("tr[data-sid]").forEach((tr) => tr.addEventListener("click", () => showSession(tr.dataset.sid, tr)));
 }
 async function showSession(sid, tr) {

@@ -34,7 +34,20 @@ export class People {
 
   // the table's word on accounts, from every screen update
   table(t) {
-    if (t.accounts !== this.accounts) { this.accounts = t.accounts; this.show(); }
+    if (t.accounts !== this.accounts) {
+      this.accounts = t.accounts; this.show();
+      if (t.accounts) this.send("whoami", { badge: this.badge });  // the names to tap
+    }
+  }
+
+  // one key per person who may sign in: tap your name, then the PIN
+  names(list) {
+    $("si-names").innerHTML = list.map((n) => `<button type="button" class="name">${n.replace(/[&<>"]/g, "")}</button>`).join("");
+    $("si-names").querySelectorAll("button").forEach((b) => b.addEventListener("click", () => {
+      $("si-name").value = b.textContent;
+      $("si-names").querySelectorAll("button").forEach((x) => x.classList.toggle("sel", x === b));
+      $("si-pin").focus();
+    }));
   }
 
   submit() {
@@ -63,6 +76,7 @@ export class People {
     if (m.op === "whoami" && m.ok) {
       this.accounts = m.accounts; this.lockAfterS = m.lock_after_s;
       if (m.user) { this.user = m.user; this.role = m.role; } else { this.badge = null; sessionStorage.removeItem("badge"); }
+      this.names(m.names || []);
       this.show(); return true;
     }
     if (m.op === "sign_in" || m.op === "first_administrator") {

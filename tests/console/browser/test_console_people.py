@@ -37,9 +37,10 @@ def staffed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 
 
 def sign_in(page: Any, who: tuple[str, str]) -> None:
-    """Name typed, PIN on the keypad (as on the table's touch screen)."""
+    """Name and PIN on keys (as on the table's touch screen: nothing typed)."""
     page.wait_for_selector("#signin:not([hidden])", timeout=WAIT_MS)
-    page.fill("#si-name", who[0])
+    page.click(f"#si-names button.name:text-is('{who[0]}')")
+    assert page.input_value("#si-name") == who[0]
     for digit in who[1]:
         page.click(f"#si-keys button[data-key='{digit}']")
     page.click("#si-ok")
