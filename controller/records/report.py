@@ -28,7 +28,7 @@ from controller.records.chain import ChainedEvent
 from controller.records.delivered import Delivered, delivered
 from controller.records.patients import notes_of
 from controller.records.recorder import SELF_TEST_EVENT
-from controller.records.signatures import HANDOVER, SIGNATURE
+from controller.records.signatures import people_lines
 from controller.records.store import SessionStore
 
 WRAP_CHARS = 72  # the left column's width, so it never runs into the right one
@@ -205,12 +205,7 @@ def _clinical_text(
     ] or ["none"]
     if len(changes) > CHANGES_SHOWN:
         right.append(f"... and {len(changes) - CHANGES_SHOWN} more in the record")
-    right += ["", "PEOPLE", f"run by {row['operator']}"]
-    right += [e.message for e in events if e.message.startswith(HANDOVER)]
-    signed = [json.loads(e.data) for e in events if e.kind == SIGNATURE]
-    right += [
-        f"{d['meaning']} by {d['signer']} ({d['role']}), {d['signed_at'][:16]} UTC" for d in signed
-    ] or ["not signed yet"]
+    right += ["", "PEOPLE", *people_lines(str(row["operator"]), events)]
     for x, lines in ((0.0, left), (0.52, right)):
         ax.text(
             x,

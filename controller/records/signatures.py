@@ -16,6 +16,7 @@ from typing import Any
 
 from controller.people.roles import Task
 from controller.records.accounts import AccountError, sign_in
+from controller.records.chain import ChainedEvent
 from controller.records.store import NewEvent, RecordsError, SessionStore, utc_now
 
 SIGNATURE = "signature"  # the events' kind
@@ -72,6 +73,17 @@ def sign_session(
 
 def signatures(store: SessionStore, session_id: int) -> list[Signature]:
     return [_signature(json.loads(e.data)) for e in store.events(session_id) if e.kind == SIGNATURE]
+
+
+def people_lines(operator: str, events: list[ChainedEvent]) -> list[str]:
+    """Who did what, for the report: who ran it, each handover, each signature."""
+    lines = [f"run by {operator}"]
+    lines += [e.message for e in events if e.message.startswith(HANDOVER)]
+    signed = [json.loads(e.data) for e in events if e.kind == SIGNATURE]
+    lines += [
+        f"{d['meaning']} by {d['signer']} ({d['role']}), {d['signed_at'][:16]} UTC" for d in signed
+    ] or ["not signed yet"]
+    return lines
 
 
 def signed_sessions(store: SessionStore) -> dict[int, list[str]]:

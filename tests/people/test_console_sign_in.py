@@ -92,6 +92,22 @@ def test_stop_pause_and_the_alarms_never_wait_for_a_sign_in(
 
 
 @pytest.mark.requirement("SR-058")
+def test_the_first_administrator_from_the_console_closes_the_table(
+    tmp_path: Path, clock: Clock
+) -> None:
+    db = tmp_path / "new.sqlite3"
+    SessionStore(db).close()
+    signins = SignIns(db, LOCK_S, clock)
+    assert not signins.accounts()
+    with pytest.raises(Refused, match="4 to 64"):
+        signins.first_administrator("Ada", "12")  # no weak PIN, no default one
+    first = signins.first_administrator("Ada", "9173")
+    assert first.user.role is Role.ADMINISTRATOR and signins.accounts()
+    with pytest.raises(Refused, match="an administrator adds the next one"):
+        signins.first_administrator("Eve", "5555x")
+
+
+@pytest.mark.requirement("SR-058")
 def test_an_open_table_takes_the_typed_name_and_a_closed_one_never(
     tmp_path: Path, clock: Clock
 ) -> None:

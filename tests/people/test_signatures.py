@@ -10,7 +10,8 @@ import pytest
 from controller.people.roles import Role
 from controller.records.accounts import AccountError, add_user
 from controller.records.export import session_document
-from controller.records.signatures import sign_session, signatures
+from controller.records.report import draw_report
+from controller.records.signatures import people_lines, sign_session, signatures
 from controller.records.store import RecordsError, SessionStore
 from tests.records.sessions import recorded
 
@@ -79,6 +80,18 @@ def test_an_edited_or_removed_signature_fails_verification(store: SessionStore) 
     db.commit()
     db.close()
     assert SessionStore(path).verify() != []
+
+
+def test_the_report_says_who_ran_it_and_who_signed_it(store: SessionStore, tmp_path: Path) -> None:
+    assert people_lines("Tess", store.events(1)) == ["run by Tess", "not signed yet"]
+    signed = sign_session(store, 1, "Phil", "1357", "approved")
+    lines = people_lines("Tess", store.events(1))
+    assert lines == [
+        "run by Tess",
+        f"approved by Phil (physiotherapist), {signed.signed_at[:16]} UTC",
+    ]
+    drawn = draw_report(store, 1, tmp_path / "report.png")  # PNG and PDF with those lines
+    assert drawn.path.exists() and drawn.path.with_suffix(".pdf").exists()
 
 
 def test_a_running_session_cannot_be_signed(tmp_path: Path) -> None:
