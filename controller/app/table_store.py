@@ -9,6 +9,7 @@ stays one chain. A second login's older store is left where it is, and said.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -23,6 +24,7 @@ log = structlog.get_logger(__name__)
 
 MOVED_SUFFIX = ".moved-to-table"
 TABLE_UMASK = 0o007  # the table's files: read and written by the service's group, not others
+LOCK_FILE = ".store.lock"  # held while a login's store is moved in
 STORE_MODE = 0o660  # SQLite gives the store's -wal and -shm files the store file's own mode
 
 
@@ -30,34 +32,43 @@ def adopt_login_store(
     site: SiteConfig, out: Callable[[str], object], env: Mapping[str, str] | None = None
 ) -> Path | None:
     """Move this login's store into the table's, once; returns the login store moved. The
-    table's store is made (or kept) readable and writable by the group of the table's folder."""
+    table's store is made (or kept) readable and writable by the group of the table's folder.
+    Under a lock: commands started together (a suite's processes) move it once, not twice."""
     if site.scope != TABLE:
         return None
     os.umask(TABLE_UMASK)
     mine = login_data_dir(os.environ if env is None else env) / RECORDS_FILE
-    if not mine.exists() or mine.resolve() == site.records.resolve():
-        _shared(site.records)
-        return None
-    if site.records.exists():
-        _shared(site.records)
-        out(
-            f"note: this login's older store {mine} is not the table's ({site.records}); "
-            "it is left as it is\n"
-        )
-        return None
     try:
-        copy_verified(mine, site.records)
+        site.records.parent.mkdir(parents=True, exist_ok=True)
+        lock = os.open(site.records.parent / LOCK_FILE, os.O_RDWR | os.O_CREAT, STORE_MODE)
+    except OSError as exc:
+        raise RecordsError(f"{site.records.parent}: cannot use the table's folder: {exc}") from exc
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _adopt(site.records, mine, out)
+    finally:
+        os.close(lock)  # closing releases the lock
+
+
+def _adopt(table: Path, mine: Path, out: Callable[[str], object]) -> Path | None:
+    if not mine.exists() or mine.resolve() == table.resolve():
+        _shared(table)
+        return None
+    if table.exists() and table.stat().st_size > 0:
+        _shared(table)
+        out(f"note: this login's older store {mine} is not the table's ({table}); left as it is\n")
+        return None
+    table.unlink(missing_ok=True)  # an empty file made for the group: nothing in it yet
+    try:
+        copy_verified(mine, table)
     except RecordsError as exc:
         raise RecordsError(f"could not move {mine} into the table's store: {exc}") from exc
-    _shared(site.records)
+    _shared(table)
     mine.rename(mine.with_name(mine.name + MOVED_SUFFIX))
     for side in ("-wal", "-shm"):
         mine.with_name(mine.name + side).unlink(missing_ok=True)
-    log.warning("login store moved into the table's", source=str(mine), store=str(site.records))
-    out(
-        f"moved this login's records {mine} into the table's store {site.records} "
-        "(chain verified)\n"
-    )
+    log.warning("login store moved into the table's", source=str(mine), store=str(table))
+    out(f"moved this login's records {mine} into the table's store {table} (chain verified)\n")
     return mine
 
 

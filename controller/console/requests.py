@@ -100,7 +100,7 @@ TASKS: dict[str, Task] = {
     "register": Task.REGISTER,
     "sign": Task.SIGN,
 }
-BADGE_OPS = frozenset({"sign_in", "first_administrator", "lock", "whoami"})
+BADGE_OPS = frozenset({"sign_in", "first_administrator", "lock", "whoami", "touch"})
 
 
 def acting_name(service: ConsoleService, op: str, m: dict[str, Any]) -> str:
@@ -133,6 +133,8 @@ def badge_op(service: ConsoleService, op: str, m: dict[str, Any]) -> dict[str, A
             "role": None if holder is None else holder.role.value,
             "names": signins.names() if signins.accounts() else [],
         }
+    if op == "touch":
+        return {"unlocked": signins.touch(badge)}
     if op == "lock":
         holder = signins.lock(badge)
         return {"locked": True, "user": None if holder is None else holder.name}

@@ -112,6 +112,20 @@ class SignIns:
                 held.locked = True
         return None if held is None else held.user
 
+    def touch(self, badge: str | None) -> bool:
+        """The holder touched the screen without asking anything: the idle time starts again
+        (unless it had already run out). True when the badge is still unlocked."""
+        now = self.clock()
+        with self._lock:
+            held = self._badges.get(badge or "")
+            if held is None or held.locked:
+                return False
+            if now - held.last_s > self.lock_after_s:
+                held.locked = True
+                return False
+            held.last_s = now
+            return True
+
     def holder(self, badge: str | None) -> User | None:
         """Whose badge this is, locked or not (who pressed STOP on a locked screen)."""
         with self._lock:

@@ -67,7 +67,12 @@ def test_idle_and_badge_out_lock_and_another_sign_in_is_a_handover(
     clock.now = 3 * LOCK_S
     with pytest.raises(Refused, match="the screen is locked"):
         signins.actor(tess.badge, Task.TREAT)
+    assert not signins.touch(tess.badge)  # too late: a touch does not unlock
     again = signins.sign_in("Tess", "2468", tess.badge)
+    clock.now += LOCK_S - 1
+    assert signins.touch(again.badge)  # a touch without a request restarts the idle time
+    clock.now += LOCK_S - 1
+    signins.actor(again.badge, Task.TREAT)
     assert again.handover_from is None  # the same person: no handover
     assert signins.lock(again.badge) is not None
     with pytest.raises(Refused, match="locked"):

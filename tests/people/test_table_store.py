@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -53,5 +54,38 @@ def test_a_new_tables_store_is_made_for_the_group(tmp_path: Path) -> None:
         assert store.verify() == []
         wal = site.records.with_name(site.records.name + "-wal")
         assert wal.stat().st_mode & 0o777 == 0o660  # made by SQLite in the store's mode
+    finally:
+        store.close()
+
+
+def test_commands_started_together_move_it_once(tmp_path: Path) -> None:
+    """A suite starts several processes at once: one moves the store, none fails."""
+    login = tmp_path / "home" / "traction" / "records.sqlite3"
+    login.parent.mkdir(parents=True)
+    recorded(login)
+    env = {
+        "TRACTION_CONFIG": str(tmp_path / "none.toml"),
+        "TRACTION_SYSTEM_CONFIG": str(tmp_path / "none-etc.toml"),
+        "XDG_DATA_HOME": str(tmp_path / "home"),
+        "TRACTION_SYSTEM_DATA": str(tmp_path / "var-lib-traction"),
+    }
+    site = site_config(env=env)
+    results: list[object] = []
+
+    def one() -> None:
+        try:
+            results.append(adopt_login_store(site, lambda _: None, env))
+        except Exception as exc:  # the test's point: no command fails
+            results.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(login) == 1 and results.count(None) == 5, results
+    store = SessionStore(site.records)
+    try:
+        assert store.verify() == [] and len(store.sessions()) == 1
     finally:
         store.close()

@@ -28,7 +28,8 @@ export class People {
     $("si-open").addEventListener("click", () => { this.first = false; this.show(); });
     $("btn-lock").addEventListener("click", () => this.lock("locked by its holder"));
     $("btn-first-admin").addEventListener("click", () => { this.first = true; this.show(); });
-    for (const e of ["pointerdown", "keydown"]) document.addEventListener(e, () => { this.touched = Date.now(); }, true);
+    this.sentTouch = 0;
+    for (const e of ["pointerdown", "keydown"]) document.addEventListener(e, () => this.touch(), true);
     setInterval(() => this.idle(), 1000);
   }
 
@@ -66,6 +67,15 @@ export class People {
     this.show();
   }
 
+  // a touch restarts the idle time here and, at most every 15 s, in the control process
+  touch() {
+    this.touched = Date.now();
+    if (this.accounts && this.badge && !this.locked && this.touched - this.sentTouch > 15000) {
+      this.sentTouch = this.touched;
+      this.send("touch", { badge: this.badge });
+    }
+  }
+
   idle() {
     if (this.accounts && this.badge && !this.locked && Date.now() - this.touched > this.lockAfterS * 1000) {
       this.lock(`locked after ${Math.round(this.lockAfterS / 60)} min untouched`);
@@ -92,7 +102,7 @@ export class People {
     if (!m.ok && m.error && (m.error.startsWith("the screen is locked") || m.error.startsWith("sign in first"))) {
       this.locked = true; this.why = m.error; this.show();
     }
-    return m.op === "lock";
+    return m.op === "lock" || m.op === "touch";
   }
 
   // a request in a person's name cannot be made from this screen now
