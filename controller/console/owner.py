@@ -54,7 +54,7 @@ from safety.limits import SafetyLimits
 log = structlog.get_logger(__name__)
 
 POLL_S = 0.5  # the Table screen's status reads between sessions
-FACTS_EVERY_S = 30.0  # the store's facts (readiness, accounts, last backup) re-read when idle
+FACTS_EVERY_S = 5.0  # the store's facts (readiness, accounts, last backup) re-read when idle
 STORE_WORDS = {
     "table": "the table's store, every login",
     "login": "this login's own store: /var/lib/traction is not set up",

@@ -142,6 +142,7 @@ def badge_op(service: ConsoleService, op: str, m: dict[str, Any]) -> dict[str, A
         if signins.accounts():
             raise Refused("this table has an administrator: sign in")
         signed = signins.first_administrator(str(m.get("name") or ""), str(m.get("pin") or ""))
+        service.owner.refresh_readiness()  # every page asks for sign-in from now on
     else:
         signed = signins.sign_in(str(m.get("name") or ""), str(m.get("pin") or ""), badge)
     if signed.handover_from is not None:

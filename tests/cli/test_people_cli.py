@@ -12,12 +12,20 @@ from pathlib import Path
 
 import pytest
 
+from controller.people.roles import Role
+from controller.people.token_file import write_token
+from controller.records.accounts import add_user, issue_token, sign_in
+from controller.records.store import SessionStore
 from tests.cli.test_cli import ROOT, TIMEOUT_S, TRACTION
 
 ADA, TESS, PHIL, SAM = ("Ada", "9173"), ("Tess", "2468"), ("Phil", "1357"), ("Sam", "8642")
 SETUP = ("--angle", "10", "--position", "supine, knees flexed", "--harness", "lumbar pelvic",
          "--split", "released")  # fmt: skip
 RUNNING_WAIT_S = 30.0
+SHORT_PROTOCOL = """name = "short-static"
+description = "A lumbar static pull of 2 min (1 to 2 s in virtual time)"
+protocol = { kind = "static", region = "lumbar", force_n = 150.0, duration_s = 120.0 }
+"""
 
 
 def login(tmp: Path, name: str, table: Path) -> dict[str, str]:
@@ -68,16 +76,33 @@ def first_day(tmp_path: Path) -> tuple[dict[str, str], Path, dict[str, Path]]:
             typed=f"{ADA[1]}\n",
         )
     )
-    for (name, pin), role in ((TESS, "technician"), (PHIL, "physiotherapist"), (SAM, "service")):
-        ok(cmd(env, "users", "add", name, "--role", role, "--user", ADA[0], "--pin-stdin",
-               typed=f"{ADA[1]}\n{pin}\n"))  # fmt: skip
+    # the physiotherapist and the service engineer as the administrator adds them, through the
+    # same calls as `traction users` (the technician is added by the command, in the test)
+    store = SessionStore(table / "records.sqlite3")
     tokens = {}
-    for name, pin in (TESS, PHIL, SAM):
-        tokens[name] = tmp_path / f"{name}.token"
-        ok(cmd(env, "users", "token", name, "--to", str(tokens[name]), "--user", name,
-               "--pin-stdin", typed=f"{pin}\n"))  # fmt: skip
-        assert tokens[name].stat().st_mode & 0o777 == 0o600
+    try:
+        ada = sign_in(store, *ADA)
+        for (name, pin), role in ((PHIL, Role.PHYSIOTHERAPIST), (SAM, Role.SERVICE)):
+            add_user(store, name, role, pin, by=ada)
+            tokens[name] = tmp_path / f"{name}.token"
+            write_token(tokens[name], issue_token(store, name, by=ada))
+    finally:
+        store.close()
+    short = tmp_path / "short-static.toml"
+    short.write_text(SHORT_PROTOCOL)
+    tokens["protocol"] = short
     return env, table, tokens
+
+
+def add_tess(env: dict[str, str], tmp_path: Path) -> Path:
+    """The technician, added and given a token file through the commands."""
+    ok(cmd(env, "users", "add", TESS[0], "--role", "technician", "--user", ADA[0],
+           "--pin-stdin", typed=f"{ADA[1]}\n{TESS[1]}\n"))  # fmt: skip
+    token = tmp_path / "Tess.token"
+    ok(cmd(env, "users", "token", TESS[0], "--to", str(token), "--user", TESS[0],
+           "--pin-stdin", typed=f"{TESS[1]}\n"))  # fmt: skip
+    assert token.stat().st_mode & 0o777 == 0o600
+    return token
 
 
 @pytest.mark.requirement("SR-058", "SR-060", "SR-062")
@@ -85,7 +110,9 @@ def test_the_first_day_who_did_what_and_a_signature_seen_from_a_second_login(
     first_day: tuple[dict[str, str], Path, dict[str, Path]], tmp_path: Path
 ) -> None:
     env, table, tokens = first_day
+    tokens["Tess"] = add_tess(env, tmp_path)
     as_ = {name: ("--token-file", str(path)) for name, path in tokens.items()}
+    short = str(tokens["protocol"])
     cal = ("calibrate", "--weights", "set W-1", "--loads", "10,20,35", "--device", "sim://")
 
     refused = cmd(env, *cal, *as_["Tess"])
@@ -99,7 +126,7 @@ def test_the_first_day_who_did_what_and_a_signature_seen_from_a_second_login(
     assert "physiotherapist role" in cmd(env, *register, *as_["Tess"]).stderr
     ok(cmd(env, *register, *as_["Phil"]))
 
-    first = ("run", "lumbar-static", "--patient", "P-1", "--dose", "40%BW", *SETUP,
+    first = ("run", short, "--patient", "P-1", "--dose", "40%BW", *SETUP,
              "--pain-before", "5", "--device", "sim://")  # fmt: skip
     new_dose = cmd(env, *first, *as_["Tess"], typed="yes\n")
     assert new_dose.returncode == 2
@@ -144,10 +171,11 @@ def test_a_backup_while_a_treatment_runs_restores_on_a_fresh_machine_and_a_tampe
     first_day: tuple[dict[str, str], Path, dict[str, Path]], tmp_path: Path
 ) -> None:
     env, table, tokens = first_day
-    tess, sam = ("--token-file", str(tokens["Tess"])), ("--token-file", str(tokens["Sam"]))
+    tess, sam = ("--token-file", str(add_tess(env, tmp_path))), ("--token-file", str(tokens["Sam"]))
     ok(cmd(env, "calibrate", "--weights", "W", "--loads", "10,20,35", "--device", "sim://", *sam))
     ok(cmd(env, "daily-check", "--device", "sim://", *tess))
-    run = ("run", "lumbar-static", "--weight", "75", "--patient-ref", "P-9", "--device", "sim://")
+    run = ("run", str(tokens["protocol"]), "--weight", "75", "--patient-ref", "P-9",
+           "--device", "sim://")  # fmt: skip
     treating = subprocess.Popen(
         [*TRACTION, *run, *tess],
         env=env,

@@ -19,7 +19,7 @@ export class People {
     this.send = send;
     this.badge = sessionStorage.getItem("badge");
     this.user = null; this.role = null;
-    this.accounts = null; // unknown until the table says
+    this.accounts = null; // unknown until the table says (whoami, or a screen update)
     this.locked = false; this.lockAfterS = 120; this.touched = Date.now();
     this.first = false;
     keypad($("si-keys"), $("si-pin"));
@@ -35,9 +35,11 @@ export class People {
 
   // the table's word on accounts, from every screen update
   table(t) {
-    if (t.accounts !== this.accounts) {
-      this.accounts = t.accounts; this.show();
-      if (t.accounts) this.send("whoami", { badge: this.badge });  // the names to tap
+    // once a table has accounts it keeps them (the last administrator cannot go), so a
+    // screen update read before this page's own question never opens the table again
+    if (t.accounts && this.accounts !== true) {
+      this.accounts = true; this.show();
+      this.send("whoami", { badge: this.badge });  // the names to tap
     }
   }
 

@@ -24,14 +24,14 @@ ADMIN, TECH, PHYSIO = ("Ada", "9173"), ("Tess", "2468"), ("Phil", "1357")
 def staffed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     """A console whose table has an administrator, a technician and a physiotherapist."""
     tmp = tmp_path_factory.mktemp("people")
-    c = start_console(tmp)
-    store = SessionStore(c.records)
+    store = SessionStore(tmp / "records.sqlite3")  # the store start_console makes ready
     try:
         admin = add_user(store, ADMIN[0], Role.ADMINISTRATOR, ADMIN[1], by=None)
         add_user(store, TECH[0], Role.TECHNICIAN, TECH[1], by=admin)
         add_user(store, PHYSIO[0], Role.PHYSIOTHERAPIST, PHYSIO[1], by=admin)
     finally:
         store.close()
+    c = start_console(tmp)
     yield c
     stop_console(c)
 
