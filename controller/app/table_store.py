@@ -67,7 +67,7 @@ def _adopt(table: Path, mine: Path, out: Callable[[str], object]) -> Path | None
     mine.rename(mine.with_name(mine.name + MOVED_SUFFIX))
     for side in ("-wal", "-shm"):
         mine.with_name(mine.name + side).unlink(missing_ok=True)
-    log.warning("login store moved into the table's", source=str(mine), store=str(table))
+    log.info("login store moved into the table's", source=str(mine), store=str(table))
     out(f"moved this login's records {mine} into the table's store {table} (chain verified)\n")
     return mine
 

@@ -72,6 +72,11 @@ def run_backup(args: argparse.Namespace) -> int:
         f"backup: {made.path}\n  verified: {made.sessions} sessions, {made.chain_count} audit "
         f"events, chain intact; sha256 {made.sha256[:16]}...\n"
     )
+    if not made.recorded:
+        sys.stdout.write(
+            "  the store stayed busy: this backup is not noted in it, and the console shows "
+            "the one before\n"
+        )
     for old in made.removed:
         sys.stdout.write(f"  rotated out: {old.name}\n")
     return 0

@@ -161,7 +161,8 @@ def sign_in(store: SessionStore, name: str, pin: str, *, now: datetime | None = 
             )
             if until:
                 _changed(store, "(sign-in)", row["name"], f"locked after {failures} wrong PINs")
-        log.warning("sign-in refused", account=row["name"], failures=failures, locked=bool(until))
+        # the person is told; the log keeps it (a lockout is an account change as well)
+        log.info("sign-in refused", account=row["name"], failures=failures, locked=bool(until))
         if until:
             raise AccountError(
                 f"the account {row['name']} is now locked for {LOCKOUT_S / 60:g} min "

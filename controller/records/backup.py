@@ -39,6 +39,7 @@ class Backup:
     sessions: int
     chain_count: int
     removed: tuple[Path, ...] = ()  # older backups rotated out
+    recorded: bool = True  # noted in the store (False: the store stayed busy past its bound)
 
 
 def backup(store_path: Path, to_dir: Path, *, by: str, keep: int = KEEP) -> Backup:
@@ -63,17 +64,29 @@ def backup(store_path: Path, to_dir: Path, *, by: str, keep: int = KEEP) -> Back
     final.with_name(final.name + DIGEST_SUFFIX).write_text(f"{digest}  {final.name}\n")
     _sync_dir(to_dir)
     removed = _rotate(to_dir, keep)
-    live = SessionStore(store_path, recover=False)
-    try:
-        with live.writing() as db:
-            db.execute(
-                "INSERT INTO backups (at, path, by, sessions, chain_count) VALUES (?, ?, ?, ?, ?)",
-                (utc_now(), str(final), by, sessions, chain_count),
-            )
-    finally:
-        live.close()
+    recorded = _record(store_path, final, by, sessions, chain_count)
     log.info("records backed up", path=str(final), sessions=sessions, events=chain_count)
-    return Backup(final, digest, sessions, chain_count, removed)
+    return Backup(final, digest, sessions, chain_count, removed, recorded)
+
+
+def _record(store_path: Path, final: Path, by: str, sessions: int, chain_count: int) -> bool:
+    """The backup noted in the store (the Table screen shows its age). A store kept busy past
+    its bound does not undo a good backup: it is said, and the screen shows the one before."""
+    try:
+        live = SessionStore(store_path, recover=False)
+        try:
+            with live.writing() as db:
+                db.execute(
+                    "INSERT INTO backups (at, path, by, sessions, chain_count) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (utc_now(), str(final), by, sessions, chain_count),
+                )
+        finally:
+            live.close()
+    except (sqlite3.OperationalError, RecordsError) as exc:
+        log.warning("backup made but not noted in the store", path=str(final), error=str(exc))
+        return False
+    return True
 
 
 def check_backup(path: Path) -> tuple[int, int]:
@@ -140,7 +153,7 @@ def restore(path: Path, store_path: Path, *, by: str, replace_newer: bool = Fals
         restored.close()
     if problems:  # cannot happen after check_backup; if it does, say so loudly
         raise RecordsError(f"{store_path}: restored store does not verify: {problems[0]}")
-    log.warning("records restored", backup=str(path), by=by, sessions=sessions, events=chain_count)
+    log.info("records restored", backup=str(path), by=by, sessions=sessions, events=chain_count)
     return kept
 
 

@@ -16,6 +16,7 @@ from controller.records.store import NewEvent, RecordsError, SessionStore
 from tests.records.sessions import recorded
 
 pytestmark = pytest.mark.requirement("SR-061")
+WRITE_EVERY_S = 0.005
 
 
 @pytest.fixture
@@ -27,10 +28,11 @@ def live(tmp_path: Path) -> Path:
 
 
 def _write_while(db: Path, stop: threading.Event) -> None:
-    """Another process's session, appending events as fast as it can meanwhile."""
+    """Another session's writer, committing every 5 ms meanwhile (a table's commits
+    once a second; a writer that never pauses starves every other writer of SQLite's lock)."""
     store = SessionStore(db, recover=False)
     try:
-        while not stop.is_set():
+        while not stop.wait(WRITE_EVERY_S):
             store.append(1, events=[NewEvent(None, "info", "none", "busy", {"n": 1})])
     finally:
         store.close()
@@ -46,6 +48,7 @@ def test_a_backup_while_sessions_are_written_verifies(live: Path, tmp_path: Path
         stop.set()
         writer.join()
     assert check_backup(made.path) == (made.sessions, made.chain_count)
+    assert made.recorded
     store = SessionStore(live, recover=False)
     try:
         backed = last_backup(store)
