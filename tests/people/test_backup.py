@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,13 @@ import pytest
 from controller.maintenance.readiness import readiness
 from controller.records.backup import backup, backups_in, check_backup, last_backup, restore
 from controller.records.maintenance import last_calibration, last_daily_check, local_today
-from controller.records.store import NewEvent, RecordsError, SessionStore
+from controller.records.store import NewEvent, RecordsError, SampleRow, SessionInfo, SessionStore
 from tests.records.sessions import recorded
 
 pytestmark = pytest.mark.requirement("SR-061")
 WRITE_EVERY_S = 0.005
+BACKUP_BOUND_S = 120.0
+LONG_SAMPLES = 200_000
 
 
 @pytest.fixture
@@ -115,3 +118,49 @@ def test_a_restore_over_a_newer_store_or_a_running_session_is_refused(
     kept = restore(made.path, live, by="Ada", replace_newer=True)
     assert kept is not None and kept.exists()  # the replaced store is kept beside it
     assert len(SessionStore(kept, recover=False).sessions()) == 2
+
+
+def test_a_store_larger_than_a_step_is_backed_up_while_it_is_written(
+    live: Path, tmp_path: Path
+) -> None:
+    """Copied in steps, each commit between two steps restarted the copy: beside a writer a
+    store of many steps was never backed up (bench.people, 35 MB). One step is one snapshot."""
+    store = SessionStore(live, recover=False)
+    try:  # a long session still running: some 15 MB of samples, quickly
+        sid = store.begin_session(replace(INFO_LONG, operator="Tess"))
+        for start in range(0, LONG_SAMPLES, 10_000):
+            store.append(sid, [_sample(c) for c in range(start, start + 10_000)])
+    finally:
+        store.close()
+    stop, made = threading.Event(), []
+    writer = threading.Thread(target=_write_while, args=(live, stop))
+    writer.start()
+    backing = threading.Thread(target=lambda: made.append(backup(live, tmp_path / "b", by="Ada")))
+    try:
+        backing.start()
+        backing.join(timeout=BACKUP_BOUND_S)  # a bound on a hang, not a speed target
+        ended_beside_the_writer = not backing.is_alive()
+    finally:
+        stop.set()
+        writer.join()
+        backing.join()
+    assert ended_beside_the_writer, f"the backup did not end within {BACKUP_BOUND_S} s"
+    assert made
+    assert live.stat().st_size > 10 * 256 * 4096  # ten steps of 256 pages and made[0].sessions == 2
+
+
+INFO_LONG = SessionInfo(
+    protocol_name="long-static",
+    protocol_json="{}",
+    region="lumbar",
+    patient_ref="P-9",
+    weight_kg=70.0,
+    operator="Tess",
+    limits_sha256="ab" * 32,
+    software_version="v",
+    device_url="sim://",
+)
+
+
+def _sample(cycle: int) -> SampleRow:
+    return SampleRow(cycle, cycle * 0.01, 200.0, 199.5, 199.7, 0.05, 0.0, "running", "hold", 0)
