@@ -13,8 +13,9 @@ import pytest
 from controller.maintenance.readiness import readiness
 from controller.records.backup import backup, backups_in, check_backup, last_backup, restore
 from controller.records.maintenance import last_calibration, last_daily_check, local_today
-from controller.records.store import NewEvent, RecordsError, SampleRow, SessionInfo, SessionStore
+from controller.records.store import NewEvent, RecordsError, SampleRow, SessionStore
 from tests.records.sessions import recorded
+from tests.records.test_store import INFO
 
 pytestmark = pytest.mark.requirement("SR-061")
 WRITE_EVERY_S = 0.005
@@ -127,7 +128,7 @@ def test_a_store_larger_than_a_step_is_backed_up_while_it_is_written(
     store of many steps was never backed up (bench.people, 35 MB). One step is one snapshot."""
     store = SessionStore(live, recover=False)
     try:  # a long session still running: some 15 MB of samples, quickly
-        sid = store.begin_session(replace(INFO_LONG, operator="Tess"))
+        sid = store.begin_session(replace(INFO, protocol_name="long-static", operator="Tess"))
         for start in range(0, LONG_SAMPLES, 10_000):
             store.append(sid, [_sample(c) for c in range(start, start + 10_000)])
     finally:
@@ -147,19 +148,6 @@ def test_a_store_larger_than_a_step_is_backed_up_while_it_is_written(
     assert ended_beside_the_writer, f"the backup did not end within {BACKUP_BOUND_S} s"
     assert made
     assert live.stat().st_size > 10 * 256 * 4096  # ten steps of 256 pages and made[0].sessions == 2
-
-
-INFO_LONG = SessionInfo(
-    protocol_name="long-static",
-    protocol_json="{}",
-    region="lumbar",
-    patient_ref="P-9",
-    weight_kg=70.0,
-    operator="Tess",
-    limits_sha256="ab" * 32,
-    software_version="v",
-    device_url="sim://",
-)
 
 
 def _sample(cycle: int) -> SampleRow:

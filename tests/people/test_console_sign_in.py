@@ -30,6 +30,13 @@ def clock() -> Clock:
     return Clock()
 
 
+def open_table(tmp_path: Path, clock: Clock) -> SignIns:
+    """A store with no accounts yet."""
+    db = tmp_path / "open.sqlite3"
+    SessionStore(db).close()
+    return SignIns(db, LOCK_S, clock)
+
+
 @pytest.fixture
 def signins(tmp_path: Path, clock: Clock) -> SignIns:
     db = tmp_path / "r.sqlite3"
@@ -100,9 +107,7 @@ def test_stop_pause_and_the_alarms_never_wait_for_a_sign_in(
 def test_the_first_administrator_from_the_console_closes_the_table(
     tmp_path: Path, clock: Clock
 ) -> None:
-    db = tmp_path / "new.sqlite3"
-    SessionStore(db).close()
-    signins = SignIns(db, LOCK_S, clock)
+    signins = open_table(tmp_path, clock)
     assert not signins.accounts()
     with pytest.raises(Refused, match="4 to 64"):
         signins.first_administrator("Ada", "12")  # no weak PIN, no default one
@@ -116,9 +121,9 @@ def test_the_first_administrator_from_the_console_closes_the_table(
 def test_an_open_table_takes_the_typed_name_and_a_closed_one_never(
     tmp_path: Path, clock: Clock
 ) -> None:
-    db = tmp_path / "open.sqlite3"
-    SessionStore(db).close()
-    service = SimpleNamespace(signins=SignIns(db, LOCK_S, clock))
+    signins = open_table(tmp_path, clock)
+    service = SimpleNamespace(signins=signins)
+    db = signins.records
     assert acting_name(service, "start", {"operator": "tech-7"}) == "tech-7"  # type: ignore[arg-type]
     store = SessionStore(db)
     add_user(store, "Ada", Role.ADMINISTRATOR, "9173", by=None)

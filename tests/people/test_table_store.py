@@ -15,16 +15,21 @@ from tests.records.sessions import recorded
 pytestmark = pytest.mark.requirement("SR-062")
 
 
-def test_a_logins_store_is_moved_into_the_tables_once(tmp_path: Path) -> None:
-    login = tmp_path / "home" / "traction" / "records.sqlite3"
-    login.parent.mkdir(parents=True)
-    recorded(login)
-    env = {
+def table_env(tmp_path: Path) -> dict[str, str]:
+    """A machine with a table's data directory and a login with a home of its own."""
+    return {
         "TRACTION_CONFIG": str(tmp_path / "none.toml"),
         "TRACTION_SYSTEM_CONFIG": str(tmp_path / "none-etc.toml"),
         "XDG_DATA_HOME": str(tmp_path / "home"),
         "TRACTION_SYSTEM_DATA": str(tmp_path / "var-lib-traction"),
     }
+
+
+def test_a_logins_store_is_moved_into_the_tables_once(tmp_path: Path) -> None:
+    login = tmp_path / "home" / "traction" / "records.sqlite3"
+    login.parent.mkdir(parents=True)
+    recorded(login)
+    env = table_env(tmp_path)
     site = site_config(env=env)
     said: list[str] = []
     assert adopt_login_store(site, said.append, env) == login
@@ -40,12 +45,7 @@ def test_a_logins_store_is_moved_into_the_tables_once(tmp_path: Path) -> None:
 
 
 def test_a_new_tables_store_is_made_for_the_group(tmp_path: Path) -> None:
-    env = {
-        "TRACTION_CONFIG": str(tmp_path / "none.toml"),
-        "TRACTION_SYSTEM_CONFIG": str(tmp_path / "none-etc.toml"),
-        "XDG_DATA_HOME": str(tmp_path / "home"),
-        "TRACTION_SYSTEM_DATA": str(tmp_path / "var-lib-traction"),
-    }
+    env = table_env(tmp_path)
     site = site_config(env=env)
     assert adopt_login_store(site, print, env) is None
     assert site.records.stat().st_mode & 0o777 == 0o660
@@ -63,12 +63,7 @@ def test_commands_started_together_move_it_once(tmp_path: Path) -> None:
     login = tmp_path / "home" / "traction" / "records.sqlite3"
     login.parent.mkdir(parents=True)
     recorded(login)
-    env = {
-        "TRACTION_CONFIG": str(tmp_path / "none.toml"),
-        "TRACTION_SYSTEM_CONFIG": str(tmp_path / "none-etc.toml"),
-        "XDG_DATA_HOME": str(tmp_path / "home"),
-        "TRACTION_SYSTEM_DATA": str(tmp_path / "var-lib-traction"),
-    }
+    env = table_env(tmp_path)
     site = site_config(env=env)
     results: list[object] = []
 
