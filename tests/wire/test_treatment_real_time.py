@@ -34,10 +34,12 @@ def test_real_time_treatment(served: tuple[SimServer, Endpoints], wire: str) -> 
         t.describe() for t in outcome.prepared.supervisor.trips
     ]
     assert outcome.accuracy.meets, outcome.accuracy
-    # Late wake-ups depend on the machine, so their count is a benchmark figure
-    # (bench/loop_jitter.py), not an assertion here; a gap long enough to matter trips
-    # LOOP_OVERRUN and fails the COMPLETE check above.
-    assert outcome.loop.link_errors == 0
+    # Late wake-ups and slow transactions depend on the machine, so their counts are
+    # benchmark figures (bench/loop_jitter.py), not assertions here: a gap long enough to
+    # matter trips LOOP_OVERRUN, and link_failures errors in a row LINK_FAILURE, either of
+    # which fails the COMPLETE check above. A lone transaction past its 25 ms timeout beside
+    # six busy lanes (CI run 28: 26 ms) is tolerated by design and must stay below that.
+    assert outcome.loop.link_errors < load_limits().liveness.link_failures
 
 
 @pytest.mark.requirement("SR-014")
