@@ -58,7 +58,11 @@ _REALTIME_PARTS = (
 )
 # command-line processes on sim:// in virtual time: nothing in them depends on the wall clock,
 # so they share the parallel run
-_VIRTUAL_CLI = ("tests/cli/test_maintenance_cli.py", "tests/cli/test_patients_cli.py")
+_VIRTUAL_CLI = (
+    "tests/cli/test_maintenance_cli.py",
+    "tests/cli/test_patients_cli.py",
+    "tests/cli/test_people_cli.py",  # sim:// in virtual time: its 16 commands need no lane
+)
 # Real-time tests over the RTU pty (115200 baud, 25 ms reply bound): never beside the browser
 # tests, whose load once cost them three replies in a row; `make test` runs them after the
 # browser tests, before the HIL suite over RTU. Besides these files, every test whose id

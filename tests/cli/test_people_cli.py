@@ -115,6 +115,8 @@ def test_the_first_day_who_did_what_and_a_signature_seen_from_a_second_login(
     short = str(tokens["protocol"])
     cal = ("calibrate", "--weights", "set W-1", "--loads", "10,20,35", "--device", "sim://")
 
+    nobody = cmd(env, "home", "--device", "sim://")  # an acting command names its person
+    assert nobody.returncode == 2 and "this table has accounts: name yours" in nobody.stderr
     refused = cmd(env, *cal, *as_["Tess"])
     assert refused.returncode == 2
     assert "the calibration verification needs the service role; Tess" in refused.stderr
