@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     out("".join(f"{line}\n" for line in [*relaxation_lines(relaxed), *emg_lines(emg)]))
     out(
         f"record: session {result.session_id} in {site.records} "
-        f"(traction sessions show {result.session_id})\n"
+        f"(traction sessions --records {site.records} show {result.session_id})\n"
     )
     if result.records_error is not None:
         sys.stderr.write(
