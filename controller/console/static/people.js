@@ -120,6 +120,10 @@ export class People {
     $("btn-lock").hidden = !signedIn;
     $("who-name").textContent = this.user || "";
     $("who-role").textContent = this.role ? `${this.role}${this.locked ? " · locked" : ""}` : "";
+    if (this.blocked()) {  // at once, not at the next screen update: nothing in a person's name
+      for (const id of ["btn-resume", "btn-force-up", "btn-force-down"]) $(id).disabled = true;
+    }
+    if (needed) $("si-names").querySelectorAll("button").forEach((b) => b.classList.remove("sel"));
     $("si-again-row").hidden = !this.first;
     $("si-open").hidden = !this.first;
     $("si-ok").textContent = this.first ? "Create and sign in" : "Sign in";

@@ -116,6 +116,8 @@ def test_locked_mid_treatment_stop_works_handover_is_recorded_and_the_physio_sig
     page.click("#btn-lock")
     page.wait_for_selector("#signin:not([hidden])", timeout=WAIT_MS)
     shot(page, "locked-mid-treatment")
+    assert page.is_enabled("#btn-stop") and page.is_enabled("#btn-pause")  # never locked
+    assert page.is_disabled("#btn-force-up") and page.is_disabled("#btn-resume")  # a person's
 
     # locked, nobody signed in: STOP stops it, and the alarm is acknowledged, no sign-in asked
     page.click("#btn-stop")
