@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -25,6 +26,8 @@ log = structlog.get_logger(__name__)
 MOVED_SUFFIX = ".moved-to-table"
 TABLE_UMASK = 0o007  # the table's files: read and written by the service's group, not others
 LOCK_FILE = ".store.lock"  # held while a login's store is moved in
+LOCK_WAIT_S = 120.0  # another command moving a large store in: copy and verify, then done
+LOCK_POLL_S = 0.05
 STORE_MODE = 0o660  # SQLite gives the store's -wal and -shm files the store file's own mode
 
 
@@ -44,10 +47,27 @@ def adopt_login_store(
     except OSError as exc:
         raise RecordsError(f"{site.records.parent}: cannot use the table's folder: {exc}") from exc
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        _wait_for(lock, site.records.parent / LOCK_FILE)
         return _adopt(site.records, mine, out)
     finally:
         os.close(lock)  # closing releases the lock
+
+
+def _wait_for(lock: int, path: Path) -> None:
+    """The lock within its bound, or RecordsError saying what to look at."""
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise RecordsError(
+                    f"{path}: another command has held the table's store for over "
+                    f"{LOCK_WAIT_S:g} s while moving a login's store in; nothing was done: "
+                    "find that command (fuser -v on the file) and try again"
+                ) from None
+            time.sleep(LOCK_POLL_S)
 
 
 def _adopt(table: Path, mine: Path, out: Callable[[str], object]) -> Path | None:

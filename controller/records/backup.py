@@ -66,7 +66,7 @@ def backup(store_path: Path, to_dir: Path, *, by: str, keep: int = KEEP) -> Back
     _sync(partial)
     partial.rename(final)
     final.with_name(final.name + DIGEST_SUFFIX).write_text(f"{digest}  {final.name}\n")
-    _sync_dir(to_dir)
+    _sync(to_dir)  # the new name on disk too
     removed = _rotate(to_dir, keep)
     recorded = _record(store_path, final, by, sessions, chain_count)
     log.info("records backed up", path=str(final), sessions=sessions, events=chain_count)
@@ -256,7 +256,3 @@ def _sync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _sync_dir(path: Path) -> None:
-    _sync(path)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from controller.people.roles import Task
-from controller.records.accounts import AccountError, sign_in
+from controller.records.accounts import sign_in
 from controller.records.chain import ChainedEvent
 from controller.records.store import NewEvent, RecordsError, SessionStore, utc_now
 
@@ -105,6 +105,3 @@ def _signature(data: dict[str, Any]) -> Signature:
         str(data["signed_at"]),
         str(data["record_head"]),
     )
-
-
-__all__ = ["MEANINGS", "AccountError", "Signature", "sign_session", "signatures"]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from pathlib import Path
 
 import pytest
 
+from controller.app import table_store
 from controller.app.site_config import site_config
 from controller.app.table_store import MOVED_SUFFIX, adopt_login_store
-from controller.records.store import SessionStore
+from controller.records.store import RecordsError, SessionStore
 from tests.records.sessions import recorded
 
 pytestmark = pytest.mark.requirement("SR-062")
@@ -84,3 +87,21 @@ def test_commands_started_together_move_it_once(tmp_path: Path) -> None:
         assert store.verify() == [] and len(store.sessions()) == 1
     finally:
         store.close()
+
+
+def test_a_lock_held_past_its_bound_is_refused_saying_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every wait has a bound: a command stuck holding the move's lock does not hang the rest."""
+    env = table_env(tmp_path)
+    site = site_config(env=env)
+    site.records.parent.mkdir(parents=True)
+    held = os.open(site.records.parent / table_store.LOCK_FILE, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    monkeypatch.setattr(table_store, "LOCK_WAIT_S", 0.2)
+    try:
+        with pytest.raises(RecordsError, match=r"held the table's store for over 0\.2 s"):
+            adopt_login_store(site, print, env)
+    finally:
+        os.close(held)
+    assert adopt_login_store(site, print, env) is None  # released: it goes on

@@ -37,8 +37,8 @@ def test_real_time_treatment(served: tuple[SimServer, Endpoints], wire: str) -> 
     # Late wake-ups and slow transactions depend on the machine, so their counts are
     # benchmark figures (bench/loop_jitter.py), not assertions here: a gap long enough to
     # matter trips LOOP_OVERRUN, and link_failures errors in a row LINK_FAILURE, either of
-    # which fails the COMPLETE check above. A lone transaction past its 25 ms timeout beside
-    # six busy lanes (CI run 28: 26 ms) is tolerated by design and must stay below that.
+    # which fails the COMPLETE check above. A lone transaction past its timeout on a busy
+    # machine is tolerated by design, below link_failures in a row.
     assert outcome.loop.link_errors < load_limits().liveness.link_failures
 
 
