@@ -4,16 +4,24 @@ It forwards every frame unchanged until `turn_bad()`, then spoils every reply in
 (the ways QA found a board nobody on the project wrote could misbehave). It keeps each FC23
 request's VELOCITY_CMD with its arrival time, and when the first spoiled reply went out, so
 a test can prove that no pulling command left the host once the fault was visible.
+
+The proxy runs in a process of its own (`python -m tests.wire.bad_board`), as a board does:
+in the test's process its thread would share the GIL with the test's ordinary threads, and
+one of them preempted while holding it would hold the "board" off past the host's 25 ms.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import struct
+import subprocess
+import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from sim.server import BOARD_PRIORITY
 from tests.wire.loopback_server import LoopbackServer
@@ -39,7 +47,7 @@ class Seen:
     spoiled: list[float] = field(default_factory=list)  # when each spoiled reply went out
 
 
-class BadBoard:
+class Proxy:
     """127.0.0.1:port forwards to `upstream`; `turn_bad()` starts spoiling replies `way`."""
 
     def __init__(self, upstream: tuple[str, int], way: str, seed: int = 0) -> None:
@@ -105,7 +113,68 @@ class BadBoard:
         self.server.stop()
 
 
+class BadBoard:
+    """A `Proxy` in its own process; `finish()` stops it and returns what it saw."""
+
+    def __init__(self, upstream: tuple[str, int], way: str, seed: int = 0) -> None:
+        if way not in WAYS:
+            raise ValueError(f"unknown way {way!r}; one of {', '.join(WAYS)}")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.wire.bad_board", *map(str, (*upstream, way, seed))],
+            cwd=Path(__file__).resolve().parents[2],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+        self.seen: Seen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"tcp://127.0.0.1:{self.port}"
+
+    def turn_bad(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("bad\n")
+        self.proc.stdin.flush()
+
+    def finish(self) -> Seen:
+        """Stops the proxy; what it saw (times on CLOCK_MONOTONIC, shared by processes)."""
+        if self.seen is None:
+            out, _ = self.proc.communicate("stop\n", timeout=10)
+            said = json.loads(out)
+            self.seen = Seen(
+                commands=[(t, v) for t, v in said["commands"]], spoiled=said["spoiled"]
+            )
+        return self.seen
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def main(argv: list[str]) -> None:
+    """Serve until "stop" (or end of input) on stdin; "bad" turns the replies bad."""
+    host, port, way, seed = argv
+    proxy = Proxy((host, int(port)), way, int(seed))
+    sys.stdout.write(f"{proxy.port}\n")
+    sys.stdout.flush()
+    for line in sys.stdin:
+        if line.strip() == "bad":
+            proxy.turn_bad()
+        elif line.strip() == "stop":
+            break
+    proxy.stop()
+    sys.stdout.write(json.dumps(asdict(proxy.seen)) + "\n")
+
+
 async def _frame(reader: asyncio.StreamReader) -> bytes:
     header = await reader.readexactly(7)
     length = struct.unpack(MBAP, header)[2]
     return header + await reader.readexactly(length - 1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

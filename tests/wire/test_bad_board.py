@@ -1,6 +1,6 @@
 """`traction run` through a board that turns bad mid-treatment, in each way QA found.
 
-Real processes and sockets: `traction sim` behind a proxy (tests/wire/bad_board.py) that
+Real processes and sockets: `traction sim` behind a proxy process (tests/wire/bad_board.py) that
 spoils every reply from a moment in the hold. The run must end by itself with exit 3, never
 send a pulling command once the fault is visible to it, and say so in at most 50 lines --
 pymodbus's own error lines included.
@@ -39,11 +39,12 @@ def test_a_board_that_turns_bad_mid_treatment_ends_the_run_by_itself(
         assert took <= BOUND_S, (took, out)
         assert "Traceback" not in out
         assert len(lines) - before <= MAX_LINES, f"{len(lines) - before} lines:\n{out}"
-        spoiled = bad.seen.spoiled
+        seen = bad.finish()
+        spoiled = seen.spoiled
         assert spoiled, f"the run ended before the board turned bad:\n{out}"
         # a frozen SAMPLE_SEQ is visible from the second spoiled reply on (the first is new)
         visible = spoiled[1 if way == "frozen-samples" else 0]
-        after = [v for t, v in bad.seen.commands if t > visible]
+        after = [v for t, v in seen.commands if t > visible]
         assert after, "no command reached the board after the fault"
         assert max(after) <= 0, f"a pulling command after the fault: {max(after)} um/s"
     finally:
