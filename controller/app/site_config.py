@@ -23,6 +23,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from controller.muscles.monitor import BASELINE_S, MuscleSettings
 
@@ -42,7 +43,11 @@ _KEYS = {
     "emg_baseline_s": "TRACTION_EMG_BASELINE_S",  # the resting baseline's length before a pull
     "data": "TRACTION_DATA",  # the table's data directory (default /var/lib/traction)
     "lock_after_s": "TRACTION_LOCK_AFTER_S",  # the console locks after this long untouched
+    "fhir_url": "TRACTION_FHIR_URL",  # the clinic's FHIR server (R4/R4B base URL)
+    "fhir_token_file": "TRACTION_FHIR_TOKEN_FILE",  # its bearer token, in a mode-600 file
+    "patient_system": "TRACTION_PATIENT_SYSTEM",  # the clinic's identifier system (a URI)
 }
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 LOCK_AFTER_S = 120.0
 LOCK_RANGE_S = (15.0, 1800.0)
 BASELINE_RANGE_S = (3.0, 120.0)
@@ -66,6 +71,9 @@ class SiteConfig:
     emg_baseline_s: float = BASELINE_S
     scope: str = TABLE
     lock_after_s: float = LOCK_AFTER_S
+    fhir_url: str | None = None
+    fhir_token_file: Path | None = None
+    patient_system: str | None = None
 
     @property
     def demo_records(self) -> Path:
@@ -126,6 +134,13 @@ def site_config(
         low, high = BASELINE_RANGE_S
         raise SiteConfigError(f"emg_baseline_s {baseline:g}: from {low:g} to {high:g} s")
     lock_after = _seconds(chosen, "lock_after_s", LOCK_AFTER_S, LOCK_RANGE_S)
+    fhir_url = _fhir_url(chosen.get("fhir_url"))
+    patient_system = chosen.get("patient_system")
+    if patient_system is not None and ":" not in patient_system:
+        raise SiteConfigError(
+            f"patient_system {patient_system!r}: the clinic's identifier system is a URI "
+            "(urn:oid:..., https://...)"
+        )
     return SiteConfig(
         device=chosen.get("device", DEFAULT_DEVICE),
         limits=Path(chosen["limits"]) if "limits" in chosen else None,
@@ -136,6 +151,21 @@ def site_config(
         emg_baseline_s=baseline,
         scope=scope,
         lock_after_s=lock_after,
+        fhir_url=fhir_url,
+        fhir_token_file=Path(chosen["fhir_token_file"]) if "fhir_token_file" in chosen else None,
+        patient_system=patient_system,
+    )
+
+
+def _fhir_url(url: str | None) -> str | None:
+    """https, or http to this machine alone: patients' records never cross a network bare."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
+        return url.rstrip("/")
+    raise SiteConfigError(
+        f"fhir_url {url!r}: https://, or http:// to this machine only (127.0.0.1, localhost)"
     )
 
 

@@ -24,6 +24,7 @@ from controller.cli import (
     run_cmd,
     sessions_cmd,
     sim_cmd,
+    sync_cmd,
     trace_cmd,
     users_cmd,
 )
@@ -56,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
         trace_cmd,
         users_cmd,
         backup_cmd,
+        sync_cmd,
     ):
         module.add_parser(sub)
     protocols_cmd.add_parsers(sub)

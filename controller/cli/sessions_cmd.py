@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from controller.app.site_config import SiteConfig, SiteConfigError, site_config
@@ -19,6 +20,7 @@ from controller.people.roles import Task
 from controller.people.token_file import USER_ENV
 from controller.records.accounts import AccountError
 from controller.records.export import export_csv, export_json, forget_report
+from controller.records.fhir.session_bundle import session_bundle, sessions_between
 from controller.records.patients import add_note
 from controller.records.saved_protocols import save_from_session
 from controller.records.schema import SchemaError
@@ -36,11 +38,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     acts.add_parser("list", help="every session, newest last")
     show = acts.add_parser("show", help="one session: who, what, limits, outcome, events")
     show.add_argument("id", type=int)
-    exp = acts.add_parser("export", help="samples as CSV, or the whole session as JSON")
-    exp.add_argument("id", type=int)
+    exp = acts.add_parser(
+        "export", help="samples as CSV, the whole session as JSON, or sessions as FHIR"
+    )
+    exp.add_argument("id", type=int, nargs="?", default=None)
     fmt = exp.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_const", const="csv", dest="format")
     fmt.add_argument("--json", action="store_const", const="json", dest="format")
+    fmt.add_argument(
+        "--fhir",
+        action="store_const",
+        const="fhir",
+        dest="format",
+        help="a FHIR R4B transaction bundle: the session, or --patient's, or --since/--until's",
+    )
+    exp.add_argument("--patient", default=None, help="with --fhir: every session of a patient")
+    exp.add_argument("--since", type=date.fromisoformat, default=None, help="YYYY-MM-DD (UTC)")
+    exp.add_argument("--until", type=date.fromisoformat, default=None, help="YYYY-MM-DD (UTC)")
     exp.add_argument("--out", type=Path, default=None, help="file (default: standard output)")
     rep = acts.add_parser("report", help="draw the session's force report (PNG)")
     rep.add_argument("id", type=int)
@@ -92,6 +106,26 @@ def run(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _export_fhir(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int:
+    if args.id is not None:
+        ids = [args.id]
+    elif args.patient or args.since or args.until:
+        ids = sessions_between(store, args.patient, args.since, args.until)
+    else:
+        raise RecordsError("name a session, --patient REF, or --since/--until dates")
+    if not ids:
+        raise RecordsError("no ended session matches")
+    text = session_bundle(store, ids, site.patient_system).model_dump_json(
+        exclude_none=True, indent=1
+    )
+    if args.out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        args.out.write_text(text + "\n", encoding="utf-8")
+        sys.stdout.write(f"{len(ids)} session(s) as FHIR R4B written to {args.out}\n")
+    return 0
+
+
 def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int:
     out = sys.stdout.write
     if args.action == "list":
@@ -117,6 +151,10 @@ def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int
             out(f"  {e.seq:>6} {t} s  {e.kind:<8} {e.priority:<6} {e.message}\n")
         return 0
     if args.action == "export":
+        if args.format == "fhir":
+            return _export_fhir(args, site, store)
+        if args.id is None:
+            raise RecordsError("name the session to export (a patient or dates: with --fhir)")
         export = export_json if args.format == "json" else export_csv
         if args.out is None:
             export(store, args.id, sys.stdout)

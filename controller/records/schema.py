@@ -177,6 +177,20 @@ MIGRATIONS: tuple[str, ...] = (
         chain_count INTEGER NOT NULL
     );
     """,
+    # 7: the clinic's health record: the store's own UID (unique identifiers across tables)
+    # and each session's push to the FHIR server, kept across restarts
+    """
+    INSERT INTO meta VALUES ('store_uid', lower(hex(randomblob(16))));
+    CREATE TABLE fhir_pushes (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
+        server TEXT NOT NULL,
+        tries INTEGER NOT NULL DEFAULT 0,
+        last_try_at TEXT,
+        last_error TEXT,
+        sent_at TEXT,
+        procedure TEXT
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
