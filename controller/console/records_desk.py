@@ -10,6 +10,7 @@ from controller.console.refused import Refused, operator_name
 from controller.maintenance.readiness import readiness
 from controller.records.accounts import accounts_exist
 from controller.records.backup import last_backup
+from controller.records.fhir.outbox import sync_state
 from controller.records.maintenance import last_calibration, last_daily_check, local_today
 from controller.records.patients import add_note
 from controller.records.saved_protocols import save_from_session
@@ -41,6 +42,20 @@ def table_facts(records: Path) -> tuple[bool, str | None]:
         return accounts_exist(store), None if backed is None else backed[0]
     finally:
         store.close()
+
+
+def health_record_state(records: Path) -> dict[str, Any]:
+    """What `traction sync` left: sessions sent, waiting and given up, in words for the Table
+    screen (a push that fails is shown here, never in a treatment's way)."""
+    try:
+        store = SessionStore(records, recover=False)
+    except RecordsError as exc:
+        return {"words": f"health record: records store unusable: {exc}", "trouble": True}
+    try:
+        state = sync_state(store)
+    finally:
+        store.close()
+    return {"words": state.words(), "trouble": bool(state.given_up or state.last_error)}
 
 
 def note_after(records: Path, operator: str, session_id: int, pain: Any, comment: str) -> None:

@@ -50,6 +50,7 @@ class TableStatus:
     accounts: bool = False  # the table asks everyone to sign in
     store: str = ""  # the records store, and whose it is (the table's, this login's)
     last_backup_at: str | None = None  # ISO 8601 UTC; the page shows its age
+    health_record: dict[str, Any] | None = None  # `traction sync`'s state; None: none configured
 
 
 class Screen:

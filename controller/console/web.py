@@ -193,8 +193,21 @@ def make_app(backend: Backend, *, token: str | None = None) -> ASGIApp:
                     media_type="application/json",
                     headers=_download(f"session-{sid}.json"),
                 )
+            if what == "export.fhir.json":
+                return Response(
+                    history.session_fhir(records, sid, site.patient_system),
+                    media_type="application/fhir+json",
+                    headers=_download(f"session-{sid}.fhir.json"),
+                )
             if what == "report.png":
                 return FileResponse(history.report(records, sid, site.report_path(sid)))
+            if what == "report.pdf":
+                png = history.report(records, sid, site.report_path(sid))
+                return FileResponse(
+                    png.with_suffix(".pdf"),
+                    media_type="application/pdf",
+                    headers=_download(f"session-{sid}.pdf"),
+                )
             if what == "verify":
                 return JSONResponse(history.verify(records, sid))
             return JSONResponse(history.session_detail(records, sid))

@@ -116,6 +116,9 @@ function renderTable(t, activity) {
   $("btn-first-admin").hidden = t.accounts;
   $("t-store").textContent = `records: ${t.store}`;
   $("t-backup").textContent = t.last_backup_at ? `last backup ${age(t.last_backup_at)} ago` : "no backup of the records yet";
+  const hr = t.health_record;
+  $("t-health").textContent = hr ? hr.words : "not connected to the clinic's health record";
+  $("t-health").className = hr && hr.trouble ? "trouble" : "";
 }
 function age(iso) {
   const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
@@ -421,6 +424,8 @@ async function showSession(sid, tr) {
   $("h-title").textContent = `Session ${sid}: ${s.outcome}`;
   $("h-csv").href = withToken(`/api/sessions/${sid}/export.csv`);
   $("h-json").href = withToken(`/api/sessions/${sid}/export.json`);
+  $("h-fhir").href = withToken(`/api/sessions/${sid}/export.fhir.json`);
+  $("h-pdf").href = withToken(`/api/sessions/${sid}/report.pdf`);
   $("h-facts").innerHTML = ["started_at", "ended_at", "protocol_name", "patient_ref", "weight_kg", "operator", "force_limit_n", "limits_sha256", "device_url"].map((k) => `<dt>${k}</dt><dd>${escapeHtml(s[k] ?? "-")}</dd>`).join("") + `<dt>samples</dt><dd>${d.samples}</dd>`;
   $("h-events").innerHTML = d.events.map((e) => `<li class="${e.priority}">${e.t_s === null ? "" : e.t_s.toFixed(1) + " s "}${escapeHtml(e.message)}</li>`).join("");
   $("h-report").src = withToken(`/api/sessions/${sid}/report.png`);

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 
 from tests.console.browser.conftest import Console, shot, state, track
 
@@ -134,6 +136,7 @@ def test_run_pause_resume_stop_and_acknowledge(console: Console, browser: Any) -
     page.close()
 
 
+@pytest.mark.requirement("SR-063")
 def test_history_lists_exports_and_verifies(console: Console, browser: Any) -> None:
     page = open_page(console, browser)
     page.click(".tab[data-go=history]")
@@ -146,6 +149,13 @@ def test_history_lists_exports_and_verifies(console: Console, browser: Any) -> N
     with page.expect_download() as download:
         page.click("#h-csv")
     assert download.value.suggested_filename.endswith(".csv")
+    with page.expect_download() as download:  # the health record's bundle, as it validates
+        page.click("#h-fhir")
+    bundle = Bundle.model_validate_json(Path(download.value.path()).read_text())
+    assert bundle.type == "transaction" and bundle.entry
+    with page.expect_download() as download:
+        page.click("#h-pdf")
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     page.click("#btn-verify")
     page.wait_for_function(
         "document.querySelector('#h-verify').textContent.length > 0", timeout=WAIT_MS
