@@ -7,6 +7,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from controller.app.composition import open_link
 from controller.clinic.dose import parse_dose
 from controller.clinic.setup import Checks, Setup
 from controller.protocols.models import ProtocolFile, Static
+from controller.records.fhir import codes
 from controller.records.patients import add_note, add_patient, validated
 from controller.records.prescribing import plan_session
 from controller.records.recorder import SessionRecorder
@@ -119,9 +121,41 @@ class HealthRecord:
         )
         return str(headers["Location"]).strip("/")
 
+    def weigh_and_order(self, ref: str, kg: float = 70.0, region: str = "lumbar") -> None:
+        """A body weight and an active traction order for the patient `ref` (registered)."""
+        found, _ = self.call("GET", f"/Patient?identifier={CLINIC}|{ref}")
+        subject = {"reference": f"Patient/{found['entry'][0]['resource']['id']}"}
+        self.call(
+            "POST",
+            "/Observation",
+            {
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {"coding": [{"system": codes.LOINC, "code": "29463-7"}]},
+                "subject": subject,
+                "effectiveDateTime": "2026-11-30",
+                "valueQuantity": {"value": kg, "unit": "kg", "system": codes.UCUM, "code": "kg"},
+            },
+        )
+        self.call(
+            "POST",
+            "/ServiceRequest",
+            {
+                "resourceType": "ServiceRequest",
+                "status": "active",
+                "intent": "order",
+                "code": {"coding": [{"system": codes.CPT, "code": "97012"}]},
+                "subject": subject,
+                "bodySite": [
+                    {"coding": [{"system": codes.SNOMED, "code": codes.BODY_SITES[region][0]}]}
+                ],
+            },
+        )
 
-@pytest.fixture
-def health_record() -> Iterator[HealthRecord]:
+
+@contextmanager
+def health_server() -> Iterator[HealthRecord]:
+    """The clinic's FHIR server (tests/fhir/health_record.py) in a process of its own."""
     proc = subprocess.Popen(
         [sys.executable, "-W", "ignore", "-m", "tests.fhir.health_record", "--token", TOKEN],
         cwd=ROOT,
@@ -137,3 +171,9 @@ def health_record() -> Iterator[HealthRecord]:
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def health_record() -> Iterator[HealthRecord]:
+    with health_server() as server:
+        yield server
