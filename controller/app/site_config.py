@@ -21,10 +21,12 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from controller.clinic.units import Units
 from controller.muscles.monitor import BASELINE_S, MuscleSettings
 
 DEFAULT_DEVICE = "sim://"
@@ -46,6 +48,9 @@ _KEYS = {
     "fhir_url": "TRACTION_FHIR_URL",  # the clinic's FHIR server (R4/R4B base URL)
     "fhir_token_file": "TRACTION_FHIR_TOKEN_FILE",  # its bearer token, in a mode-600 file
     "patient_system": "TRACTION_PATIENT_SYSTEM",  # the clinic's identifier system (a URI)
+    "time_zone": "TRACTION_TIME_ZONE",  # the clinic's (IANA, Europe/Berlin); default: the machine's
+    "force_unit": "TRACTION_FORCE_UNIT",  # what people read and write: N, kgf or lbf
+    "weight_unit": "TRACTION_WEIGHT_UNIT",  # kg or lb
 }
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 LOCK_AFTER_S = 120.0
@@ -74,6 +79,8 @@ class SiteConfig:
     fhir_url: str | None = None
     fhir_token_file: Path | None = None
     patient_system: str | None = None
+    time_zone: str | None = None  # None: the machine's own
+    units: Units = field(default_factory=Units)
 
     @property
     def demo_records(self) -> Path:
@@ -135,6 +142,18 @@ def site_config(
         raise SiteConfigError(f"emg_baseline_s {baseline:g}: from {low:g} to {high:g} s")
     lock_after = _seconds(chosen, "lock_after_s", LOCK_AFTER_S, LOCK_RANGE_S)
     fhir_url = _fhir_url(chosen.get("fhir_url"))
+    zone = chosen.get("time_zone")
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SiteConfigError(
+                f"time_zone {zone!r}: an IANA time zone name, e.g. Europe/Berlin"
+            ) from None
+    try:
+        units = Units(chosen.get("force_unit", "N"), chosen.get("weight_unit", "kg"))
+    except ValueError as exc:
+        raise SiteConfigError(str(exc)) from None
     patient_system = chosen.get("patient_system")
     if patient_system is not None and ":" not in patient_system:
         raise SiteConfigError(
@@ -154,6 +173,8 @@ def site_config(
         fhir_url=fhir_url,
         fhir_token_file=Path(chosen["fhir_token_file"]) if "fhir_token_file" in chosen else None,
         patient_system=patient_system,
+        time_zone=zone,
+        units=units,
     )
 
 

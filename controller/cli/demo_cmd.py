@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_TABLE
     run_.treat(on_cycle=show)
     run_.answer_end(Acknowledged("demo"))  # nobody at a simulated table to press a key
-    result = run_.close(site.report_path(run_.session_id))
+    result = run_.close(site.report_path(run_.session_id), site.units)
     outcome = result.outcome
     if outcome is None:
         sys.stderr.write(f"traction demo: {result.words}\n")

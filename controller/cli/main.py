@@ -28,6 +28,7 @@ from controller.cli import (
     trace_cmd,
     users_cmd,
 )
+from controller.clinic.local_time import use_clinic_time
 from controller.core import logs
 from controller.records.store import RecordsError
 
@@ -69,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         site = site_config()
+        use_clinic_time(site.time_zone)
         log_file = args.log_file or site.logs
         adopt_login_store(site, sys.stderr.write)
     except (SiteConfigError, RecordsError) as exc:

@@ -27,6 +27,7 @@ from controller.cli.identity import acting, add_identity_args
 from controller.cli.operator_input import FORCE_EVENTS, OPERATOR, OperatorInput
 from controller.cli.prescription_args import NotStarted, add_arguments, confirm, plan_from
 from controller.clinic.setup import NotConfirmed
+from controller.clinic.units import Units
 from controller.core.control_loop import CycleRecord
 from controller.core.end_reason import ACK_BOUND_S, EXIT_INVALID, EXIT_SAFETY, EXIT_TABLE
 from controller.core.events import SessionEvent
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_TABLE
     session = run_.session
     operator = OperatorInput()
-    display = Display(sys.stdout.isatty())
+    display = Display(sys.stdout.isatty(), site.units)
     latest: list[tuple[Treatment, CycleRecord]] = []
     notes: queue.SimpleQueue[str] = queue.SimpleQueue()
     raised: list[BaseException] = []
@@ -164,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     if raised:
         link.close()
         raise raised[0]
-    result = run_.close(site.report_path(run_.session_id))
+    result = run_.close(site.report_path(run_.session_id), site.units)
     link.close()
     if result.session_id:
         sys.stdout.write(
@@ -182,8 +183,8 @@ def run(args: argparse.Namespace) -> int:
     display.end()
     sys.stdout.write(
         f"session {result.words}; hold error mean "
-        f"{outcome.accuracy.mean_error_n:.2f} N, peak "
-        f"{outcome.accuracy.peak_error_n:.2f} N\n"
+        f"{site.units.show_force(outcome.accuracy.mean_error_n, 2)}, peak "
+        f"{site.units.show_force(outcome.accuracy.peak_error_n, 2)}\n"
     )
     if outcome.state is State.FAULTED:
         for trip in outcome.trips:
@@ -251,7 +252,8 @@ class TerminalAnswer:
 class Display:
     """One status line: rewritten in place on a terminal, a line per second otherwise."""
 
-    def __init__(self, tty: bool) -> None:
+    def __init__(self, tty: bool, units: Units | None = None) -> None:
+        self.units = units or Units()  # the site's: what people read
         self.tty = tty
         self.next_s = 0.0
         self.period_s = REFRESH_S if tty else 1.0
@@ -267,12 +269,14 @@ class Display:
         total = treatment.profile.total_s
         done = min(1.0, treatment.timer_s / total) if total else 1.0
         last = treatment.log.samples[-1] if treatment.log.samples else None
-        target = f"{last.target_n:6.1f}" if last is not None else "     -"
+        u = self.units
+        target = f"{u.force_value(last.target_n):6.1f}" if last is not None else "     -"
         phase = last.phase if last is not None else "slack take-up"
         bar = "#" * round(done * BAR) + "." * (BAR - round(done * BAR))
         text = (
-            f"{treatment.states.state:<9} {phase:<14} target {target} N  measured "
-            f"{tel.force_n:6.1f} N  left {max(0.0, total - treatment.timer_s):6.1f} s "
+            f"{treatment.states.state:<9} {phase:<14} target {target} {u.force}  measured "
+            f"{u.force_value(tel.force_n):6.1f} {u.force}  left "
+            f"{max(0.0, total - treatment.timer_s):6.1f} s "
             f"[{bar}]"
         )
         sys.stdout.write(("\r" + text) if self.tty else (text + "\n"))

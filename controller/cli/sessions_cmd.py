@@ -15,6 +15,7 @@ from pathlib import Path
 
 from controller.app.site_config import SiteConfig, SiteConfigError, site_config
 from controller.cli.identity import Pins, acting, add_identity_args
+from controller.clinic.local_time import local
 from controller.clinic.myotonometry import WHEN, Myotonometry, parse_myotonometry
 from controller.people.roles import Task
 from controller.people.token_file import USER_ENV
@@ -138,7 +139,7 @@ def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int
             out(f"no sessions in {site.records}\n")
         for r in rows:
             out(
-                f"{r['id']:>5}  {r['started_at'][:19]}  {r['protocol_name']:<24} "
+                f"{r['id']:>5}  {local(r['started_at'])}  {r['protocol_name']:<24} "
                 f"patient {r['patient_ref'] or '-':<10} operator {r['operator']:<10} "
                 f"{r['outcome']}\n"
             )
@@ -170,7 +171,7 @@ def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int
     if args.action == "report":
         from controller.records.report import draw_report  # matplotlib: only when drawing
 
-        report = draw_report(store, args.id, args.out or site.report_path(args.id))
+        report = draw_report(store, args.id, args.out or site.report_path(args.id), site.units)
         out(f"report: {report.path} (and {report.path.with_suffix('.pdf').name})\n")
         return 0
     if args.action == "note":

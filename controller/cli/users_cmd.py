@@ -13,6 +13,7 @@ from pathlib import Path
 
 from controller.app.site_config import SiteConfigError, site_config
 from controller.cli.identity import EXIT_REFUSED, Pins, add_identity_args, signed_in
+from controller.clinic.local_time import local
 from controller.people.roles import ORDER, Task, role_of
 from controller.people.token_file import write_token
 from controller.records import accounts
@@ -67,14 +68,14 @@ def _act(args: argparse.Namespace, store: SessionStore, pins: Pins) -> int:
         for r in accounts.users(store):
             state = "disabled" if r["disabled"] else ("locked" if r["locked_until"] else "active")
             out(
-                f"{r['name']:<24} {r['role']:<16} {state:<9} made {r['created_at'][:19]} "
+                f"{r['name']:<24} {r['role']:<16} {state:<9} made {local(r['created_at'])} "
                 f"by {r['created_by']}\n"
             )
         changes = accounts.account_changes(store)
         if changes:
             out("changes:\n")
         for c in changes:
-            out(f"  {c['at'][:19]} {c['name']}: {c['change']} (by {c['by']})\n")
+            out(f"  {local(c['at'])} {c['name']}: {c['change']} (by {c['by']})\n")
         if not accounts.accounts_exist(store):
             out(
                 "no administrator yet: the table is open (actions carry a typed name). "

@@ -24,9 +24,14 @@ KG_PER_LB = 0.45359237
 FIT_SHARE = 0.9  # a preset too strong for the patient is scaled to this share of the limit
 FORCE_DIGITS = 1  # scaled forces are rounded to 0.1 N
 Unit = Literal["%BW", "kg", "lb", "N"]
-_UNITS: dict[str, Unit] = {"%bw": "%BW", "%": "%BW", "kg": "kg", "lb": "lb", "lbs": "lb", "n": "N"}
-_DOSE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(%\s*bw|%|kg|lbs?|n)\s*$", re.IGNORECASE)
+# kgf and lbf are the force of a kg and a lb under standard gravity: the same doses
+_UNITS: dict[str, Unit] = {
+    **{"%bw": "%BW", "%": "%BW", "kg": "kg", "kgf": "kg", "lb": "lb", "lbs": "lb", "lbf": "lb"},
+    "n": "N",
+}
+_DOSE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(%\s*bw|%|kgf?|lbf|lbs?|n)\s*$", re.IGNORECASE)
 TREATMENT_FORCES = TREATMENT_FORCE_FIELDS
+_SHOWN = {"%BW": "% BW", "kg": "kgf", "lb": "lbf"}  # a dose in kg or lb is a force: kgf, lbf
 
 
 class Dose(BaseModel):
@@ -48,16 +53,17 @@ class Dose(BaseModel):
         return f"{given} = {self.newtons(weight_kg):.1f} N"
 
     def __str__(self) -> str:
-        return f"{self.value:g} {'% BW' if self.unit == '%BW' else self.unit}"
+        return f"{self.value:g} {_SHOWN.get(self.unit, self.unit)}"
 
 
 def parse_dose(text: str) -> Dose:
-    """'40%BW', '40 %', '25 kg', '55 lb', '240 N' -> Dose; anything else is refused."""
+    """'40%BW', '40 %', '25 kg', '25 kgf', '55 lb', '55 lbf', '240 N' -> Dose; anything else
+    is refused (a bare number too: its unit would be a guess)."""
     m = _DOSE.match(text)
     if m is None:
         raise ValueError(
-            f"{text!r}: write the force as % of body weight, kg, lb or N, e.g. 40%BW, 25kg, "
-            f"55lb, 240N"
+            f"{text!r}: write the force as % of body weight, kgf, lbf or N, e.g. 40%BW, 25kgf, "
+            f"55lbf, 240N"
         )
     unit = _UNITS[re.sub(r"\s+", "", m.group(2)).lower()]
     if unit == "%BW" and float(m.group(1)) > 100:

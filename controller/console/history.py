@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from controller.clinic.units import Units
 from controller.records.export import export_csv, session_document
 from controller.records.signatures import Signature, signed_sessions
 from controller.records.store import SessionStore
@@ -81,13 +82,13 @@ def session_fhir(path: Path, session_id: int, patient_system: str | None) -> str
     return bundle.model_dump_json(exclude_none=True, indent=1) + "\n"
 
 
-def report(path: Path, session_id: int, png: Path) -> Path:
+def report(path: Path, session_id: int, png: Path, units: Units | None = None) -> Path:
     """The session's PNG report, drawn when it is not there yet."""
     if not png.exists():
         from controller.records.report import draw_report  # matplotlib: only when drawing
 
         with opened(path) as store:
-            draw_report(store, session_id, png)
+            draw_report(store, session_id, png, units)
     return png
 
 

@@ -281,7 +281,7 @@ class TableOwner:
             screen.activity = Activity.AWAITING
         screen.ended(outcome, run.session_id, report=False)
         run.answer_end(self)
-        result = run.close(self.site.report_path(run.session_id))
+        result = run.close(self.site.report_path(run.session_id), self.site.units)
         screen.ended(outcome, run.session_id, result.report is not None)
         with screen.lock:
             screen.outcome = outcome

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from controller.clinic.local_time import zone_name
 from controller.console.forms import FormError, editable_fields, prepare_form, profile_points
 from controller.console.forms import Prepared as PreparedForm
 from controller.console.forms import source_entry as form_entry
@@ -80,6 +81,7 @@ def hello(service: ConsoleService, client: int, update_s: float) -> dict[str, An
         "events": events,
         "events_seen": count,
         "update_s": update_s,
+        "site": {**service.site.units.for_page(), "time_zone": zone_name()},
     }
 
 

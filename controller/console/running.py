@@ -15,7 +15,8 @@ from controller.protocols.checks import ProtocolError
 from controller.protocols.retime import Timing, current_times, retime
 from controller.run.session import Action, TreatmentSession
 
-FORCE_STEP_N = 10.0  # one press of force up / down, as the `run` keys
+FORCE_STEP_N = 10.0  # one press of force up / down in N, as the `run` keys
+STEP_TOLERANCE_N = 1e-6  # the page sends the site's step times its newtons: the same double
 PAGE_ACTIONS = frozenset({Action.PAUSE, Action.RESUME, Action.STOP, Action.FORCE})
 
 
@@ -33,8 +34,10 @@ def act(
     operator: str,
     *,
     delta_n: float = 0.0,
+    step_n: float = FORCE_STEP_N,
 ) -> None:
-    """Pause, resume, stop or a force step, for the session's next control cycle. STOP while
+    """Pause, resume, stop or a force step (`step_n`: the site's unit's, at most 10 N), for
+    the session's next control cycle. STOP while
     already stopping asks for the board's release at once (no ramp), as a second Ctrl-C does
     for `traction run`."""
     by = f"operator {operator_name(operator)}"
@@ -42,8 +45,8 @@ def act(
         raise Refused(f"unknown action {action!r}")
     running = _running(session, activity)
     if action == Action.FORCE:
-        if abs(delta_n) != FORCE_STEP_N:
-            raise Refused(f"a force change is one step of {FORCE_STEP_N:g} N up or down")
+        if abs(abs(delta_n) - step_n) > STEP_TOLERANCE_N:
+            raise Refused(f"a force change is one step of {step_n:.1f} N up or down")
         running.ask(Action.FORCE, by, delta_n)
         return
     if action == Action.STOP and latest is not None and latest.state == State.STOPPING:

@@ -249,7 +249,13 @@ class ConsoleService:
 
     def act(self, action: str, operator: str, delta_n: float = 0.0) -> None:
         running.act(
-            self.session, self.activity, self.live.latest, action, operator, delta_n=delta_n
+            self.session,
+            self.activity,
+            self.live.latest,
+            action,
+            operator,
+            delta_n=delta_n,
+            step_n=self.site.units.step_n,
         )
 
     def acknowledge(self, operator: str) -> int:

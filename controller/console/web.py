@@ -200,9 +200,9 @@ def make_app(backend: Backend, *, token: str | None = None) -> ASGIApp:
                     headers=_download(f"session-{sid}.fhir.json"),
                 )
             if what == "report.png":
-                return FileResponse(history.report(records, sid, site.report_path(sid)))
+                return FileResponse(history.report(records, sid, site.report_path(sid), site.units))
             if what == "report.pdf":
-                png = history.report(records, sid, site.report_path(sid))
+                png = history.report(records, sid, site.report_path(sid), site.units)
                 return FileResponse(
                     png.with_suffix(".pdf"),
                     media_type="application/pdf",

@@ -218,7 +218,7 @@ class Treatment:
             SessionEvent(
                 now,
                 "operator",
-                f"force {delta_n:+g} N (offset {offset:+g} N)",
+                f"force {delta_n:+.1f} N (offset {offset:+.1f} N)",
                 {"delta_n": delta_n, "offset_n": offset, "by": by},
             )
         )

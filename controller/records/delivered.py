@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from controller.clinic.units import Units
+
 HOLD_SUFFIX = "hold"  # phases named "hold", "step 2: hold", ...
 
 
@@ -23,13 +25,20 @@ class Delivered:
     hold_error_mean_n: float | None  # mean |measured - target| in the holds
     peak_n: float  # highest measured force
 
-    def lines(self) -> list[str]:
-        err = "-" if self.hold_error_mean_n is None else f"{self.hold_error_mean_n:.2f} N"
+    def lines(self, units: Units | None = None) -> list[str]:
+        """In the site's force unit, with the record's newtons beside it when that is not N."""
+        u = units or Units()
+
+        def both(newtons: float, digits: int) -> str:
+            shown = u.show_force(newtons, digits)
+            return shown if u.force == "N" else f"{shown} ({newtons:.{digits}f} N)"
+
+        err = "-" if self.hold_error_mean_n is None else both(self.hold_error_mean_n, 2)
         return [
             f"time at force {self.time_at_force_s / 60:.1f} min",
             f"force-time integral {self.force_time_n_s / 1000:.1f} kN s",
             f"hold error mean {err}",
-            f"peak measured {self.peak_n:.1f} N",
+            f"peak measured {both(self.peak_n, 1)}",
         ]
 
 

@@ -23,6 +23,8 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
 from controller.clinic.dose import Prescription
+from controller.clinic.local_time import local
+from controller.clinic.units import Units
 from controller.muscles.summary import emg_lines, relaxation_lines
 from controller.records.chain import ChainedEvent
 from controller.records.delivered import Delivered, delivered
@@ -73,13 +75,19 @@ def phase_bands(times: list[float], phases: list[str]) -> list[Band]:
     return bands
 
 
-def draw_report(store: SessionStore, session_id: int, out: Path) -> Report:
+def draw_report(
+    store: SessionStore, session_id: int, out: Path, units: Units | None = None
+) -> Report:
+    """The session's report (PNG and PDF beside it), forces in the site's `units` and times
+    in the clinic's zone; the record itself stays in N and UTC."""
+    u = units or Units()
+    per = u.force_value(1.0)
     row = store.session(session_id)
     samples = store.samples(session_id)
     events = store.events(session_id)
     t = [s["t_s"] for s in samples]
-    measured = [_larger(s["force_a_n"], s["force_b_n"]) for s in samples]
-    target = [s["target_n"] for s in samples]
+    measured = [_larger(s["force_a_n"], s["force_b_n"]) * per for s in samples]
+    target = [None if s["target_n"] is None else s["target_n"] * per for s in samples]
     phases = [s["phase"] for s in samples]
     bands = phase_bands(t, phases) if t else []
 
@@ -111,10 +119,10 @@ def draw_report(store: SessionStore, session_id: int, out: Path) -> Report:
     )
     ax.plot(t, measured, color="tab:green", lw=1.0, label="measured (larger channel)")
     if row["force_limit_n"] is not None:
-        ax.axhline(row["force_limit_n"], color="red", lw=1.0, label="session force limit")
+        ax.axhline(row["force_limit_n"] * per, color="red", lw=1.0, label="session force limit")
     trip = _board_trip(events)
     if trip is not None:
-        ax.axhline(trip, color="red", lw=1.0, ls=":", label="board force trip")
+        ax.axhline(trip * per, color="red", lw=1.0, ls=":", label="board force trip")
     marks = event_marks(events, span_s=(t[-1] - t[0]) if len(t) > 1 else 1.0)
     for m in marks:
         ax.axvline(m.t_s, color=m.colour, lw=0.8, alpha=0.8)
@@ -129,11 +137,12 @@ def draw_report(store: SessionStore, session_id: int, out: Path) -> Report:
             color=m.colour,
         )
     shown = sum(m.count for m in marks)
-    ax.set_ylabel("force (N)")
+    ax.set_ylabel(f"force ({u.force})")
     ax.set_title(
         f"session {session_id}: {row['protocol_name']} ({row['region']}), patient "
-        f"{row['patient_ref'] or '-'}, {row['weight_kg']:g} kg, operator {row['operator']} -- "
-        f"{row['outcome']}\nstarted {row['started_at']}, limits {row['limits_sha256'][:12]}, "
+        f"{row['patient_ref'] or '-'}, {u.show_weight(row['weight_kg'])}, operator "
+        f"{row['operator']} -- {row['outcome']}\nstarted {local(row['started_at'], seconds=True)}"
+        f", limits {row['limits_sha256'][:12]}, "
         f"{row['software_version']}",
         fontsize=9,
     )
@@ -143,7 +152,7 @@ def draw_report(store: SessionStore, session_id: int, out: Path) -> Report:
     ax_pos.set_ylabel("carriage (mm)")
     ax_pos.set_xlabel("session time (s)")
     ax_pos.grid(alpha=0.3)
-    _clinical_text(ax_text, row, events, delivered(samples), notes_of(store, session_id))
+    _clinical_text(ax_text, row, events, delivered(samples), notes_of(store, session_id), units=u)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=DPI)
     fig.savefig(out.with_suffix(".pdf"))  # the same page, for the patient's file
@@ -157,6 +166,8 @@ def _clinical_text(
     events: list[ChainedEvent],
     dose: Delivered,
     notes: list[dict[str, Any]],
+    *,
+    units: Units,
 ) -> None:
     """Prescription, set-up, checks and pain on the left; delivered dose and the
     technician's changes on the right."""
@@ -197,7 +208,7 @@ def _clinical_text(
     emg = json.loads(row["emg_json"]) if row["emg_json"] else None
     told = [*relaxation_lines(relaxed), *emg_lines(emg)]
     left += ["", "RELAXATION", *(w for line in told for w in textwrap.wrap(line, WRAP_CHARS))]
-    right = ["DELIVERED", *dose.lines(), "", "TECHNICIAN'S CHANGES"]
+    right = ["DELIVERED", *dose.lines(units), "", "TECHNICIAN'S CHANGES"]
     changes = [e for e in events if e.kind == "operator"]
     right += [
         f"t {e.t_s or 0.0:.0f} s: {e.message} ({json.loads(e.data).get('by', '')})"

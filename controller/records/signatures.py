@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from controller.clinic.local_time import local
 from controller.people.roles import Task
 from controller.records.accounts import sign_in
 from controller.records.chain import ChainedEvent
@@ -33,7 +34,7 @@ class Signature:
     record_head: str  # the session's chain head that the signature covers
 
     def words(self) -> str:
-        return f"{self.meaning} by {self.signer} ({self.role}) at {self.signed_at[:19]} UTC"
+        return f"{self.meaning} by {self.signer} ({self.role}) at {local(self.signed_at)}"
 
 
 def sign_session(
@@ -81,7 +82,7 @@ def people_lines(operator: str, events: list[ChainedEvent]) -> list[str]:
     lines += [e.message for e in events if e.message.startswith(HANDOVER)]
     signed = [json.loads(e.data) for e in events if e.kind == SIGNATURE]
     lines += [
-        f"{d['meaning']} by {d['signer']} ({d['role']}), {d['signed_at'][:16]} UTC" for d in signed
+        f"{d['meaning']} by {d['signer']} ({d['role']}), {local(d['signed_at'])}" for d in signed
     ] or ["not signed yet"]
     return lines
 

@@ -35,6 +35,7 @@ from typing import NamedTuple
 
 import structlog
 
+from controller.clinic.units import Units
 from controller.core.accuracy import Accuracy, accuracy
 from controller.core.control_loop import PERIOD_S, ControlLoop, CycleRecord, LoopResult
 from controller.core.end_reason import EndReason, SessionEnd
@@ -325,7 +326,9 @@ class TreatmentSession:
             t.event("acknowledge", now, by=by)
             self.note(now, f"end of session acknowledged by {by}", by=by)
 
-    def finish(self, now: float, report: Path | None = None) -> Path | None:
+    def finish(
+        self, now: float, report: Path | None = None, units: Units | None = None
+    ) -> Path | None:
         """Close the record with the outcome, then draw the report (None: not drawn)."""
         rec = self.recorder
         if rec is None:
@@ -340,7 +343,7 @@ class TreatmentSession:
             rec.finish("error: the session did not run to an outcome", "unknown", now)
         if rec.error is not None or report is None:
             return None
-        return draw_session_report(rec.path, rec.session_id, report)
+        return draw_session_report(rec.path, rec.session_id, report, units)
 
     def fail(self, now: float, error: BaseException) -> None:
         """Close the record of a session that ended in an error (nothing is drawn)."""
@@ -628,14 +631,16 @@ def _patient_only(trips: list[Trip]) -> bool:
     )
 
 
-def draw_session_report(store: Path, session_id: int, path: Path) -> Path | None:
+def draw_session_report(
+    store: Path, session_id: int, path: Path, units: Units | None = None
+) -> Path | None:
     """The PNG report; a report that cannot be drawn is a warning, never a lost outcome."""
     from controller.records.report import draw_report  # matplotlib: ~0.4 s, only when drawing
     from controller.records.store import SessionStore
 
     reader = SessionStore(store, recover=False)
     try:
-        draw_report(reader, session_id, path)
+        draw_report(reader, session_id, path, units)
     except (OSError, ValueError, RuntimeError, sqlite3.Error) as exc:
         log.warning("report not drawn", error=str(exc), session_id=session_id)
         return None

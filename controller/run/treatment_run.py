@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from controller.clinic.units import Units
 from controller.core.control_loop import CycleRecord
 from controller.core.end_reason import EXIT_INVALID, EXIT_TABLE
 from controller.core.preparation import Prepared, SelfTestError
@@ -191,15 +192,15 @@ class TreatmentRun:
     def note(self, text: str) -> None:
         self.session.note(self.link.clock.now(), text)
 
-    def close(self, report: Path | None = None) -> RunResult:
+    def close(self, report: Path | None = None, units: Units | None = None) -> RunResult:
         """Close the record with the outcome (or the error) and draw the report to `report`
-        (None: not drawn). Once: a second call returns the first result."""
+        (None: not drawn) in the site's `units`. Once: a second call returns the first result."""
         if self._closed is not None:
             return self._closed
         now = self.link.clock.now()
         drawn = None
         if self.outcome is not None:
-            drawn = self.session.finish(now, report)
+            drawn = self.session.finish(now, report, units)
         else:
             self.session.fail(now, self.error or RuntimeError("the session did not run"))
         self._closed = self._result(drawn)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from controller.clinic.local_time import local
 from controller.people.roles import Role
 from controller.records.accounts import AccountError, add_user
 from controller.records.export import session_document
@@ -88,7 +89,7 @@ def test_the_report_says_who_ran_it_and_who_signed_it(store: SessionStore, tmp_p
     lines = people_lines("Tess", store.events(1))
     assert lines == [
         "run by Tess",
-        f"approved by Phil (physiotherapist), {signed.signed_at[:16]} UTC",
+        f"approved by Phil (physiotherapist), {local(signed.signed_at)}",
     ]
     drawn = draw_report(store, 1, tmp_path / "report.png")  # PNG and PDF with those lines
     assert drawn.path.exists() and drawn.path.with_suffix(".pdf").exists()

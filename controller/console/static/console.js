@@ -43,7 +43,7 @@ const people = new People(send);
 function onMessage(m) {
   const now = Date.now();
   if (now - lastHb > 1000 && ws.readyState === 1) { ws.send(JSON.stringify({ op: "hb" })); lastHb = now; }
-  if (m.type === "hello") { curve = m.curve.map((p) => ({ t: p[0], target: p[1], force: p[2], emg: p[3] })); $("event-list").innerHTML = ""; addEvents(m.events); return; }
+  if (m.type === "hello") { applySite(m.site); curve = m.curve.map((p) => ({ t: p[0], target: p[1], force: p[2], emg: p[3] })); $("event-list").innerHTML = ""; addEvents(m.events); return; }
   if (m.type === "reply") return onReply(m);
   if (m.type === "state") { state = m; window.__state = m; stats.updates++; addEvents(m.events); render(m); }
 }
@@ -73,7 +73,28 @@ function addEvents(events) {
 }
 
 const fmtTime = (s) => s === null || s === undefined ? "-" : `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
-const fmtN = (n) => n === null || n === undefined ? "-" : n.toFixed(0);
+// The clinic's units and time zone (hello's `site`): the table and its records are in N and kg,
+// UTC; people read the site's force unit (N, kgf, lbf), weight unit (kg, lb) and local time.
+let site = { force_unit: "N", n_per_unit: 1, force_digits: 0, force_step: 10, weight_unit: "kg", kg_per_unit: 1, time_zone: undefined };
+const fmtN = (n) => n === null || n === undefined ? "-" : (n / site.n_per_unit).toFixed(site.force_digits);
+const fmtF = (n, digits = 0) => n === null || n === undefined ? `- ${site.force_unit}` : `${(n / site.n_per_unit).toFixed(Math.max(site.force_digits, digits))} ${site.force_unit}`;
+const fmtKg = (kg) => kg === null || kg === undefined || kg === "" ? "-" : `${Number((Number(kg) / site.kg_per_unit).toFixed(1))} ${site.weight_unit}`;
+const toKg = (shown) => shown === "" || shown === null ? shown : String(Math.round(Number(shown) * site.kg_per_unit * 1000) / 1000);
+function fmtWhen(iso) {
+  if (!iso) return "-";
+  const parts = new Intl.DateTimeFormat("en-GB", { timeZone: site.time_zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" }).formatToParts(new Date(iso));
+  const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${p.timeZoneName}`;
+}
+function applySite(given) {
+  site = { ...site, ...given };
+  document.querySelectorAll(".unit").forEach((u) => { u.textContent = site.force_unit; });
+  document.body.classList.toggle("decimals", site.force_digits > 0);
+  $("btn-force-down").textContent = `− ${site.force_step} ${site.force_unit}`;
+  $("btn-force-up").textContent = `+ ${site.force_step} ${site.force_unit}`;
+  for (const id of ["p-weight-unit", "f-weight-unit"]) $(id).textContent = site.weight_unit;
+  $("f-dose").placeholder = site.force_unit === "N" ? "40%BW, 25kgf, 55lbf or 240N" : `40%BW, 240N or e.g. ${site.force_unit === "lbf" ? "55lbf" : "25kgf"}`;
+}
 
 function render(m) {
   document.body.dataset.activity = m.activity;
@@ -86,7 +107,7 @@ function render(m) {
   renderAlarms(m.alarms);
   renderTreatment(m);
   const l = m.live;  // what goes on, readable over the sign-in too
-  $("si-live").textContent = l && m.activity === "treating" ? `Treatment ${l.state}: set ${fmtN(l.target_n)} N, measured ${fmtN(l.force_n)} N, ${l.phase}, ${fmtTime(Math.max(0, l.total_s - l.timer_s))} left` : "";
+  $("si-live").textContent = l && m.activity === "treating" ? `Treatment ${l.state}: set ${fmtF(l.target_n)}, measured ${fmtF(l.force_n)}, ${l.phase}, ${fmtTime(Math.max(0, l.total_s - l.timer_s))} left` : "";
   if (m.summary && summaryShown !== m.summary.session_id) { summaryShown = m.summary.session_id; summaryReport = m.summary.report; renderSummary(m.summary); go("summary"); }
   else if (m.summary && summaryReport !== m.summary.report) { summaryReport = m.summary.report; renderSummary(m.summary); }  // the report, drawn once the record closed
   if (lastActivity !== m.activity && m.activity === "treating" && document.body.dataset.screen !== "treatment") go("treatment");
@@ -95,12 +116,12 @@ function render(m) {
 
 function renderTable(t, activity) {
   const id = t.identity;
-  $("t-identity").innerHTML = id ? `<dt>product</dt><dd>${id.product} rev ${id.revision}</dd><dt>vendor</dt><dd>${id.vendor}</dd><dt>ICD</dt><dd>${id.icd}</dd><dt>force max</dt><dd>${id.force_max_n} N</dd>` : "<dt>-</dt><dd>not read</dd>";
+  $("t-identity").innerHTML = id ? `<dt>product</dt><dd>${id.product} rev ${id.revision}</dd><dt>vendor</dt><dd>${id.vendor}</dd><dt>ICD</dt><dd>${id.icd}</dd><dt>force max</dt><dd>${fmtF(id.force_max_n)}</dd>` : "<dt>-</dt><dd>not read</dd>";
   $("t-link").textContent = t.link;
   $("t-device").textContent = t.device;
   $("t-selftest").textContent = t.self_test;
   $("t-home").textContent = t.at_home === null ? "-" : t.at_home ? "at home" : "NOT at home";
-  $("t-carriage").textContent = t.position_mm === undefined ? "" : `position ${t.position_mm} mm, force ${t.force_n} N${t.fault ? ", fault " + t.fault : ""}`;
+  $("t-carriage").textContent = t.position_mm === undefined ? "" : `position ${t.position_mm} mm, force ${fmtF(t.force_n, 1)}${t.fault ? ", fault " + t.fault : ""}`;
   $("t-limits").textContent = t.limits_file;
   $("t-hash").textContent = `sha256 ${t.limits_sha256}`;
   $("t-message").textContent = t.message;
@@ -171,16 +192,16 @@ function renderTreatment(m) {
   $("n-phase").textContent = live.phase;
   $("n-phase-left").textContent = fmtTime(live.phase_left_s);
   $("n-total-left").textContent = fmtTime(Math.max(0, live.total_s - live.timer_s));
-  $("n-offset").textContent = live.offset_n ? `force changed ${live.offset_n > 0 ? "+" : ""}${live.offset_n} N by the technician` : "";
+  $("n-offset").textContent = live.offset_n ? `force changed ${live.offset_n > 0 ? "+" : ""}${fmtF(live.offset_n, 1)} by the technician` : "";
   const c = m.current;
-  $("n-who").textContent = c ? `${c.protocol} · patient ${c.patient_ref || "-"} · ${c.weight_kg} kg · ${c.operator}` : "";
+  $("n-who").textContent = c ? `${c.protocol} · patient ${c.patient_ref || "-"} · ${fmtKg(c.weight_kg)} · ${c.operator}` : "";
   const last = curve[curve.length - 1];
   if (!last || live.t_s > last.t) curve.push({ t: live.t_s, target: live.target_n, force: live.force_n, emg: live.emg_uv });
   $("muscles").hidden = !live.muscles;
   $("n-muscles").textContent = live.muscles;
   $("n-muscles").dataset.held = /^holding|^easing/.test(live.muscles) ? "yes" : "no";
   if (document.body.dataset.screen === "treatment") {
-    drawCurve($("live-canvas"), { curve, planned: planned ? planned.points : null, limit: c ? c.force_limit_n : null, total: live.total_s, offsetT: live.t_s - live.timer_s });
+    drawCurve($("live-canvas"), { curve, planned: planned ? planned.points : null, limit: c ? c.force_limit_n : null, total: live.total_s, offsetT: live.t_s - live.timer_s, unit: site });
     if (live.muscles) drawEmg($("emg-canvas"), { curve, baseline: live.emg_baseline_uv, threshold: live.emg_threshold_uv, total: live.total_s });
     stats.painted++;
     if (live.sample_epoch_s) { stats.latencies.push(performance.timeOrigin + performance.now() - live.sample_epoch_s * 1000); if (stats.latencies.length > 2000) stats.latencies.shift(); }
@@ -194,7 +215,7 @@ function renderSummary(s) {
   $("s-facts").innerHTML = `<dt>protocol</dt><dd>${escapeHtml(c.protocol || "")}</dd><dt>patient</dt><dd>${escapeHtml(c.patient_ref || "-")}</dd><dt>operator</dt><dd>${escapeHtml(c.operator || "")}</dd><dt>stopped by</dt><dd>${escapeHtml(s.stopped_by || "- (ran to its end)")}</dd><dt>deadline misses</dt><dd>${s.deadline_misses}</dd>`;
   $("s-why").innerHTML = (s.why.length ? s.why : ["-"]).map((w) => `<li>${escapeHtml(w)}</li>`).join("");
   const a = s.accuracy;
-  $("s-accuracy").innerHTML = `<dt>hold error mean</dt><dd>${a.mean_error_n} N</dd><dt>hold error peak</dt><dd>${a.peak_error_n} N</dd><dt>overshoot</dt><dd>${a.overshoot_n} N</dd><dt>meets targets</dt><dd>${a.meets ? "yes" : "no"}</dd>`;
+  $("s-accuracy").innerHTML = `<dt>hold error mean</dt><dd>${fmtF(a.mean_error_n, 1)}</dd><dt>hold error peak</dt><dd>${fmtF(a.peak_error_n, 1)}</dd><dt>overshoot</dt><dd>${fmtF(a.overshoot_n, 1)}</dd><dt>meets targets</dt><dd>${a.meets ? "yes" : "no"}</dd>`;
   $("s-relaxation").innerHTML = (s.relaxation || []).map((w) => `<li>${escapeHtml(w)}</li>`).join("");
   $("s-events").innerHTML = $("event-list").innerHTML;
   $("s-noted").textContent = ""; $("s-saved").textContent = "";
@@ -214,11 +235,12 @@ $("btn-resume").addEventListener("click", () => {
 $("btn-ack").addEventListener("click", () => { sound.unlock(); send("acknowledge"); });
 $("btn-audio").addEventListener("click", () => send("audio_pause"));
 $("btn-home").addEventListener("click", () => confirmThen("Move the carriage home? The harness must be detached.", () => send("home")));
-for (const [id, delta] of [["btn-force-up", 10], ["btn-force-down", -10]]) {
+for (const [id, sign] of [["btn-force-up", 1], ["btn-force-down", -1]]) {
   $(id).addEventListener("click", () => {
+    const delta = sign * site.force_step * site.n_per_unit;  // the site's step, sent in N
     const set = state && state.live ? state.live.target_n : null;
-    const to = set === null ? "" : ` (set force ${set.toFixed(0)} N → ${(set + delta).toFixed(0)} N)`;
-    confirmThen(`Change the force by ${delta > 0 ? "+" : ""}${delta} N${to}?`, () => send("force", { delta_n: delta }));
+    const to = set === null ? "" : ` (set force ${fmtF(set)} → ${fmtF(set + delta)})`;
+    confirmThen(`Change the force by ${sign > 0 ? "+" : "−"}${site.force_step} ${site.force_unit}${to}?`, () => send("force", { delta_n: delta }));
   });
 }
 
@@ -262,17 +284,17 @@ $("c-no").addEventListener("click", () => send("step", { yes: false }));
 let patients = [];
 async function loadPatients() {
   patients = await (await fetch(withToken("/api/patients"))).json();
-  $("p-table").querySelector("tbody").innerHTML = patients.map((p) => `<tr><td>${escapeHtml(p.ref)}</td><td>${escapeHtml(p.name)}</td><td>${p.weight_kg} kg</td><td>${p.weight_date}</td><td>${p.regions.join(", ")}</td></tr>`).join("");
+  $("p-table").querySelector("tbody").innerHTML = patients.map((p) => `<tr><td>${escapeHtml(p.ref)}</td><td>${escapeHtml(p.name)}</td><td>${fmtKg(p.weight_kg)}</td><td>${p.weight_date}</td><td>${p.regions.join(", ")}</td></tr>`).join("");
   const sel = $("f-registered"), keep = sel.value;
   sel.innerHTML = `<option value="">- not registered -</option>` + patients.map((p) => `<option value="${escapeHtml(p.ref)}">${escapeHtml(p.ref)}: ${escapeHtml(p.name)}</option>`).join("");
   sel.value = keep;
 }
 $("btn-add-patient").addEventListener("click", async () => {
-  const body = { ref: $("p-ref").value.trim(), name: $("p-name").value.trim(), weight_kg: $("p-weight").value, height_cm: $("p-height").value, notes: $("p-notes").value, regions: [...document.querySelectorAll(".p-region:checked")].map((c) => c.value) };
+  const body = { ref: $("p-ref").value.trim(), name: $("p-name").value.trim(), weight_kg: toKg($("p-weight").value), height_cm: $("p-height").value, notes: $("p-notes").value, regions: [...document.querySelectorAll(".p-region:checked")].map((c) => c.value) };
   const r = await (await fetch(withToken("/api/patients"), { method: "POST", headers: { "content-type": "application/json", "x-console-badge": people.badge || "" }, body: JSON.stringify(body) })).json();
   document.querySelectorAll("[data-perr]").forEach((e) => { e.textContent = ""; });
   if (!r.ok) { for (const [k, v] of Object.entries(r.fields)) (document.querySelector(`[data-perr="${CSS.escape(k)}"]`) || document.querySelector('[data-perr=""]')).textContent = v; return; }
-  $("p-added").textContent = `registered ${r.patient.ref}: ${r.patient.weight_kg} kg`;
+  $("p-added").textContent = `registered ${r.patient.ref}: ${fmtKg(r.patient.weight_kg)}`;
   ["p-ref", "p-name", "p-weight", "p-height", "p-notes"].forEach((id) => { $(id).value = ""; });
   loadPatients();
 });
@@ -291,7 +313,7 @@ $("f-registered").addEventListener("change", () => {
   const p = patients.find((x) => x.ref === $("f-registered").value);
   document.body.classList.toggle("registered", !!p);
   $("f-weight").disabled = !!p;
-  if (p) { $("f-weight").value = p.weight_kg; if (!p.regions.includes($("f-region").value)) { $("f-region").value = p.regions[0]; fillPresets(); } }
+  if (p) { $("f-weight").value = Number((p.weight_kg / site.kg_per_unit).toFixed(1)); if (!p.regions.includes($("f-region").value)) { $("f-region").value = p.regions[0]; fillPresets(); } }
   $("btn-repeat").disabled = !p;
   repeating = null; $("f-repeat").textContent = "";
   check();
@@ -352,9 +374,11 @@ function onSource() {
   check();
 }
 const unitOf = (name) => name.endsWith("_n_s") ? "N/s" : name.endsWith("_n") ? "N" : name.endsWith("_s") ? "s" : "";
+// a protocol's own forces stay in N (the protocol's unit, as saved); the site's unit beside them
+const inSite = (k, v) => site.force_unit === "N" || !k.endsWith("_n") || v === "" || v === null ? "" : `= ${fmtF(Number(v), 1)}`;
 function buildFields(fields) {
-  $("f-fields").innerHTML = Object.entries(fields).map(([k, v]) => `<div class="row"><label>${k.replace(/_n_s$|_n$|_s$/, "").replaceAll("_", " ")} (${unitOf(k) || "count"}) <input data-field="${k}" type="number" inputmode="decimal" step="any" value="${v === null ? "" : v}"></label><span class="err" data-err="${k}"></span></div>`).join("");
-  document.querySelectorAll("[data-field]").forEach((i) => i.addEventListener("input", () => check()));
+  $("f-fields").innerHTML = Object.entries(fields).map(([k, v]) => `<div class="row"><label>${k.replace(/_n_s$|_n$|_s$/, "").replaceAll("_", " ")} (${unitOf(k) || "count"}) <input data-field="${k}" type="number" inputmode="decimal" step="any" value="${v === null ? "" : v}"></label><span class="in-site" data-in-site="${k}">${inSite(k, v)}</span><span class="err" data-err="${k}"></span></div>`).join("");
+  document.querySelectorAll("[data-field]").forEach((i) => i.addEventListener("input", () => { document.querySelector(`[data-in-site="${CSS.escape(i.dataset.field)}"]`).textContent = inSite(i.dataset.field, i.value); check(); }));
 }
 function values() {
   const out = {};
@@ -363,7 +387,7 @@ function values() {
 }
 function request() {
   const source = repeating ? { entry_json: repeating.entry_json } : { preset: $("f-preset").value, ...(uploaded || {}) };
-  return { ...source, values: uploaded || repeating ? {} : values(), weight_kg: $("f-weight").value, patient_ref: $("f-patient").value.trim(), clinical: clinical() };
+  return { ...source, values: uploaded || repeating ? {} : values(), weight_kg: toKg($("f-weight").value), patient_ref: $("f-patient").value.trim(), clinical: clinical() };
 }
 let checkTimer = null;
 function check(rebuild = false) {
@@ -377,8 +401,8 @@ function check(rebuild = false) {
     if (body.ok && rebuild) buildFields(body.fields);
     $("btn-start").disabled = !body.ok;
     planned = body.ok ? body : null;
-    $("plan-summary").textContent = body.ok ? `${body.name}: ${body.prescription || "peak " + body.peak_n + " N"}, session limit ${body.force_limit_n} N, ${(body.total_s / 60).toFixed(1)} min` : "refused: see the fields";
-    drawCurve($("plan-canvas"), { curve: [], planned: body.ok ? body.points : null, limit: body.ok ? body.force_limit_n : null, total: body.ok ? body.total_s : 60, offsetT: 0 });
+    $("plan-summary").textContent = body.ok ? `${body.name}: ${body.prescription || "peak " + fmtF(body.peak_n, 1)}${site.force_unit === "N" ? "" : " (peak " + fmtF(body.peak_n, 1) + ")"}, session limit ${fmtF(body.force_limit_n, 1)}, ${(body.total_s / 60).toFixed(1)} min` : "refused: see the fields";
+    drawCurve($("plan-canvas"), { curve: [], planned: body.ok ? body.points : null, limit: body.ok ? body.force_limit_n : null, total: body.ok ? body.total_s : 60, offsetT: 0, unit: site });
   }, 150);
 }
 function showFieldErrors(fields) {
@@ -396,7 +420,7 @@ $("btn-start").addEventListener("click", () => {
   sound.unlock();
   const p = planned, r = request();
   if (!p) return;
-  const lines = p.summary && p.summary.length ? p.summary.join("; ") : `${p.name} for patient ${r.patient_ref || "-"} (${p.weight_kg} kg), peak ${p.peak_n} N`;
+  const lines = p.summary && p.summary.length ? p.summary.join("; ") : `${p.name} for patient ${r.patient_ref || "-"} (${fmtKg(p.weight_kg)}), peak ${fmtF(p.peak_n, 1)}`;
   confirmThen(`Start? ${lines}; ${(p.total_s / 60).toFixed(1)} min.`, () => send("start", r));
 });
 
@@ -413,7 +437,7 @@ $("btn-note").addEventListener("click", () => {
 async function loadHistory() {
   const q = new URLSearchParams({ patient: $("h-patient").value, from: $("h-from").value, to: $("h-to").value });
   const rows = await (await fetch(withToken(`/api/sessions?${q}`))).json();
-  $("h-table").querySelector("tbody").innerHTML = rows.map((r) => `<tr data-sid="${r.id}"><td>${r.id}</td><td>${r.started_at.slice(0, 19).replace("T", " ")}</td><td>${escapeHtml(r.protocol_name)}</td><td>${escapeHtml(r.patient_ref || "-")}</td><td>${escapeHtml(r.operator)}</td><td>${escapeHtml(r.outcome)}</td><td>${escapeHtml((r.signed || []).join("; ") || "-")}</td></tr>`).join("");
+  $("h-table").querySelector("tbody").innerHTML = rows.map((r) => `<tr data-sid="${r.id}"><td>${r.id}</td><td>${fmtWhen(r.started_at)}</td><td>${escapeHtml(r.protocol_name)}</td><td>${escapeHtml(r.patient_ref || "-")}</td><td>${escapeHtml(r.operator)}</td><td>${escapeHtml(r.outcome)}</td><td>${escapeHtml((r.signed || []).join("; ") || "-")}</td></tr>`).join("");
   $("h-table").querySelectorAll("tr[data-sid]").forEach((tr) => tr.addEventListener("click", () => showSession(tr.dataset.sid, tr)));
 }
 async function showSession(sid, tr) {
@@ -426,7 +450,8 @@ async function showSession(sid, tr) {
   $("h-json").href = withToken(`/api/sessions/${sid}/export.json`);
   $("h-fhir").href = withToken(`/api/sessions/${sid}/export.fhir.json`);
   $("h-pdf").href = withToken(`/api/sessions/${sid}/report.pdf`);
-  $("h-facts").innerHTML = ["started_at", "ended_at", "protocol_name", "patient_ref", "weight_kg", "operator", "force_limit_n", "limits_sha256", "device_url"].map((k) => `<dt>${k}</dt><dd>${escapeHtml(s[k] ?? "-")}</dd>`).join("") + `<dt>samples</dt><dd>${d.samples}</dd>`;
+  const shown = { ...s, started_at: fmtWhen(s.started_at), ended_at: fmtWhen(s.ended_at), weight_kg: fmtKg(s.weight_kg), force_limit_n: s.force_limit_n === null ? "-" : fmtF(s.force_limit_n, 1) };
+  $("h-facts").innerHTML = [["started_at", "started"], ["ended_at", "ended"], ["protocol_name", "protocol"], ["patient_ref", "patient"], ["weight_kg", "weight"], ["operator", "operator"], ["force_limit_n", "session force limit"], ["limits_sha256", "limits file (SHA-256)"], ["device_url", "table"]].map(([k, words]) => `<dt>${words}</dt><dd>${escapeHtml(shown[k] ?? "-")}</dd>`).join("") + `<dt>samples</dt><dd>${d.samples}</dd>`;
   $("h-events").innerHTML = d.events.map((e) => `<li class="${e.priority}">${e.t_s === null ? "" : e.t_s.toFixed(1) + " s "}${escapeHtml(e.message)}</li>`).join("");
   $("h-report").src = withToken(`/api/sessions/${sid}/report.png`);
   $("h-signed").innerHTML = (d.signatures || []).map((w) => `<li>${escapeHtml(w)}</li>`).join("") || "<li>not signed yet</li>";
