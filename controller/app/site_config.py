@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from controller.clinic.units import Units
 from controller.muscles.monitor import BASELINE_S, MuscleSettings
+from controller.words.catalogue import DEFAULT as DEFAULT_LANGUAGE
+from controller.words.catalogue import checked
 
 DEFAULT_DEVICE = "sim://"
 DEFAULT_SITE_FILE = Path.home() / ".config" / "traction" / "site.toml"
@@ -51,6 +53,7 @@ _KEYS = {
     "time_zone": "TRACTION_TIME_ZONE",  # the clinic's (IANA, Europe/Berlin); default: the machine's
     "force_unit": "TRACTION_FORCE_UNIT",  # what people read and write: N, kgf or lbf
     "weight_unit": "TRACTION_WEIGHT_UNIT",  # kg or lb
+    "language": "TRACTION_LANGUAGE",  # the console's words: en, de or ru (a person's over it)
 }
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 LOCK_AFTER_S = 120.0
@@ -81,6 +84,7 @@ class SiteConfig:
     patient_system: str | None = None
     time_zone: str | None = None  # None: the machine's own
     units: Units = field(default_factory=Units)
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def demo_records(self) -> Path:
@@ -152,6 +156,7 @@ def site_config(
             ) from None
     try:
         units = Units(chosen.get("force_unit", "N"), chosen.get("weight_unit", "kg"))
+        language = checked(chosen.get("language", DEFAULT_LANGUAGE))
     except ValueError as exc:
         raise SiteConfigError(str(exc)) from None
     patient_system = chosen.get("patient_system")
@@ -175,6 +180,7 @@ def site_config(
         patient_system=patient_system,
         time_zone=zone,
         units=units,
+        language=language,
     )
 
 

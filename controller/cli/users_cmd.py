@@ -19,6 +19,7 @@ from controller.people.token_file import write_token
 from controller.records import accounts
 from controller.records.schema import SchemaError
 from controller.records.store import RecordsError, SessionStore
+from controller.words.catalogue import LANGUAGES
 
 EXIT_INVALID = 2
 
@@ -38,10 +39,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     role = acts.add_parser("role", help="change an account's role")
     role.add_argument("name")
     role.add_argument("role", help=" | ".join(r.value for r in ORDER))
+    lang = acts.add_parser("language", help="the console's words for a person: yours, or any")
+    lang.add_argument("name")
+    lang.add_argument("language", help=f"{' | '.join(LANGUAGES)} | site (the site's)")
     tok = acts.add_parser("token", help="a token file for scripts and HIL (mode 600)")
     tok.add_argument("name")
     tok.add_argument("--to", type=Path, required=True, help="the token file to write")
-    for action in (add, dis, pw, role, tok):
+    for action in (add, dis, pw, role, lang, tok):
         add_identity_args(action)
     p.set_defaults(run=run)
 
@@ -108,6 +112,12 @@ def _act(args: argparse.Namespace, store: SessionStore, pins: Pins) -> int:
         role = role_of(args.role)
         accounts.set_role(store, args.name, role, by=by)
         out(f"{args.name} is now {role.value} (changed by {by.name})\n")
+    elif args.action == "language":
+        chosen = None if args.language == "site" else args.language
+        accounts.set_language(store, args.name, chosen, by=by)
+        out(
+            f"{args.name} reads the console in {LANGUAGES.get(chosen or '', 'the site language')}\n"
+        )
     elif args.action == "token":
         write_token(args.to, accounts.issue_token(store, args.name, by=by))
         out(f"token file for {args.name} written to {args.to} (readable by you only)\n")

@@ -81,7 +81,11 @@ def hello(service: ConsoleService, client: int, update_s: float) -> dict[str, An
         "events": events,
         "events_seen": count,
         "update_s": update_s,
-        "site": {**service.site.units.for_page(), "time_zone": zone_name()},
+        "site": {
+            **service.site.units.for_page(),
+            "time_zone": zone_name(),
+            "language": service.site.language,
+        },
     }
 
 
@@ -133,6 +137,7 @@ def badge_op(service: ConsoleService, op: str, m: dict[str, Any]) -> dict[str, A
             "lock_after_s": signins.lock_after_s,
             "user": None if holder is None else holder.name,
             "role": None if holder is None else holder.role.value,
+            "language": None if holder is None else holder.language,
             "names": signins.names() if signins.accounts() else [],
         }
     if op == "touch":
@@ -153,6 +158,7 @@ def badge_op(service: ConsoleService, op: str, m: dict[str, Any]) -> dict[str, A
         "badge": signed.badge,
         "user": signed.user.name,
         "role": signed.user.role.value,
+        "language": signed.user.language,
         "lock_after_s": signins.lock_after_s,
         "handover_from": signed.handover_from,
     }

@@ -47,6 +47,7 @@ from controller.console.refused import Refused
 from controller.console.requests import ALWAYS, planned, prepare
 from controller.records.saved_protocols import library, saved_rows
 from controller.records.store import RecordsError, SessionStore
+from controller.words.catalogue import LanguageError, checked, messages
 
 log = structlog.get_logger(__name__)
 
@@ -214,6 +215,13 @@ def make_app(backend: Backend, *, token: str | None = None) -> ASGIApp:
         except RecordsError as exc:
             return JSONResponse({"error": str(exc)}, status_code=404)
 
+    def api_words(request: Request) -> Response:
+        """A language's catalogue for the page: English words -> the language's."""
+        try:
+            return JSONResponse(messages(checked(request.path_params["language"])))
+        except LanguageError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+
     def api_verify(_: Request) -> Response:
         return JSONResponse(history.verify(site.records))
 
@@ -255,6 +263,7 @@ def make_app(backend: Backend, *, token: str | None = None) -> ASGIApp:
         Route("/api/sessions/{sid:int}", api_session),
         Route("/api/sessions/{sid:int}/{what}", api_session),
         Route("/api/verify", api_verify),
+        Route("/api/words/{language}", api_words),
         WebSocketRoute("/ws", ws),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -25,6 +25,7 @@ from controller.people.pins import (
 )
 from controller.people.roles import Role, Task, refusal
 from controller.records.store import SessionStore, utc_now
+from controller.words.catalogue import checked
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +44,7 @@ class User:
     name: str
     role: Role
     disabled: bool = False
+    language: str | None = None  # the console's words for this person; None: the site's
 
     def refusal(self, task: Task) -> str | None:
         return refusal(self.name, self.role, task)
@@ -208,6 +210,22 @@ def set_role(store: SessionStore, name: str, role: Role, *, by: User) -> None:
         _changed(store, by.name, target.name, f"role {target.role.value} -> {role.value}")
 
 
+SITE_LANGUAGE = "the site's"  # an account's language when it has none of its own
+
+
+def set_language(store: SessionStore, name: str, language: str | None, *, by: User) -> None:
+    """The person's own language at the console (None: the site's); their own, or an
+    administrator's change."""
+    target = find_user(store, name)
+    if by.name != target.name:
+        by.require(Task.ACCOUNTS)
+    if language is not None:
+        checked(language)
+    with store.writing():
+        store.db.execute("UPDATE users SET language = ? WHERE name = ?", (language, target.name))
+        _changed(store, by.name, target.name, f"language {language or SITE_LANGUAGE}")
+
+
 def disable(store: SessionStore, name: str, *, by: User) -> None:
     """The account can no longer sign in; its name stays on every record it is in."""
     by.require(Task.ACCOUNTS)
@@ -269,7 +287,7 @@ def _row(store: SessionStore, name: str) -> sqlite3.Row | None:
 
 
 def _user(row: sqlite3.Row) -> User:
-    return User(str(row["name"]), Role(row["role"]), bool(row["disabled"]))
+    return User(str(row["name"]), Role(row["role"]), bool(row["disabled"]), row["language"])
 
 
 def _changed(store: SessionStore, by: str, name: str, change: str) -> None:

@@ -191,6 +191,10 @@ MIGRATIONS: tuple[str, ...] = (
         procedure TEXT
     );
     """,
+    # 8: each person's language at the console (NULL: the site's)
+    """
+    ALTER TABLE users ADD COLUMN language TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -4,6 +4,7 @@
 import { drawCurve, drawEmg } from "/static/curve.js";
 import { Sound } from "/static/sound.js";
 import { People, keypad } from "/static/people.js";
+import { Words } from "/static/words.js";
 
 const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.search).get("token");
@@ -39,11 +40,13 @@ function send(opName, extra = {}) {
   ws.send(JSON.stringify({ op: opName, id: nextId++, operator: op.value.trim(), badge: people.badge, ...extra }));
 }
 const people = new People(send);
+const words = new Words(async (lang) => (await fetch(withToken(`/api/words/${lang}`))).json());
+people.onLanguage = (lang) => words.use(lang || site.language);  // a person's own, else the site's
 
 function onMessage(m) {
   const now = Date.now();
   if (now - lastHb > 1000 && ws.readyState === 1) { ws.send(JSON.stringify({ op: "hb" })); lastHb = now; }
-  if (m.type === "hello") { applySite(m.site); curve = m.curve.map((p) => ({ t: p[0], target: p[1], force: p[2], emg: p[3] })); $("event-list").innerHTML = ""; addEvents(m.events); return; }
+  if (m.type === "hello") { applySite(m.site); words.use(people.language || site.language); curve = m.curve.map((p) => ({ t: p[0], target: p[1], force: p[2], emg: p[3] })); $("event-list").innerHTML = ""; addEvents(m.events); return; }
   if (m.type === "reply") return onReply(m);
   if (m.type === "state") { state = m; window.__state = m; stats.updates++; addEvents(m.events); render(m); }
 }
@@ -75,13 +78,14 @@ function addEvents(events) {
 const fmtTime = (s) => s === null || s === undefined ? "-" : `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
 // The clinic's units and time zone (hello's `site`): the table and its records are in N and kg,
 // UTC; people read the site's force unit (N, kgf, lbf), weight unit (kg, lb) and local time.
-let site = { force_unit: "N", n_per_unit: 1, force_digits: 0, force_step: 10, weight_unit: "kg", kg_per_unit: 1, time_zone: undefined };
-const fmtN = (n) => n === null || n === undefined ? "-" : (n / site.n_per_unit).toFixed(site.force_digits);
-const fmtF = (n, digits = 0) => n === null || n === undefined ? `- ${site.force_unit}` : `${(n / site.n_per_unit).toFixed(Math.max(site.force_digits, digits))} ${site.force_unit}`;
+let site = { force_unit: "N", n_per_unit: 1, force_digits: 0, force_step: 10, weight_unit: "kg", kg_per_unit: 1, time_zone: undefined, language: "en" };
+const fmtN = (n) => n === null || n === undefined ? "-" : words.number(n / site.n_per_unit, site.force_digits);
+const fmtF = (n, digits = 0) => n === null || n === undefined ? `- ${site.force_unit}` : `${words.number(n / site.n_per_unit, Math.max(site.force_digits, digits))} ${site.force_unit}`;
 const fmtKg = (kg) => kg === null || kg === undefined || kg === "" ? "-" : `${Number((Number(kg) / site.kg_per_unit).toFixed(1))} ${site.weight_unit}`;
 const toKg = (shown) => shown === "" || shown === null ? shown : String(Math.round(Number(shown) * site.kg_per_unit * 1000) / 1000);
 function fmtWhen(iso) {
   if (!iso) return "-";
+  if (words.lang !== "en") return new Intl.DateTimeFormat(words.lang, { timeZone: site.time_zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZoneName: "short" }).format(new Date(iso));
   const parts = new Intl.DateTimeFormat("en-GB", { timeZone: site.time_zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" }).formatToParts(new Date(iso));
   const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${p.timeZoneName}`;

@@ -87,14 +87,16 @@ export class People {
   onReply(m) {
     if (m.op === "whoami" && m.ok) {
       this.accounts = m.accounts; this.lockAfterS = m.lock_after_s;
-      if (m.user) { this.user = m.user; this.role = m.role; } else { this.badge = null; sessionStorage.removeItem("badge"); }
+      if (m.user) { this.user = m.user; this.role = m.role; this.language = m.language; } else { this.badge = null; this.language = null; sessionStorage.removeItem("badge"); }
+      if (this.onLanguage) this.onLanguage(this.language);
       this.names(m.names || []);
       this.show(); return true;
     }
     if (m.op === "sign_in" || m.op === "first_administrator") {
       if (!m.ok) { $("si-error").textContent = m.error; return true; }
       this.badge = m.badge; sessionStorage.setItem("badge", m.badge);
-      this.user = m.user; this.role = m.role; this.lockAfterS = m.lock_after_s;
+      this.user = m.user; this.role = m.role; this.lockAfterS = m.lock_after_s; this.language = m.language;
+      if (this.onLanguage) this.onLanguage(this.language);
       this.locked = false; this.first = false; this.accounts = true; this.touched = Date.now();
       $("si-error").textContent = ""; $("si-name").value = "";
       $("reply").textContent = m.handover_from ? `handover from ${m.handover_from} recorded` : "";

@@ -1,0 +1,46 @@
+// The page's words in the clinic's language (controller/words/locale/*/traction.po, served as
+// JSON at /api/words/LANG): the English words are the message ids, so a word a catalogue lacks
+// shows in English, never as an id. The page's own text and placeholders are replaced in place,
+// and back again when the language changes (the site's, or the signed-in person's).
+export class Words {
+  constructor(load) {
+    this.load = load;  // (language) => Promise<{english: translated}>
+    this.lang = "en";
+    this.table = {};
+  }
+
+  async use(lang) {
+    this.wanted = lang;  // the last asked wins, whichever catalogue arrives first
+    if (!lang || lang === this.lang) return;
+    const next = lang === "en" ? {} : await this.load(lang);
+    if (this.wanted !== lang) return;
+    const back = Object.fromEntries(Object.entries(this.table).map(([en, shown]) => [shown, en]));
+    this.table = next;
+    this.lang = lang;
+    document.documentElement.lang = lang;
+    const swap = (text) => {
+      const key = text.replace(/\s+/g, " ").trim();
+      if (!key) return text;
+      const english = back[key] ?? key;
+      const shown = next[english] ?? english;
+      if (shown === key) return text;
+      const lead = text.match(/^\s*/)[0], trail = text.match(/\s*$/)[0];
+      return lead + shown + trail;
+    };
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (n.parentElement && ["SCRIPT", "STYLE"].includes(n.parentElement.tagName)) continue;
+      const swapped = swap(n.nodeValue);
+      if (swapped !== n.nodeValue) n.nodeValue = swapped;
+    }
+    for (const el of document.querySelectorAll("[placeholder]")) el.placeholder = swap(el.placeholder);
+  }
+
+  // a word the page writes itself: in the page's language when the catalogue has it
+  t(words) { return this.table[words] ?? words; }
+
+  // numbers and dates as the language writes them (45,0 in German and Russian)
+  number(value, digits) {
+    return new Intl.NumberFormat(this.lang === "en" ? "en-GB" : this.lang, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false }).format(value);
+  }
+}
