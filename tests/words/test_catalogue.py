@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 from controller.app.site_config import SiteConfigError, site_config
+from controller.console.activity import Activity
+from controller.core.end_reason import EndReason, SessionEnd
+from controller.core.event_words import TRANSITION_WORDS
+from controller.core.session_states import State
 from controller.people.roles import Role
 from controller.records.accounts import (
     AccountError,
@@ -20,6 +24,7 @@ from controller.records.accounts import (
 )
 from controller.records.store import SessionStore
 from controller.words.catalogue import LANGUAGES, LanguageError, checked, gettext, messages
+from safety.faults import SafetyFault
 
 PAGE = Path(__file__).resolve().parents[2] / "controller" / "console" / "static" / "index.html"
 # what is not a word: the units' symbols (set by the site's units) and file formats
@@ -59,9 +64,41 @@ def test_every_word_of_the_page_is_in_the_catalogue(language: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["de", "ru"])
-def test_a_translation_keeps_every_number_of_its_words(language: str) -> None:
+def test_a_translation_keeps_every_number_and_part_of_its_words(language: str) -> None:
     for english, shown in messages(language).items():
         assert re.findall(r"\d+", english) == re.findall(r"\d+", shown), (english, shown)
+        assert sorted(re.findall(r"\{\w+\}", english)) == sorted(re.findall(r"\{\w+\}", shown))
+
+
+def script_words() -> set[str]:
+    """What the page writes itself: every tr("...") of its scripts."""
+    found: set[str] = set()
+    for script in PAGE.parent.glob("*.js"):
+        found |= set(re.findall(r'tr\("((?:[^"\\]|\\.)*)"', script.read_text(encoding="utf-8")))
+    return found
+
+
+def table_words() -> set[str]:
+    """What the table writes that the page shows: the states, the console's activities, the
+    session's events, every fault's instruction and every end of a session with its alarm
+    ("{who}" where a name goes)."""
+    words = {s.value for s in State} | {a.value for a in Activity}
+    for template in TRANSITION_WORDS.values():
+        words |= {template.format(by=""), template.format(by=" by {who}")}
+    words |= {f.what_to_do for f in SafetyFault if f.what_to_do}
+    for reason in EndReason:
+        end = SessionEnd(reason, "{who}", 0)
+        words |= {end.words} | ({end.alarm[0]} if end.alarm else set())
+    return words
+
+
+@pytest.mark.parametrize("language", ["de", "ru"])
+def test_every_word_the_page_writes_or_shows_from_the_table_is_in_the_catalogue(
+    language: str,
+) -> None:
+    table = messages(language)
+    missing = sorted(w for w in script_words() | table_words() if not table.get(w))
+    assert not missing, f"{language}: not in the catalogue: {missing}"
 
 
 def test_english_is_the_ids_and_an_unknown_word_stays_english() -> None:

@@ -32,16 +32,18 @@ function connect() {
   ws = new WebSocket(withToken(`${proto}://${location.host}/ws`));
   ws.onmessage = (m) => onMessage(JSON.parse(m.data));
   ws.onopen = () => send("whoami", { badge: people.badge });
-  ws.onclose = () => { $("link-badge").textContent = "console offline: reconnecting"; $("link-badge").className = "badge bad"; setTimeout(connect, 500); };
+  ws.onclose = () => { $("link-badge").textContent = tr("console offline: reconnecting"); $("link-badge").className = "badge bad"; setTimeout(connect, 500); };
 }
 
 function send(opName, extra = {}) {
-  if (!ws || ws.readyState !== 1) { $("reply").textContent = "not connected to the table"; return; }
+  if (!ws || ws.readyState !== 1) { $("reply").textContent = tr("not connected to the table"); return; }
   ws.send(JSON.stringify({ op: opName, id: nextId++, operator: op.value.trim(), badge: people.badge, ...extra }));
 }
 const people = new People(send);
 const words = new Words(async (lang) => (await fetch(withToken(`/api/words/${lang}`))).json());
 people.onLanguage = (lang) => words.use(lang || site.language);  // a person's own, else the site's
+const tr = (text, values) => words.t(text, values);  // the page's own words
+const said = (text) => words.said(text);  // words the table wrote (alarms, events, states)
 
 function onMessage(m) {
   const now = Date.now();
@@ -54,10 +56,10 @@ function onMessage(m) {
 function onReply(m) {
   if (people.onReply(m)) return;
   if (m.op === "sign") return onSigned(m);
-  $("reply").textContent = m.ok ? "" : m.error;
+  $("reply").textContent = m.ok ? "" : said(m.error);
   if (m.op === "times") return onTimes(m);
   if (m.op === "save_protocol") { $("s-saved").textContent = m.ok ? `saved: ${m.saved}` : ""; if (m.ok) { $("s-save-name").value = ""; loadPresets(); } }
-  if (m.op === "note" && m.ok) { $("s-noted").textContent = "saved beside the record"; $("s-comment").value = ""; }
+  if (m.op === "note" && m.ok) { $("s-noted").textContent = tr("saved beside the record"); $("s-comment").value = ""; }
   if (m.op === "start") {
     showFieldErrors(m.fields || (m.ok ? {} : { "": m.error }));
     op.classList.toggle("bad", !m.ok && m.error.includes("operator"));
@@ -70,7 +72,7 @@ function addEvents(events) {
   for (const e of events) {
     const li = document.createElement("li");
     li.className = e.priority;
-    li.textContent = `${e.t_s === null ? "" : e.t_s.toFixed(1) + " s  "}${e.text}`;
+    li.textContent = `${e.t_s === null ? "" : e.t_s.toFixed(1) + " s  "}${said(e.text)}`;
     list.prepend(li);
   }
 }
@@ -103,15 +105,15 @@ function applySite(given) {
 function render(m) {
   document.body.dataset.activity = m.activity;
   const t = m.table;
-  $("link-badge").textContent = `table: ${t.link}`;
+  $("link-badge").textContent = tr("table: {link}", { link: said(t.link) });
   $("link-badge").className = "badge " + (t.link === "connected" ? "ok" : "bad");
-  $("activity-badge").textContent = m.live && m.activity === "treating" ? m.live.state : m.activity;
+  $("activity-badge").textContent = said(m.live && m.activity === "treating" ? m.live.state : m.activity);
   renderTable(t, m.activity);
   renderChecks(m.procedure, m.activity);
   renderAlarms(m.alarms);
   renderTreatment(m);
   const l = m.live;  // what goes on, readable over the sign-in too
-  $("si-live").textContent = l && m.activity === "treating" ? `Treatment ${l.state}: set ${fmtF(l.target_n)}, measured ${fmtF(l.force_n)}, ${l.phase}, ${fmtTime(Math.max(0, l.total_s - l.timer_s))} left` : "";
+  $("si-live").textContent = l && m.activity === "treating" ? tr("Treatment {state}: set {set}, measured {measured}, {phase}, {left} left", { state: said(l.state), set: fmtF(l.target_n), measured: fmtF(l.force_n), phase: said(l.phase), left: fmtTime(Math.max(0, l.total_s - l.timer_s)) }) : "";
   if (m.summary && summaryShown !== m.summary.session_id) { summaryShown = m.summary.session_id; summaryReport = m.summary.report; renderSummary(m.summary); go("summary"); }
   else if (m.summary && summaryReport !== m.summary.report) { summaryReport = m.summary.report; renderSummary(m.summary); }  // the report, drawn once the record closed
   if (lastActivity !== m.activity && m.activity === "treating" && document.body.dataset.screen !== "treatment") go("treatment");
@@ -121,28 +123,28 @@ function render(m) {
 function renderTable(t, activity) {
   const id = t.identity;
   $("t-identity").innerHTML = id ? `<dt>product</dt><dd>${id.product} rev ${id.revision}</dd><dt>vendor</dt><dd>${id.vendor}</dd><dt>ICD</dt><dd>${id.icd}</dd><dt>force max</dt><dd>${fmtF(id.force_max_n)}</dd>` : "<dt>-</dt><dd>not read</dd>";
-  $("t-link").textContent = t.link;
+  $("t-link").textContent = said(t.link);
   $("t-device").textContent = t.device;
-  $("t-selftest").textContent = t.self_test;
-  $("t-home").textContent = t.at_home === null ? "-" : t.at_home ? "at home" : "NOT at home";
+  $("t-selftest").textContent = said(t.self_test);
+  $("t-home").textContent = t.at_home === null ? "-" : t.at_home ? tr("at home") : tr("NOT at home");
   $("t-carriage").textContent = t.position_mm === undefined ? "" : `position ${t.position_mm} mm, force ${fmtF(t.force_n, 1)}${t.fault ? ", fault " + t.fault : ""}`;
   $("t-limits").textContent = t.limits_file;
   $("t-hash").textContent = `sha256 ${t.limits_sha256}`;
-  $("t-message").textContent = t.message;
+  $("t-message").textContent = said(t.message);
   $("btn-home").disabled = activity !== "idle" || t.at_home !== false;
   const why = t.readiness || [];
   $("t-ready-card").className = `card wide ${why.length ? "bad" : "ok"}`;
-  $("t-ready").textContent = why.length ? "NOT ready: no treatment can start" : "Ready: calibration valid, today's check passed";
-  $("t-ready-why").innerHTML = why.map((w) => `<li>${escapeHtml(w)}</li>`).join("");
+  $("t-ready").textContent = why.length ? tr("NOT ready: no treatment can start") : tr("Ready: calibration valid, today's check passed");
+  $("t-ready-why").innerHTML = why.map((w) => `<li>${escapeHtml(said(w))}</li>`).join("");
   $("btn-go-checks").hidden = !why.some((w) => w.includes("daily check"));
   people.table(t);
   $("t-people-card").className = `card wide ${t.accounts ? "" : "open"}`;
-  $("t-people").textContent = t.accounts ? "Everyone signs in" : "No accounts: actions carry a typed name";
+  $("t-people").textContent = t.accounts ? tr("Everyone signs in") : tr("No accounts: actions carry a typed name");
   $("btn-first-admin").hidden = t.accounts;
-  $("t-store").textContent = `records: ${t.store}`;
-  $("t-backup").textContent = t.last_backup_at ? `last backup ${age(t.last_backup_at)} ago` : "no backup of the records yet";
+  $("t-store").textContent = tr("records: {store}", { store: t.store });
+  $("t-backup").textContent = t.last_backup_at ? tr("last backup {age} ago", { age: age(t.last_backup_at) }) : tr("no backup of the records yet");
   const hr = t.health_record;
-  $("t-health").textContent = hr ? hr.words : "not connected to the clinic's health record";
+  $("t-health").textContent = hr ? said(hr.words) : tr("not connected to the clinic's health record");
   $("t-health").className = hr && hr.trouble ? "trouble" : "";
 }
 function age(iso) {
@@ -156,7 +158,7 @@ function renderChecks(p, activity) {
   $("c-step").textContent = p.step ? (p.wait === "board" ? `${p.step} (the board is watching)` : p.step) : "";
   $("c-answer").hidden = p.wait !== "confirm";
   $("c-done").innerHTML = p.done.map((d) => `<li class="${d.passed ? "ok" : "failed"}">${escapeHtml(d.key)}: ${escapeHtml(d.detail)}</li>`).join("");
-  $("c-result").textContent = p.result ? `Daily check ${p.result}` : "";
+  $("c-result").textContent = p.result ? tr("Daily check {result}", { result: said(p.result) }) : "";
 }
 
 function renderAlarms(a) {
@@ -164,15 +166,15 @@ function renderAlarms(a) {
   if (a.banner) {
     banner.hidden = false;
     banner.className = `banner ${a.banner.priority} ${a.banner.visual}`;
-    $("banner-priority").textContent = a.banner.priority.toUpperCase() + (a.banner.acknowledged_by ? " (acknowledged)" : "");
-    $("banner-text").textContent = a.banner.text;
-    $("banner-todo").textContent = a.banner.what_to_do || "";
+    $("banner-priority").textContent = tr(a.banner.priority.toUpperCase()) + (a.banner.acknowledged_by ? ` (${tr("acknowledged")})` : "");
+    $("banner-text").textContent = said(a.banner.text);
+    $("banner-todo").textContent = said(a.banner.what_to_do || "");
   } else banner.hidden = true;
-  $("alarm-list").innerHTML = a.alarms.map((x) => `<li class="${x.priority}${x.acknowledged_by ? " acked" : ""}">${x.priority.toUpperCase()}: ${escapeHtml(x.text)}</li>`).join("");
+  $("alarm-list").innerHTML = a.alarms.map((x) => `<li class="${x.priority}${x.acknowledged_by ? " acked" : ""}">${tr(x.priority.toUpperCase())}: ${escapeHtml(said(x.text))}</li>`).join("");
   const pending = a.alarms.some((x) => !x.acknowledged_by);
   $("btn-ack").disabled = !pending;
   $("btn-audio").disabled = !pending || a.audio === "paused";
-  $("btn-audio").textContent = a.audio === "paused" ? `AUDIO PAUSED ${fmtTime(a.audio_paused_s)}` : "AUDIO PAUSE 2 min";
+  $("btn-audio").textContent = a.audio === "paused" ? tr("AUDIO PAUSED {left}", { left: fmtTime(a.audio_paused_s) }) : tr("AUDIO PAUSE 2 min");
   document.body.dataset.audio = a.audio;
   sound.play(a.audio);
 }
@@ -192,13 +194,13 @@ function renderTreatment(m) {
   if (!live) return;
   $("n-set").textContent = fmtN(live.target_n);
   $("n-actual").textContent = fmtN(live.force_n);
-  $("n-state").textContent = live.state;
-  $("n-phase").textContent = live.phase;
+  $("n-state").textContent = said(live.state);
+  $("n-phase").textContent = said(live.phase);
   $("n-phase-left").textContent = fmtTime(live.phase_left_s);
   $("n-total-left").textContent = fmtTime(Math.max(0, live.total_s - live.timer_s));
-  $("n-offset").textContent = live.offset_n ? `force changed ${live.offset_n > 0 ? "+" : ""}${fmtF(live.offset_n, 1)} by the technician` : "";
+  $("n-offset").textContent = live.offset_n ? tr("force changed {change} by the technician", { change: `${live.offset_n > 0 ? "+" : ""}${fmtF(live.offset_n, 1)}` }) : "";
   const c = m.current;
-  $("n-who").textContent = c ? `${c.protocol} · patient ${c.patient_ref || "-"} · ${fmtKg(c.weight_kg)} · ${c.operator}` : "";
+  $("n-who").textContent = c ? `${c.protocol} · ${tr("patient")} ${c.patient_ref || "-"} · ${fmtKg(c.weight_kg)} · ${c.operator}` : "";
   const last = curve[curve.length - 1];
   if (!last || live.t_s > last.t) curve.push({ t: live.t_s, target: live.target_n, force: live.force_n, emg: live.emg_uv });
   $("muscles").hidden = !live.muscles;
@@ -214,12 +216,12 @@ function renderTreatment(m) {
 
 function renderSummary(s) {
   $("summary-empty").hidden = true; $("summary").hidden = false;
-  $("s-outcome").textContent = `Session ${s.session_id}: ${s.words}`;
+  $("s-outcome").textContent = tr("Session {id}: {words}", { id: s.session_id, words: said(s.words) });
   const c = s.current || {};
-  $("s-facts").innerHTML = `<dt>protocol</dt><dd>${escapeHtml(c.protocol || "")}</dd><dt>patient</dt><dd>${escapeHtml(c.patient_ref || "-")}</dd><dt>operator</dt><dd>${escapeHtml(c.operator || "")}</dd><dt>stopped by</dt><dd>${escapeHtml(s.stopped_by || "- (ran to its end)")}</dd><dt>deadline misses</dt><dd>${s.deadline_misses}</dd>`;
-  $("s-why").innerHTML = (s.why.length ? s.why : ["-"]).map((w) => `<li>${escapeHtml(w)}</li>`).join("");
+  $("s-facts").innerHTML = `<dt>${tr("protocol")}</dt><dd>${escapeHtml(c.protocol || "")}</dd><dt>${tr("patient")}</dt><dd>${escapeHtml(c.patient_ref || "-")}</dd><dt>${tr("operator")}</dt><dd>${escapeHtml(c.operator || "")}</dd><dt>${tr("stopped by")}</dt><dd>${escapeHtml(s.stopped_by || tr("- (ran to its end)"))}</dd><dt>${tr("deadline misses")}</dt><dd>${s.deadline_misses}</dd>`;
+  $("s-why").innerHTML = (s.why.length ? s.why : ["-"]).map((w) => `<li>${escapeHtml(said(w))}</li>`).join("");
   const a = s.accuracy;
-  $("s-accuracy").innerHTML = `<dt>hold error mean</dt><dd>${fmtF(a.mean_error_n, 1)}</dd><dt>hold error peak</dt><dd>${fmtF(a.peak_error_n, 1)}</dd><dt>overshoot</dt><dd>${fmtF(a.overshoot_n, 1)}</dd><dt>meets targets</dt><dd>${a.meets ? "yes" : "no"}</dd>`;
+  $("s-accuracy").innerHTML = `<dt>${tr("hold error mean")}</dt><dd>${fmtF(a.mean_error_n, 1)}</dd><dt>${tr("hold error peak")}</dt><dd>${fmtF(a.peak_error_n, 1)}</dd><dt>${tr("overshoot")}</dt><dd>${fmtF(a.overshoot_n, 1)}</dd><dt>${tr("meets targets")}</dt><dd>${a.meets ? tr("yes") : tr("no")}</dd>`;
   $("s-relaxation").innerHTML = (s.relaxation || []).map((w) => `<li>${escapeHtml(w)}</li>`).join("");
   $("s-events").innerHTML = $("event-list").innerHTML;
   $("s-noted").textContent = ""; $("s-saved").textContent = "";
@@ -233,18 +235,19 @@ $("btn-stop").addEventListener("click", () => send("stop"));
 $("btn-pause").addEventListener("click", () => send("pause"));
 $("btn-resume").addEventListener("click", () => {
   if (state && state.live && state.live.state === "patient_stopped") {  // the patient asked to stop
-    confirmThen("The patient pressed the hand switch. Have you asked the patient? Resume with a fresh ramp to the same force?", () => send("resume"));
+    confirmThen(tr("The patient pressed the hand switch. Have you asked the patient? Resume with a fresh ramp to the same force?"), () => send("resume"));
   } else send("resume");
 });
 $("btn-ack").addEventListener("click", () => { sound.unlock(); send("acknowledge"); });
 $("btn-audio").addEventListener("click", () => send("audio_pause"));
-$("btn-home").addEventListener("click", () => confirmThen("Move the carriage home? The harness must be detached.", () => send("home")));
+$("btn-home").addEventListener("click", () => confirmThen(tr("Move the carriage home? The harness must be detached."), () => send("home")));
 for (const [id, sign] of [["btn-force-up", 1], ["btn-force-down", -1]]) {
   $(id).addEventListener("click", () => {
     const delta = sign * site.force_step * site.n_per_unit;  // the site's step, sent in N
     const set = state && state.live ? state.live.target_n : null;
-    const to = set === null ? "" : ` (set force ${fmtF(set)} → ${fmtF(set + delta)})`;
-    confirmThen(`Change the force by ${sign > 0 ? "+" : "−"}${site.force_step} ${site.force_unit}${to}?`, () => send("force", { delta_n: delta }));
+    const step = `${sign > 0 ? "+" : "−"}${site.force_step} ${site.force_unit}`;
+    const text = set === null ? tr("Change the force by {step}?", { step }) : tr("Change the force by {step} (set force {from} → {to})?", { step, from: fmtF(set), to: fmtF(set + delta) });
+    confirmThen(text, () => send("force", { delta_n: delta }));
   });
 }
 

@@ -16,6 +16,7 @@ export class Words {
     if (this.wanted !== lang) return;
     const back = Object.fromEntries(Object.entries(this.table).map(([en, shown]) => [shown, en]));
     this.table = next;
+    this.templates = templates(next);
     this.lang = lang;
     document.documentElement.lang = lang;
     const swap = (text) => {
@@ -36,11 +37,38 @@ export class Words {
     for (const el of document.querySelectorAll("[placeholder]")) el.placeholder = swap(el.placeholder);
   }
 
-  // a word the page writes itself: in the page's language when the catalogue has it
-  t(words) { return this.table[words] ?? words; }
+  // words the page writes itself, with {name} parts filled from `values`
+  t(words, values = {}) {
+    const shown = this.table[words] ?? words;
+    return shown.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+  }
+
+  // words the table wrote in English (alarms, events, states): the catalogue's entry, or one of
+  // its templates ("paused by {who}: holding the force") with the parts as the table wrote them
+  said(text) {
+    if (this.lang === "en" || text === null || text === undefined || text === "") return text;
+    if (this.table[text]) return this.table[text];
+    for (const { re, names, shown } of this.templates || []) {
+      const m = re.exec(text);
+      if (m) return shown.replace(/\{(\w+)\}/g, (whole, name) => (names.includes(name) ? m[names.indexOf(name) + 1] : whole));
+    }
+    return text;
+  }
 
   // numbers and dates as the language writes them (45,0 in German and Russian)
   number(value, digits) {
     return new Intl.NumberFormat(this.lang === "en" ? "en-GB" : this.lang, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false }).format(value);
   }
+}
+
+// "paused by {who}: holding the force" -> /^paused by (.+?): holding the force$/, ["who"]
+function templates(table) {
+  const out = [];
+  for (const [english, shown] of Object.entries(table)) {
+    if (!english.includes("{")) continue;
+    const names = [...english.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+    const pattern = english.split(/\{\w+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("(.+?)");
+    out.push({ re: new RegExp(`^${pattern}$`), names, shown });
+  }
+  return out.sort((a, b) => b.re.source.length - a.re.source.length);  // the most specific first
 }
