@@ -118,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
             muscles=muscles,
             muscle_settings=site.muscle_settings,
             mains_hz=site.mains_hz,
+            language=site.language,
         )
     except RecordsError as exc:
         sys.stderr.write(f"traction demo: {exc}\n")

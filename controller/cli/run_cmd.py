@@ -42,6 +42,7 @@ from controller.records.prescribing import may_prescribe
 from controller.records.store import RecordsError, SessionStore
 from controller.run.session import Action, ending_bound_s
 from controller.run.treatment_run import TreatmentRun
+from controller.words.catalogue import said
 from firmware_bridge.errors import TargetError
 from safety.faults import SafetyFault
 from safety.limits import LimitsError, load_limits
@@ -116,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
             muscles=muscles,
             muscle_settings=site.muscle_settings,
             mains_hz=site.mains_hz,
+            language=site.language,
         )
     except RecordsError as exc:
         link.close()
@@ -127,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     latest: list[tuple[Treatment, CycleRecord]] = []
     notes: queue.SimpleQueue[str] = queue.SimpleQueue()
     raised: list[BaseException] = []
-    session.events.subscribe(lambda e: _note_event(e, notes), replay=False)
+    session.events.subscribe(lambda e: _note_event(e, notes, site.language), replay=False)
 
     def hook(treatment: Treatment, record: CycleRecord) -> None:
         """Runs in the control thread: publish the latest cycle for the display."""
@@ -182,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         return result.exit_code
     display.end()
     sys.stdout.write(
-        f"session {result.words}; hold error mean "
+        f"session {said(site.language, result.words)}; hold error mean "
         f"{site.units.show_force(outcome.accuracy.mean_error_n, 2)}, peak "
         f"{site.units.show_force(outcome.accuracy.peak_error_n, 2)}\n"
     )
@@ -191,17 +193,18 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(f"SAFETY: {trip.describe()}\n")
         todo = sorted({t.fault.what_to_do for t in outcome.trips if t.priority.value == "high"})
         for line in todo:
-            sys.stdout.write(f"\a*** ALARM: {line} ***\n")
+            sys.stdout.write(f"\a*** ALARM: {said(site.language, line)} ***\n")
     return result.exit_code
 
 
-def _note_event(event: SessionEvent, notes: queue.SimpleQueue[str]) -> None:
-    """What the technician must see at once: alarms, faults, refusals (not every transition)."""
+def _note_event(event: SessionEvent, notes: queue.SimpleQueue[str], language: str = "en") -> None:
+    """What the technician must see at once: alarms, faults, refusals (not every transition);
+    the alarm's words and what to do in the site's language, its markers as scripts read them."""
     if event.kind in ("alarm", "fault"):
         bell = "\a" if event.priority == "high" else ""
-        notes.put(f"{bell}*** {event.priority.upper()}: {event.text} ***")
+        notes.put(f"{bell}*** {event.priority.upper()}: {said(language, event.text)} ***")
         if event.kind == "fault" and event.data.get("what_to_do"):
-            notes.put(f"    what to do: {event.data['what_to_do']}")
+            notes.put(f"    what to do: {said(language, str(event.data['what_to_do']))}")
     elif event.kind == "refused":
         notes.put(event.text)
 

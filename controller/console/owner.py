@@ -70,6 +70,7 @@ class StartJob:
     form: PreparedForm
     operator: str
     patient_ref: str
+    language: str = "en"  # the session's words (its report's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +261,7 @@ class TableOwner:
                 muscles=source,
                 muscle_settings=self.site.muscle_settings,
                 mains_hz=self.site.mains_hz,
+                language=job.language,
             )
         except RecordsError as exc:
             screen.not_started(f"no treatment without its record: {exc}")

@@ -20,6 +20,7 @@ from controller.console.service import ConsoleService
 from controller.people.roles import Task
 from controller.records.saved_protocols import library
 from controller.records.store import RecordsError, SessionStore
+from controller.words.catalogue import checked
 from safety.limits import SafetyLimits
 
 
@@ -180,7 +181,10 @@ def act(service: ConsoleService, op: str, m: dict[str, Any]) -> dict[str, Any]:
             service.may_prescribe(operator, plan)
         registered = plan.patient.ref if plan is not None and plan.patient is not None else ""
         service.start_treatment(
-            prepared, operator, registered or str(m.get("patient_ref") or "").strip()
+            prepared,
+            operator,
+            registered or str(m.get("patient_ref") or "").strip(),
+            checked(str(m.get("language") or service.site.language)),  # the page's words
         )
         return {"planned": planned(prepared)}
     if op == "daily_check":

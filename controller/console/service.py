@@ -139,7 +139,10 @@ class ConsoleService:
         if linked and self.owner.watch.ok is not True:
             raise Refused(f"no link to the table: {screen.table.link}")
 
-    def start_treatment(self, form: PreparedForm, operator: str, patient_ref: str) -> None:
+    def start_treatment(
+        self, form: PreparedForm, operator: str, patient_ref: str, language: str = "en"
+    ) -> None:
+        """`language`: the words of the page that started it, the session's (its report's)."""
         operator = operator_name(operator)
         screen = self.screen
         with screen.lock:
@@ -164,7 +167,7 @@ class ConsoleService:
                 }
             )
         _audit("start", operator, protocol=form.entry.name, patient_ref=patient_ref)
-        self.owner.put(StartJob(form, operator, patient_ref))
+        self.owner.put(StartJob(form, operator, patient_ref, language))
 
     def home(self, operator: str) -> None:
         operator = operator_name(operator)

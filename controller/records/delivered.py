@@ -14,6 +14,7 @@ from itertools import pairwise
 from typing import Any
 
 from controller.clinic.units import Units
+from controller.words.catalogue import speaker
 
 HOLD_SUFFIX = "hold"  # phases named "hold", "step 2: hold", ...
 
@@ -25,9 +26,11 @@ class Delivered:
     hold_error_mean_n: float | None  # mean |measured - target| in the holds
     peak_n: float  # highest measured force
 
-    def lines(self, units: Units | None = None) -> list[str]:
-        """In the site's force unit, with the record's newtons beside it when that is not N."""
+    def lines(self, units: Units | None = None, language: str = "en") -> list[str]:
+        """In the site's force unit, with the record's newtons beside it when that is not N;
+        in the session's language."""
         u = units or Units()
+        say = speaker(language)
 
         def both(newtons: float, digits: int) -> str:
             shown = u.show_force(newtons, digits)
@@ -35,10 +38,10 @@ class Delivered:
 
         err = "-" if self.hold_error_mean_n is None else both(self.hold_error_mean_n, 2)
         return [
-            f"time at force {self.time_at_force_s / 60:.1f} min",
-            f"force-time integral {self.force_time_n_s / 1000:.1f} kN s",
-            f"hold error mean {err}",
-            f"peak measured {both(self.peak_n, 1)}",
+            say("time at force {minutes} min", minutes=f"{self.time_at_force_s / 60:.1f}"),
+            say("force-time integral {kns} kN s", kns=f"{self.force_time_n_s / 1000:.1f}"),
+            say("hold error mean {error}", error=err),
+            say("peak measured {peak}", peak=both(self.peak_n, 1)),
         ]
 
 

@@ -29,6 +29,7 @@ def open_recorder(
     operator: str | None,
     patient_ref: str | None,
     clinical: ClinicalStart | None = None,
+    language: str = "en",
 ) -> SessionRecorder:
     """Raises RecordsError when the store cannot be used: no treatment without its record."""
     return SessionRecorder(
@@ -37,4 +38,5 @@ def open_recorder(
         patient_ref=patient_ref or "",
         device_url=device_url,
         clinical=clinical,
+        language=language,
     )

@@ -60,8 +60,10 @@ class SessionRecorder:
         patient_ref: str,
         device_url: str,
         clinical: ClinicalStart | None = None,
+        language: str = "en",
     ) -> None:
         self.path = path
+        self.language = language
         self.clinical = clinical
         self.operator = operator
         self.patient_ref = patient_ref
@@ -108,6 +110,7 @@ class SessionRecorder:
             limits_sha256=limits.fingerprint(),
             software_version=software_version(),
             device_url=self.device_url,
+            language=self.language,
             **(asdict(self.clinical) if self.clinical is not None else {}),
         )
         self.session_id = self.writer.begin(info, 0.0)

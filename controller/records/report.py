@@ -32,6 +32,8 @@ from controller.records.patients import notes_of
 from controller.records.recorder import SELF_TEST_EVENT
 from controller.records.signatures import people_lines
 from controller.records.store import SessionStore
+from controller.words.catalogue import DEFAULT as DEFAULT_LANGUAGE
+from controller.words.catalogue import speaker
 
 WRAP_CHARS = 72  # the left column's width, so it never runs into the right one
 FIGSIZE_IN = (13.0, 9.5)
@@ -79,10 +81,13 @@ def draw_report(
     store: SessionStore, session_id: int, out: Path, units: Units | None = None
 ) -> Report:
     """The session's report (PNG and PDF beside it), forces in the site's `units` and times
-    in the clinic's zone; the record itself stays in N and UTC."""
+    in the clinic's zone, in the language the session was run in; the record itself stays
+    in N and UTC."""
     u = units or Units()
     per = u.force_value(1.0)
     row = store.session(session_id)
+    language = row["language"] or DEFAULT_LANGUAGE
+    say = speaker(language)
     samples = store.samples(session_id)
     events = store.events(session_id)
     t = [s["t_s"] for s in samples]
@@ -108,21 +113,29 @@ def draw_report(
             b.start_s, b.end_s, color=colours(names.index(b.phase) % 10), alpha=BAND_ALPHA, lw=0
         )
     for n, name in enumerate(names):  # one legend entry per phase
-        ax.fill_between([], [], color=colours(n % 10), alpha=BAND_ALPHA * 3, label=f"phase: {name}")
+        ax.fill_between(
+            [],
+            [],
+            color=colours(n % 10),
+            alpha=BAND_ALPHA * 3,
+            label=say("phase: {name}", name=say(name)),
+        )
     ax.plot(
         t,
         [v if v is not None else float("nan") for v in target],
         color="black",
         lw=1.2,
         ls="--",
-        label="target",
+        label=say("target"),
     )
-    ax.plot(t, measured, color="tab:green", lw=1.0, label="measured (larger channel)")
+    ax.plot(t, measured, color="tab:green", lw=1.0, label=say("measured (larger channel)"))
     if row["force_limit_n"] is not None:
-        ax.axhline(row["force_limit_n"] * per, color="red", lw=1.0, label="session force limit")
+        ax.axhline(
+            row["force_limit_n"] * per, color="red", lw=1.0, label=say("session force limit")
+        )
     trip = _board_trip(events)
     if trip is not None:
-        ax.axhline(trip * per, color="red", lw=1.0, ls=":", label="board force trip")
+        ax.axhline(trip * per, color="red", lw=1.0, ls=":", label=say("board force trip"))
     marks = event_marks(events, span_s=(t[-1] - t[0]) if len(t) > 1 else 1.0)
     for m in marks:
         ax.axvline(m.t_s, color=m.colour, lw=0.8, alpha=0.8)
@@ -137,22 +150,43 @@ def draw_report(
             color=m.colour,
         )
     shown = sum(m.count for m in marks)
-    ax.set_ylabel(f"force ({u.force})")
+    ax.set_ylabel(say("force ({unit})", unit=u.force))
     ax.set_title(
-        f"session {session_id}: {row['protocol_name']} ({row['region']}), patient "
-        f"{row['patient_ref'] or '-'}, {u.show_weight(row['weight_kg'])}, operator "
-        f"{row['operator']} -- {row['outcome']}\nstarted {local(row['started_at'], seconds=True)}"
-        f", limits {row['limits_sha256'][:12]}, "
-        f"{row['software_version']}",
+        say(
+            "session {id}: {protocol} ({region}), patient {patient}, {weight}, operator "
+            "{operator} -- {outcome}",
+            id=session_id,
+            protocol=row["protocol_name"],
+            region=say(row["region"]),
+            patient=row["patient_ref"] or "-",
+            weight=u.show_weight(row["weight_kg"]),
+            operator=row["operator"],
+            outcome=row["outcome"],
+        )
+        + "\n"
+        + say(
+            "started {started}, limits {limits}, {software}",
+            started=local(row["started_at"], seconds=True),
+            limits=row["limits_sha256"][:12],
+            software=row["software_version"],
+        ),
         fontsize=9,
     )
     ax.legend(loc="upper right", fontsize=7, ncols=2)
     ax.grid(alpha=0.3)
     ax_pos.plot(t, [_mm(s["position_m"]) for s in samples], color="tab:purple", lw=1.0)
-    ax_pos.set_ylabel("carriage (mm)")
-    ax_pos.set_xlabel("session time (s)")
+    ax_pos.set_ylabel(say("carriage (mm)"))
+    ax_pos.set_xlabel(say("session time (s)"))
     ax_pos.grid(alpha=0.3)
-    _clinical_text(ax_text, row, events, delivered(samples), notes_of(store, session_id), units=u)
+    _clinical_text(
+        ax_text,
+        row,
+        events,
+        delivered(samples),
+        notes_of(store, session_id),
+        units=u,
+        language=language,
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=DPI)
     fig.savefig(out.with_suffix(".pdf"))  # the same page, for the patient's file
@@ -168,56 +202,11 @@ def _clinical_text(
     notes: list[dict[str, Any]],
     *,
     units: Units,
+    language: str = DEFAULT_LANGUAGE,
 ) -> None:
-    """Prescription, set-up, checks and pain on the left; delivered dose and the
-    technician's changes on the right."""
     ax.axis("off")
-    left = ["PRESCRIBED"]
-    if row["prescription_json"]:
-        left.append(
-            "force: " + Prescription.model_validate_json(row["prescription_json"]).describe()
-        )
-    else:
-        left.append("force: as the protocol (recorded before prescriptions)")
-    if row["setup_json"]:
-        st = json.loads(row["setup_json"])
-        left.append(
-            f"set-up: pull at {st['angle_deg']:g} deg, {st['position']}, {st['harness']} "
-            f"harness, split table {st['split_table']}"
-        )
-    if row["checks_json"]:
-        ck = json.loads(row["checks_json"])
-        left.append(
-            "contraindications: "
-            + ("none present, confirmed" if ck["contraindications_none"] else "NOT confirmed")
-            + f" by {row['operator']}"
-        )
-        if ck.get("pain_before") is not None:
-            left.append(f"pain before: {ck['pain_before']}/10 (NRS)")
-    for n in notes:
-        if n["kind"] == "pain_after":
-            left.append(f"pain after: {n['pain']}/10 (NRS), {n['by']}")
-        elif n["kind"].startswith("myotonometry_"):
-            when = n["kind"].removeprefix("myotonometry_")
-            left.append(
-                f"myotonometry {when}: {n['frequency_hz']:g} Hz, {n['stiffness_n_m']:g} N/m"
-            )
-        elif n["kind"] == "comment":
-            left.append(f'patient: "{str(n["text"])[: LABEL_CHARS * 2]}"')
-    relaxed = json.loads(row["relaxation_json"]) if row["relaxation_json"] else None
-    emg = json.loads(row["emg_json"]) if row["emg_json"] else None
-    told = [*relaxation_lines(relaxed), *emg_lines(emg)]
-    left += ["", "RELAXATION", *(w for line in told for w in textwrap.wrap(line, WRAP_CHARS))]
-    right = ["DELIVERED", *dose.lines(units), "", "TECHNICIAN'S CHANGES"]
-    changes = [e for e in events if e.kind == "operator"]
-    right += [
-        f"t {e.t_s or 0.0:.0f} s: {e.message} ({json.loads(e.data).get('by', '')})"
-        for e in changes[:CHANGES_SHOWN]
-    ] or ["none"]
-    if len(changes) > CHANGES_SHOWN:
-        right.append(f"... and {len(changes) - CHANGES_SHOWN} more in the record")
-    right += ["", "PEOPLE", *people_lines(str(row["operator"]), events)]
-    for x, lines in ((0.0, left), (0.52, right)):
+    columns = clinical_lines(row, events, dose, notes, units=units, language=language)
+    for x, lines in zip((0.0, 0.52), columns, strict=True):
         ax.text(
             x,
             1.0,
@@ -228,6 +217,81 @@ def _clinical_text(
             family="monospace",
             transform=ax.transAxes,
         )
+
+
+def clinical_lines(
+    row: sqlite3.Row,
+    events: list[ChainedEvent],
+    dose: Delivered,
+    notes: list[dict[str, Any]],
+    *,
+    units: Units,
+    language: str = DEFAULT_LANGUAGE,
+) -> tuple[list[str], list[str]]:
+    """Prescription, set-up, checks and pain (left); delivered dose, the technician's
+    changes and the people (right); in the session's language."""
+    say = speaker(language)
+    left = [say("PRESCRIBED")]
+    if row["prescription_json"]:
+        rx = Prescription.model_validate_json(row["prescription_json"]).describe()
+        left.append(say("force: {prescription}", prescription=rx))
+    else:
+        left.append(say("force: as the protocol (recorded before prescriptions)"))
+    if row["setup_json"]:
+        st = json.loads(row["setup_json"])
+        left.append(
+            say(
+                "set-up: pull at {angle} deg, {position}, {harness} harness, split table {split}",
+                angle=f"{st['angle_deg']:g}",
+                position=say(st["position"]),
+                harness=say(st["harness"]),
+                split=say(st["split_table"]),
+            )
+        )
+    if row["checks_json"]:
+        ck = json.loads(row["checks_json"])
+        left.append(
+            say(
+                "contraindications: none present, confirmed by {who}"
+                if ck["contraindications_none"]
+                else "contraindications: NOT confirmed by {who}",
+                who=row["operator"],
+            )
+        )
+        if ck.get("pain_before") is not None:
+            left.append(say("pain before: {pain}/10 (NRS)", pain=ck["pain_before"]))
+    for n in notes:
+        if n["kind"] == "pain_after":
+            left.append(say("pain after: {pain}/10 (NRS), {by}", pain=n["pain"], by=n["by"]))
+        elif n["kind"].startswith("myotonometry_"):
+            when = n["kind"].removeprefix("myotonometry_")
+            left.append(
+                say(
+                    f"myotonometry {when}: {{hz}} Hz, {{stiffness}} N/m",
+                    hz=f"{n['frequency_hz']:g}",
+                    stiffness=f"{n['stiffness_n_m']:g}",
+                )
+            )
+        elif n["kind"] == "comment":
+            left.append(say('patient: "{text}"', text=str(n["text"])[: LABEL_CHARS * 2]))
+    relaxed = json.loads(row["relaxation_json"]) if row["relaxation_json"] else None
+    emg = json.loads(row["emg_json"]) if row["emg_json"] else None
+    told = [*relaxation_lines(relaxed), *emg_lines(emg)]
+    left += [
+        "",
+        say("RELAXATION"),
+        *(w for line in told for w in textwrap.wrap(line, WRAP_CHARS)),
+    ]
+    right = [say("DELIVERED"), *dose.lines(units, language), "", say("TECHNICIAN'S CHANGES")]
+    changes = [e for e in events if e.kind == "operator"]
+    right += [
+        f"t {e.t_s or 0.0:.0f} s: {e.message} ({json.loads(e.data).get('by', '')})"
+        for e in changes[:CHANGES_SHOWN]
+    ] or [say("none")]
+    if len(changes) > CHANGES_SHOWN:
+        right.append(say("... and {n} more in the record", n=len(changes) - CHANGES_SHOWN))
+    right += ["", say("PEOPLE"), *people_lines(str(row["operator"]), events, language)]
+    return left, right
 
 
 def _emg_axis(ax: Axes, t: list[float], emg: list[float | None], figures: str | None) -> None:

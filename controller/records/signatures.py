@@ -19,6 +19,7 @@ from controller.people.roles import Task
 from controller.records.accounts import sign_in
 from controller.records.chain import ChainedEvent
 from controller.records.store import NewEvent, RecordsError, SessionStore, utc_now
+from controller.words.catalogue import speaker
 
 SIGNATURE = "signature"  # the events' kind
 HANDOVER = "handover at the console"  # how a handover's event begins (console/service.py)
@@ -76,14 +77,22 @@ def signatures(store: SessionStore, session_id: int) -> list[Signature]:
     return [_signature(json.loads(e.data)) for e in store.events(session_id) if e.kind == SIGNATURE]
 
 
-def people_lines(operator: str, events: list[ChainedEvent]) -> list[str]:
+def people_lines(operator: str, events: list[ChainedEvent], language: str = "en") -> list[str]:
     """Who did what, for the report: who ran it, each handover, each signature."""
-    lines = [f"run by {operator}"]
+    say = speaker(language)
+    lines = [say("run by {who}", who=operator)]
     lines += [e.message for e in events if e.message.startswith(HANDOVER)]
     signed = [json.loads(e.data) for e in events if e.kind == SIGNATURE]
     lines += [
-        f"{d['meaning']} by {d['signer']} ({d['role']}), {local(d['signed_at'])}" for d in signed
-    ] or ["not signed yet"]
+        say(
+            "{meaning} by {signer} ({role}), {when}",
+            meaning=say(d["meaning"]),
+            signer=d["signer"],
+            role=d["role"],
+            when=local(d["signed_at"]),
+        )
+        for d in signed
+    ] or [say("not signed yet")]
     return lines
 
 

@@ -136,6 +136,7 @@ class SessionInfo:
     prescription_json: str | None = None  # the force as prescribed (% BW, kg, lb, N)
     setup_json: str | None = None  # angle of pull, position, harness, split table
     checks_json: str | None = None  # contraindications confirmed, pain before (NRS 0-10)
+    language: str = "en"  # the words it was run in (en, de, ru): its report's
 
     def as_data(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}

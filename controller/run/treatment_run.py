@@ -121,6 +121,7 @@ class TreatmentRun:
         muscles: MuscleSource | None = None,
         muscle_settings: MuscleSettings | None = None,
         mains_hz: float = 50.0,
+        language: str = "en",
     ) -> None:
         """`records` None: a run with no record (benchmarks, the campaign's cells).
         `muscles`: the muscle signal's source, not yet opened (controller/muscles/)."""
@@ -134,6 +135,7 @@ class TreatmentRun:
                 operator=operator,
                 patient_ref=patient_ref,
                 clinical=clinical,
+                language=language,
             )
         )
         self.session = TreatmentSession(

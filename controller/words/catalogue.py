@@ -8,6 +8,8 @@ word shown by the page that a catalogue lacks.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -51,3 +53,43 @@ def messages(language: str) -> dict[str, str]:
 
 def gettext(language: str, words: str) -> str:
     return messages(language).get(words, words)
+
+
+@cache
+def _templates(language: str) -> list[tuple[re.Pattern[str], list[str], str]]:
+    """The catalogue's entries with {parts}, most specific first, as patterns (console.js's
+    `said` does the same for the page)."""
+    out = []
+    for english, shown in messages(language).items():
+        names = re.findall(r"\{(\w+)\}", english)
+        if not names:
+            continue
+        pattern = "(.+?)".join(re.escape(part) for part in re.split(r"\{\w+\}", english))
+        out.append((re.compile(f"^{pattern}$"), names, shown))
+    return sorted(out, key=lambda t: -len(t[0].pattern))
+
+
+def said(language: str, text: str) -> str:
+    """Words the table wrote in English, in `language`: the catalogue's entry, or one of its
+    templates with the parts as written; else the English."""
+    table = messages(language)
+    if text in table:
+        return table[text]
+    for pattern, names, shown in _templates(language):
+        m = pattern.match(text)
+        if m:
+            return _filled(shown, dict(zip(names, m.groups(), strict=True)))
+    return text
+
+
+def _filled(words: str, parts: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda w: parts.get(w.group(1), w.group(0)), words)
+
+
+def speaker(language: str) -> Callable[..., str]:
+    """say(words, **parts): the words in `language`, {parts} filled in (the ids: English)."""
+
+    def say(words: str, **parts: object) -> str:
+        return gettext(language, words).format(**parts)
+
+    return say

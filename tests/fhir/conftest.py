@@ -43,7 +43,7 @@ CLINIC = "urn:oid:1.2.276.0.76.4.8"  # a clinic's patient identifier system (any
 TOKEN = "t0ken-for-the-tests"
 
 
-def treat(db: Path, patient_ref: str = "P-7") -> int:
+def treat(db: Path, patient_ref: str = "P-7", language: str = "en") -> int:
     """One whole session through the real session, recorder and store (virtual time)."""
     store = SessionStore(db)
     limits = load_limits()
@@ -61,7 +61,12 @@ def treat(db: Path, patient_ref: str = "P-7") -> int:
     url = "sim://?patient=lumbar-average&seed=5"
     link = open_link(url).link
     rec = SessionRecorder(
-        db, operator="tech-1", patient_ref=patient_ref, device_url=url, clinical=plan.clinical()
+        db,
+        operator="tech-1",
+        patient_ref=patient_ref,
+        device_url=url,
+        clinical=plan.clinical(),
+        language=language,
     )
     outcome = run_treatment(link, plan.entry, limits, plan.weight_kg, recorder=rec)
     rec.finish(outcome.label, outcome.treatment.states.state, link.clock.now())

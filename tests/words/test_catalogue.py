@@ -3,17 +3,22 @@ page in every catalogue, numbers kept, and each person's language at the console
 
 from __future__ import annotations
 
+import queue
 import re
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from controller.app.site_config import SiteConfigError, site_config
+from controller.cli.run_cmd import _note_event
 from controller.console.activity import Activity
 from controller.core.end_reason import EndReason, SessionEnd
 from controller.core.event_words import TRANSITION_WORDS
+from controller.core.events import SessionEvent
 from controller.core.session_states import State
+from controller.maintenance.readiness import Entry, readiness
 from controller.people.roles import Role
 from controller.records.accounts import (
     AccountError,
@@ -23,7 +28,7 @@ from controller.records.accounts import (
     sign_in,
 )
 from controller.records.store import SessionStore
-from controller.words.catalogue import LANGUAGES, LanguageError, checked, gettext, messages
+from controller.words.catalogue import LANGUAGES, LanguageError, checked, gettext, messages, said
 from safety.faults import SafetyFault
 
 PAGE = Path(__file__).resolve().parents[2] / "controller" / "console" / "static" / "index.html"
@@ -101,6 +106,21 @@ def test_every_word_the_page_writes_or_shows_from_the_table_is_in_the_catalogue(
     assert not missing, f"{language}: not in the catalogue: {missing}"
 
 
+@pytest.mark.parametrize("language", ["de", "ru"])
+def test_why_no_treatment_may_start_is_said_in_the_language(language: str) -> None:
+    day = date(2026, 12, 7)
+    said_of = [
+        *readiness(None, None, day),
+        *readiness(Entry(day, False, day, "load 20 kg off by 3 %"), Entry(day, False), day),
+        *readiness(Entry(day, True, date(2026, 11, 1)), Entry(day, False, summary="e-stop"), day),
+        f"not ready to treat: {'; '.join(readiness(None, None, day))}",
+    ]
+    for english in said_of:
+        shown = said(language, english)
+        assert shown != english, english
+        assert re.findall(r"\d+", english) == re.findall(r"\d+", shown), (english, shown)
+
+
 def test_english_is_the_ids_and_an_unknown_word_stays_english() -> None:
     assert messages("en") == {} and gettext("de", "STOP") == "STOPP"
     assert gettext("ru", "STOP") == "СТОП" and gettext("ru", "no such words") == "no such words"
@@ -137,3 +157,28 @@ def test_each_person_reads_the_console_in_their_own_language(tmp_path: Path) -> 
         "language de" in changes and "language ru" in changes and "language the site's" in changes
     )
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("language", "todo"),
+    [
+        ("de", "Verbindung zur Steuerung verloren: prüfen Sie sofort den Patienten"),
+        ("ru", "связь с платой потеряна"),
+    ],
+)
+def test_traction_run_says_an_alarm_and_what_to_do_in_the_sites_language(
+    language: str, todo: str
+) -> None:
+    notes: queue.SimpleQueue[str] = queue.SimpleQueue()
+    fault = SafetyFault.LINK_FAILURE
+    event = SessionEvent(
+        1.0,
+        "fault",
+        "records cannot be written: stopping",
+        {"what_to_do": fault.what_to_do},
+        "high",
+    )
+    _note_event(event, notes, language)
+    alarm, what = notes.get_nowait(), notes.get_nowait()
+    assert alarm.startswith("\a*** HIGH: ") and "records cannot be written" not in alarm
+    assert todo in what and what.startswith("    what to do: ")

@@ -44,6 +44,7 @@ const words = new Words(async (lang) => (await fetch(withToken(`/api/words/${lan
 people.onLanguage = (lang) => words.use(lang || site.language);  // a person's own, else the site's
 const tr = (text, values) => words.t(text, values);  // the page's own words
 const said = (text) => words.said(text);  // words the table wrote (alarms, events, states)
+people.tr = tr; people.said = said;
 
 function onMessage(m) {
   const now = Date.now();
@@ -394,7 +395,7 @@ function values() {
 }
 function request() {
   const source = repeating ? { entry_json: repeating.entry_json } : { preset: $("f-preset").value, ...(uploaded || {}) };
-  return { ...source, values: uploaded || repeating ? {} : values(), weight_kg: toKg($("f-weight").value), patient_ref: $("f-patient").value.trim(), clinical: clinical() };
+  return { ...source, values: uploaded || repeating ? {} : values(), weight_kg: toKg($("f-weight").value), patient_ref: $("f-patient").value.trim(), clinical: clinical(), language: words.lang };
 }
 let checkTimer = null;
 function check(rebuild = false) {
@@ -408,7 +409,9 @@ function check(rebuild = false) {
     if (body.ok && rebuild) buildFields(body.fields);
     $("btn-start").disabled = !body.ok;
     planned = body.ok ? body : null;
-    $("plan-summary").textContent = body.ok ? `${body.name}: ${body.prescription || "peak " + fmtF(body.peak_n, 1)}${site.force_unit === "N" ? "" : " (peak " + fmtF(body.peak_n, 1) + ")"}, session limit ${fmtF(body.force_limit_n, 1)}, ${(body.total_s / 60).toFixed(1)} min` : "refused: see the fields";
+    const peak = tr("peak {force}", { force: fmtF(body.peak_n, 1) });
+    const dose = (body.prescription || peak) + (site.force_unit === "N" ? "" : ` (${peak})`);
+    $("plan-summary").textContent = body.ok ? tr("{name}: {dose}, session limit {limit}, {minutes} min", { name: body.name, dose, limit: fmtF(body.force_limit_n, 1), minutes: words.number(body.total_s / 60, 1) }) : tr("refused: see the fields");
     drawCurve($("plan-canvas"), { curve: [], planned: body.ok ? body.points : null, limit: body.ok ? body.force_limit_n : null, total: body.ok ? body.total_s : 60, offsetT: 0, unit: site });
   }, 150);
 }
@@ -427,8 +430,8 @@ $("btn-start").addEventListener("click", () => {
   sound.unlock();
   const p = planned, r = request();
   if (!p) return;
-  const lines = p.summary && p.summary.length ? p.summary.join("; ") : `${p.name} for patient ${r.patient_ref || "-"} (${fmtKg(p.weight_kg)}), peak ${fmtF(p.peak_n, 1)}`;
-  confirmThen(`Start? ${lines}; ${(p.total_s / 60).toFixed(1)} min.`, () => send("start", r));
+  const lines = p.summary && p.summary.length ? p.summary.join("; ") : tr("{name} for patient {patient} ({weight}), peak {peak}", { name: p.name, patient: r.patient_ref || "-", weight: fmtKg(p.weight_kg), peak: fmtF(p.peak_n, 1) });
+  confirmThen(tr("Start? {plan}; {minutes} min.", { plan: lines, minutes: words.number(p.total_s / 60, 1) }), () => send("start", r));
 });
 
 $("btn-save-protocol").addEventListener("click", () => {
@@ -445,45 +448,45 @@ async function loadHistory() {
   const q = new URLSearchParams({ patient: $("h-patient").value, from: $("h-from").value, to: $("h-to").value });
   const rows = await (await fetch(withToken(`/api/sessions?${q}`))).json();
   $("h-table").querySelector("tbody").innerHTML = rows.map((r) => `<tr data-sid="${r.id}"><td>${r.id}</td><td>${fmtWhen(r.started_at)}</td><td>${escapeHtml(r.protocol_name)}</td><td>${escapeHtml(r.patient_ref || "-")}</td><td>${escapeHtml(r.operator)}</td><td>${escapeHtml(r.outcome)}</td><td>${escapeHtml((r.signed || []).join("; ") || "-")}</td></tr>`).join("");
-  $("h-table").querySelectorAll("tr[data-sid]").forEach((tr) => tr.addEventListener("click", () => showSession(tr.dataset.sid, tr)));
+  $("h-table").querySelectorAll("tr[data-sid]").forEach((row) => row.addEventListener("click", () => showSession(row.dataset.sid, row)));
 }
-async function showSession(sid, tr) {
-  $("h-table").querySelectorAll("tr").forEach((x) => x.classList.remove("sel")); tr.classList.add("sel");
+async function showSession(sid, row) {
+  $("h-table").querySelectorAll("tr").forEach((x) => x.classList.remove("sel")); row.classList.add("sel");
   const d = await (await fetch(withToken(`/api/sessions/${sid}`))).json();
   const s = d.session;
   $("h-detail").hidden = false;
-  $("h-title").textContent = `Session ${sid}: ${s.outcome}`;
+  $("h-title").textContent = tr("Session {id}: {words}", { id: sid, words: said(s.outcome) });
   $("h-csv").href = withToken(`/api/sessions/${sid}/export.csv`);
   $("h-json").href = withToken(`/api/sessions/${sid}/export.json`);
   $("h-fhir").href = withToken(`/api/sessions/${sid}/export.fhir.json`);
   $("h-pdf").href = withToken(`/api/sessions/${sid}/report.pdf`);
   const shown = { ...s, started_at: fmtWhen(s.started_at), ended_at: fmtWhen(s.ended_at), weight_kg: fmtKg(s.weight_kg), force_limit_n: s.force_limit_n === null ? "-" : fmtF(s.force_limit_n, 1) };
-  $("h-facts").innerHTML = [["started_at", "started"], ["ended_at", "ended"], ["protocol_name", "protocol"], ["patient_ref", "patient"], ["weight_kg", "weight"], ["operator", "operator"], ["force_limit_n", "session force limit"], ["limits_sha256", "limits file (SHA-256)"], ["device_url", "table"]].map(([k, words]) => `<dt>${words}</dt><dd>${escapeHtml(shown[k] ?? "-")}</dd>`).join("") + `<dt>samples</dt><dd>${d.samples}</dd>`;
+  $("h-facts").innerHTML = [["started_at", "started"], ["ended_at", "ended"], ["protocol_name", "protocol"], ["patient_ref", "patient"], ["weight_kg", "weight"], ["operator", "operator"], ["force_limit_n", "session force limit"], ["limits_sha256", "limits file (SHA-256)"], ["device_url", "table"]].map(([k, label]) => `<dt>${tr(label)}</dt><dd>${escapeHtml(shown[k] ?? "-")}</dd>`).join("") + `<dt>samples</dt><dd>${d.samples}</dd>`;
   $("h-events").innerHTML = d.events.map((e) => `<li class="${e.priority}">${e.t_s === null ? "" : e.t_s.toFixed(1) + " s "}${escapeHtml(e.message)}</li>`).join("");
   $("h-report").src = withToken(`/api/sessions/${sid}/report.png`);
-  $("h-signed").innerHTML = (d.signatures || []).map((w) => `<li>${escapeHtml(w)}</li>`).join("") || "<li>not signed yet</li>";
+  $("h-signed").innerHTML = (d.signatures || []).map((w) => `<li>${escapeHtml(w)}</li>`).join("") || `<li>${tr("not signed yet")}</li>`;
   $("btn-sign").disabled = !s.ended_at;
   signing = Number(sid);
 }
 let signing = null;
 keypad($("sign-keys"), $("sign-pin"));
 $("btn-sign").addEventListener("click", () => {
-  $("sign-title").textContent = `Sign session ${signing}`;
-  $("sign-text").textContent = `${people.user || "You"}: this record is ${$("h-meaning").value} by you. Your name, the time and the meaning go into the audit chain and onto the report.`;
+  $("sign-title").textContent = tr("Sign session {id}", { id: signing });
+  $("sign-text").textContent = tr("{who}: this record is {meaning} by you. Your name, the time and the meaning go into the audit chain and onto the report.", { who: people.user || tr("You"), meaning: said($("h-meaning").value) });
   $("sign-error").textContent = ""; $("sign-pin").value = ""; $("sign").hidden = false;
 });
 $("sign-no").addEventListener("click", () => { $("sign").hidden = true; });
 $("sign-yes").addEventListener("click", () => { send("sign", { session_id: signing, meaning: $("h-meaning").value, pin: $("sign-pin").value }); $("sign-pin").value = ""; });
 function onSigned(m) {
-  if (!m.ok) { $("sign-error").textContent = m.error; return; }
+  if (!m.ok) { $("sign-error").textContent = said(m.error); return; }
   $("sign").hidden = true;
-  const tr = $("h-table").querySelector(`tr[data-sid="${signing}"]`);
-  if (tr) showSession(signing, tr);
+  const row = $("h-table").querySelector(`tr[data-sid="${signing}"]`);
+  if (row) showSession(signing, row);
 }
 $("btn-history").addEventListener("click", loadHistory);
 $("btn-verify").addEventListener("click", async () => {
   const v = await (await fetch(withToken("/api/verify"))).json();
-  $("h-verify").textContent = v.ok ? `verified: audit chain of ${v.events} events intact` : `VERIFY FAILED: ${v.problems.join("; ")}`;
+  $("h-verify").textContent = v.ok ? tr("verified: audit chain of {n} events intact", { n: v.events }) : tr("VERIFY FAILED: {problems}", { problems: v.problems.join("; ") });
 });
 
 document.addEventListener("pointerdown", () => sound.unlock(), { once: true });

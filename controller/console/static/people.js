@@ -17,6 +17,8 @@ export function keypad(container, input) {
 export class People {
   constructor(send) {
     this.send = send;
+    this.tr = (text, values = {}) => text.replace(/\{(\w+)\}/g, (w, k) => (k in values ? String(values[k]) : w));  // the page's words (console.js sets its catalogue)
+    this.said = (text) => text;
     this.badge = sessionStorage.getItem("badge");
     this.user = null; this.role = null;
     this.accounts = null; // unknown until the table says (whoami, or a screen update)
@@ -56,7 +58,7 @@ export class People {
   submit() {
     const name = $("si-name").value.trim(), pin = $("si-pin").value;
     if (this.first) {
-      if (pin !== $("si-pin2").value) { $("si-error").textContent = "the two PINs differ"; return; }
+      if (pin !== $("si-pin2").value) { $("si-error").textContent = this.tr("the two PINs differ"); return; }
       this.send("first_administrator", { name, pin });
     } else this.send("sign_in", { name, pin, badge: this.badge });
     $("si-pin").value = ""; $("si-pin2").value = "";
@@ -80,7 +82,7 @@ export class People {
 
   idle() {
     if (this.accounts && this.badge && !this.locked && Date.now() - this.touched > this.lockAfterS * 1000) {
-      this.lock(`locked after ${Math.round(this.lockAfterS / 60)} min untouched`);
+      this.lock(this.tr("locked after {minutes} min untouched", { minutes: Math.round(this.lockAfterS / 60) }));
     }
   }
 
@@ -93,13 +95,13 @@ export class People {
       this.show(); return true;
     }
     if (m.op === "sign_in" || m.op === "first_administrator") {
-      if (!m.ok) { $("si-error").textContent = m.error; return true; }
+      if (!m.ok) { $("si-error").textContent = this.said(m.error); return true; }
       this.badge = m.badge; sessionStorage.setItem("badge", m.badge);
       this.user = m.user; this.role = m.role; this.lockAfterS = m.lock_after_s; this.language = m.language;
       if (this.onLanguage) this.onLanguage(this.language);
       this.locked = false; this.first = false; this.accounts = true; this.touched = Date.now();
       $("si-error").textContent = ""; $("si-name").value = "";
-      $("reply").textContent = m.handover_from ? `handover from ${m.handover_from} recorded` : "";
+      $("reply").textContent = m.handover_from ? this.tr("handover from {who} recorded", { who: m.handover_from }) : "";
       this.show(); return true;
     }
     // a request the server found locked (its own idle count): show the sign-in
@@ -121,18 +123,19 @@ export class People {
     $("who").hidden = !(accounts && this.user);
     $("btn-lock").hidden = !signedIn;
     $("who-name").textContent = this.user || "";
-    $("who-role").textContent = this.role ? `${this.role}${this.locked ? " · locked" : ""}` : "";
+    $("who-role").textContent = this.role ? `${this.said(this.role)}${this.locked ? ` · ${this.tr("locked")}` : ""}` : "";
     if (this.blocked()) {  // at once, not at the next screen update: nothing in a person's name
       for (const id of ["btn-resume", "btn-force-up", "btn-force-down"]) $(id).disabled = true;
     }
     if (needed) $("si-names").querySelectorAll("button").forEach((b) => b.classList.remove("sel"));
     $("si-again-row").hidden = !this.first;
     $("si-open").hidden = !this.first;
-    $("si-ok").textContent = this.first ? "Create and sign in" : "Sign in";
-    $("si-title").textContent = this.first ? "The first administrator" : this.locked ? "Locked" : accounts ? "Sign in" : "No accounts yet";
+    const tr = this.tr;
+    $("si-ok").textContent = this.first ? tr("Create and sign in") : tr("Sign in");
+    $("si-title").textContent = this.first ? tr("The first administrator") : this.locked ? tr("Locked") : accounts ? tr("Sign in") : tr("No accounts yet");
     $("si-why").textContent = this.first
-      ? "The table's first account: it adds the technicians, physiotherapists and service engineers. There is no default PIN."
-      : this.locked ? `${this.why || "locked"}: ${this.user || "someone"} was signed in. Sign in to go on; another person signing in takes over.`
-      : "Every action is recorded in the name of the person signed in.";
+      ? tr("The table's first account: it adds the technicians, physiotherapists and service engineers. There is no default PIN.")
+      : this.locked ? tr("{why}: {who} was signed in. Sign in to go on; another person signing in takes over.", { why: this.said(this.why) || tr("locked"), who: this.user || tr("someone") })
+      : tr("Every action is recorded in the name of the person signed in.");
   }
 }

@@ -3,6 +3,7 @@ screen's own words, a treatment run in it, and numbers as the language writes th
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -53,3 +54,6 @@ def test_a_whole_treatment_in_the_sites_language(
     page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=WAIT_MS)
     shot(page, f"summary-{language}")
     page.close()
+    with sqlite3.connect(console.records) as db:  # the session's language: its report's
+        (recorded,) = db.execute("SELECT language FROM sessions ORDER BY id DESC").fetchone()
+    assert recorded == language
