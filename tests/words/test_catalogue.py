@@ -93,7 +93,8 @@ def table_words() -> set[str]:
     words |= {f.what_to_do for f in SafetyFault if f.what_to_do}
     for reason in EndReason:
         end = SessionEnd(reason, "{who}", 0)
-        words |= {end.words} | ({end.alarm[0]} if end.alarm else set())
+        words |= {end.words, end.outcome} | ({end.alarm[0]} if end.alarm else set())
+        words.add(SessionEnd(reason, "{who}", 2).outcome.replace("2", "{n}"))
     return words
 
 

@@ -45,6 +45,7 @@ people.onLanguage = (lang) => words.use(lang || site.language);  // a person's o
 const tr = (text, values) => words.t(text, values);  // the page's own words
 const said = (text) => words.said(text);  // words the table wrote (alarms, events, states)
 people.tr = tr; people.said = said;
+words.onChange = () => { applySite({}); buildFields({ ...form.fields, ...values() }); loadPatients(); people.show(); if (state) render(state); };  // the inputs keep what was typed
 
 function onMessage(m) {
   const now = Date.now();
@@ -84,7 +85,7 @@ const fmtTime = (s) => s === null || s === undefined ? "-" : `${Math.floor(s / 6
 let site = { force_unit: "N", n_per_unit: 1, force_digits: 0, force_step: 10, weight_unit: "kg", kg_per_unit: 1, time_zone: undefined, language: "en" };
 const fmtN = (n) => n === null || n === undefined ? "-" : words.number(n / site.n_per_unit, site.force_digits);
 const fmtF = (n, digits = 0) => n === null || n === undefined ? `- ${site.force_unit}` : `${words.number(n / site.n_per_unit, Math.max(site.force_digits, digits))} ${site.force_unit}`;
-const fmtKg = (kg) => kg === null || kg === undefined || kg === "" ? "-" : `${Number((Number(kg) / site.kg_per_unit).toFixed(1))} ${site.weight_unit}`;
+const fmtKg = (kg) => kg === null || kg === undefined || kg === "" ? "-" : `${words.number(Number(kg) / site.kg_per_unit, 1)} ${site.weight_unit}`;
 const toKg = (shown) => shown === "" || shown === null ? shown : String(Math.round(Number(shown) * site.kg_per_unit * 1000) / 1000);
 function fmtWhen(iso) {
   if (!iso) return "-";
@@ -100,7 +101,7 @@ function applySite(given) {
   $("btn-force-down").textContent = `− ${site.force_step} ${site.force_unit}`;
   $("btn-force-up").textContent = `+ ${site.force_step} ${site.force_unit}`;
   for (const id of ["p-weight-unit", "f-weight-unit"]) $(id).textContent = site.weight_unit;
-  $("f-dose").placeholder = site.force_unit === "N" ? "40%BW, 25kgf, 55lbf or 240N" : `40%BW, 240N or e.g. ${site.force_unit === "lbf" ? "55lbf" : "25kgf"}`;
+  $("f-dose").placeholder = site.force_unit === "N" ? tr("40%BW, 25kgf, 55lbf or 240N") : tr("40%BW, 240N or e.g. {example}", { example: site.force_unit === "lbf" ? "55lbf" : "25kgf" });
 }
 
 function render(m) {
@@ -294,7 +295,7 @@ async function loadPatients() {
   patients = await (await fetch(withToken("/api/patients"))).json();
   $("p-table").querySelector("tbody").innerHTML = patients.map((p) => `<tr><td>${escapeHtml(p.ref)}</td><td>${escapeHtml(p.name)}</td><td>${fmtKg(p.weight_kg)}</td><td>${p.weight_date}</td><td>${p.regions.join(", ")}</td></tr>`).join("");
   const sel = $("f-registered"), keep = sel.value;
-  sel.innerHTML = `<option value="">- not registered -</option>` + patients.map((p) => `<option value="${escapeHtml(p.ref)}">${escapeHtml(p.ref)}: ${escapeHtml(p.name)}</option>`).join("");
+  sel.innerHTML = `<option value="">${tr("- not registered -")}</option>` + patients.map((p) => `<option value="${escapeHtml(p.ref)}">${escapeHtml(p.ref)}: ${escapeHtml(p.name)}</option>`).join("");
   sel.value = keep;
 }
 $("btn-add-patient").addEventListener("click", async () => {
@@ -385,7 +386,7 @@ const unitOf = (name) => name.endsWith("_n_s") ? "N/s" : name.endsWith("_n") ? "
 // a protocol's own forces stay in N (the protocol's unit, as saved); the site's unit beside them
 const inSite = (k, v) => site.force_unit === "N" || !k.endsWith("_n") || v === "" || v === null ? "" : `= ${fmtF(Number(v), 1)}`;
 function buildFields(fields) {
-  $("f-fields").innerHTML = Object.entries(fields).map(([k, v]) => `<div class="row"><label>${k.replace(/_n_s$|_n$|_s$/, "").replaceAll("_", " ")} (${unitOf(k) || "count"}) <input data-field="${k}" type="number" inputmode="decimal" step="any" value="${v === null ? "" : v}"></label><span class="in-site" data-in-site="${k}">${inSite(k, v)}</span><span class="err" data-err="${k}"></span></div>`).join("");
+  $("f-fields").innerHTML = Object.entries(fields).map(([k, v]) => `<div class="row"><label>${tr(k.replace(/_n_s$|_n$|_s$/, "").replaceAll("_", " "))} (${unitOf(k) || tr("count")}) <input data-field="${k}" type="number" inputmode="decimal" step="any" value="${v === null ? "" : v}"></label><span class="in-site" data-in-site="${k}">${inSite(k, v)}</span><span class="err" data-err="${k}"></span></div>`).join("");
   document.querySelectorAll("[data-field]").forEach((i) => i.addEventListener("input", () => { document.querySelector(`[data-in-site="${CSS.escape(i.dataset.field)}"]`).textContent = inSite(i.dataset.field, i.value); check(); }));
 }
 function values() {
@@ -447,7 +448,7 @@ $("btn-note").addEventListener("click", () => {
 async function loadHistory() {
   const q = new URLSearchParams({ patient: $("h-patient").value, from: $("h-from").value, to: $("h-to").value });
   const rows = await (await fetch(withToken(`/api/sessions?${q}`))).json();
-  $("h-table").querySelector("tbody").innerHTML = rows.map((r) => `<tr data-sid="${r.id}"><td>${r.id}</td><td>${fmtWhen(r.started_at)}</td><td>${escapeHtml(r.protocol_name)}</td><td>${escapeHtml(r.patient_ref || "-")}</td><td>${escapeHtml(r.operator)}</td><td>${escapeHtml(r.outcome)}</td><td>${escapeHtml((r.signed || []).join("; ") || "-")}</td></tr>`).join("");
+  $("h-table").querySelector("tbody").innerHTML = rows.map((r) => `<tr data-sid="${r.id}"><td>${r.id}</td><td>${fmtWhen(r.started_at)}</td><td>${escapeHtml(r.protocol_name)}</td><td>${escapeHtml(r.patient_ref || "-")}</td><td>${escapeHtml(r.operator)}</td><td>${escapeHtml(said(r.outcome))}</td><td>${escapeHtml((r.signed || []).join("; ") || "-")}</td></tr>`).join("");
   $("h-table").querySelectorAll("tr[data-sid]").forEach((row) => row.addEventListener("click", () => showSession(row.dataset.sid, row)));
 }
 async function showSession(sid, row) {

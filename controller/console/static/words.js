@@ -35,6 +35,7 @@ export class Words {
       if (swapped !== n.nodeValue) n.nodeValue = swapped;
     }
     for (const el of document.querySelectorAll("[placeholder]")) el.placeholder = swap(el.placeholder);
+    if (this.onChange) this.onChange();  // what the page wrote itself, written again
   }
 
   // words the page writes itself, with {name} parts filled from `values`
