@@ -14,18 +14,11 @@ from typing import Any
 
 import pytest
 
-from controller.app.composition import open_link
-from controller.clinic.dose import parse_dose
-from controller.clinic.setup import Checks, Setup
-from controller.protocols.models import ProtocolFile, Static
 from controller.records.fhir import codes
 from controller.records.patients import add_note, add_patient, validated
-from controller.records.prescribing import plan_session
-from controller.records.recorder import SessionRecorder
 from controller.records.store import SessionStore
-from controller.run.runner import run_treatment
-from safety.limits import load_limits
 from tests.helpers import ready_records
+from tests.records.sessions import prescribed
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "B. Pseudonym"
@@ -36,44 +29,18 @@ PATIENT = {
     "weight_date": "2026-12-01",
     "regions": ["lumbar"],
 }
-SETUP = Setup(angle_deg=15, position="supine", harness="lumbar pelvic", split_table="locked")
 PAIN_BEFORE, PAIN_AFTER = 6, 3
-HOLD_S = 20.0
 CLINIC = "urn:oid:1.2.276.0.76.4.8"  # a clinic's patient identifier system (any URI)
 TOKEN = "t0ken-for-the-tests"
 
 
 def treat(db: Path, patient_ref: str = "P-7", language: str = "en") -> int:
-    """One whole session through the real session, recorder and store (virtual time)."""
+    """One whole prescribed session (virtual time), and the patient's pain after it."""
+    sid = prescribed(db, PAIN_BEFORE, patient_ref=patient_ref, language=language)
     store = SessionStore(db)
-    limits = load_limits()
-    plan = plan_session(
-        store,
-        ProtocolFile(name="short", protocol=Static(force_n=200.0, duration_s=HOLD_S)),
-        limits,
-        patient_ref=patient_ref,
-        weight_kg=None,
-        dose=parse_dose("25%BW"),
-        setup=SETUP,
-        checks=Checks(contraindications_none=True, pain_before=PAIN_BEFORE),
-    )
+    add_note(store, sid, "tech-1", "pain_after", {"pain": PAIN_AFTER})
     store.close()
-    url = "sim://?patient=lumbar-average&seed=5"
-    link = open_link(url).link
-    rec = SessionRecorder(
-        db,
-        operator="tech-1",
-        patient_ref=patient_ref,
-        device_url=url,
-        clinical=plan.clinical(),
-        language=language,
-    )
-    outcome = run_treatment(link, plan.entry, limits, plan.weight_kg, recorder=rec)
-    rec.finish(outcome.label, outcome.treatment.states.state, link.clock.now())
-    store = SessionStore(db)
-    add_note(store, rec.session_id, "tech-1", "pain_after", {"pain": PAIN_AFTER})
-    store.close()
-    return rec.session_id
+    return sid
 
 
 @pytest.fixture(scope="module")

@@ -7,49 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from controller.app.composition import open_link
-from controller.clinic.dose import parse_dose
-from controller.clinic.setup import Checks, Setup
-from controller.protocols.models import ProtocolFile, Static
 from controller.records.delivered import delivered, stiffness_n_mm
 from controller.records.patients import add_note, add_patient, get_patient, notes_of, validated
-from controller.records.prescribing import plan_session
 from controller.records.progress import draw_progress
-from controller.records.recorder import SessionRecorder
 from controller.records.report import draw_report
 from controller.records.store import SessionStore
-from controller.run.runner import run_treatment
-from safety.limits import load_limits
 from tests.helpers import ready_records
+from tests.records.sessions import PRESCRIBED_HOLD_S, prescribed
 
 pytestmark = pytest.mark.requirement("SR-033")
-HOLD_S = 20.0
-SETUP = Setup(angle_deg=15, position="supine", harness="lumbar pelvic", split_table="locked")
+HOLD_S = PRESCRIBED_HOLD_S
 
 
 def treat(db: Path, pain_before: int) -> int:
-    store = SessionStore(db)
-    limits = load_limits()
-    plan = plan_session(
-        store,
-        ProtocolFile(name="short", protocol=Static(force_n=200.0, duration_s=HOLD_S)),
-        limits,
-        patient_ref="P-7",
-        weight_kg=None,
-        dose=parse_dose("25%BW"),
-        setup=SETUP,
-        checks=Checks(contraindications_none=True, pain_before=pain_before),
-    )
-    store.close()
-    url = "sim://?patient=lumbar-average&seed=5"
-    link = open_link(url).link
-    rec = SessionRecorder(
-        db, operator="tech-1", patient_ref="P-7", device_url=url, clinical=plan.clinical()
-    )
-    outcome = run_treatment(link, plan.entry, limits, plan.weight_kg, recorder=rec)
-    rec.finish(outcome.label, outcome.treatment.states.state, link.clock.now())
-    assert outcome.state.value == "complete"
-    return rec.session_id
+    return prescribed(db, pain_before)
 
 
 @pytest.fixture
