@@ -8,16 +8,19 @@ import re
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from controller.app.site_config import SiteConfigError, site_config
 from controller.cli.run_cmd import _note_event
+from controller.clinic.setup import CONTRAINDICATIONS, Harness, Position, SplitTable
 from controller.console.activity import Activity
 from controller.core.end_reason import EndReason, SessionEnd
 from controller.core.event_words import TRANSITION_WORDS
 from controller.core.events import SessionEvent
 from controller.core.session_states import State
+from controller.maintenance.daily_check import DAILY_STEPS
 from controller.maintenance.readiness import Entry, readiness
 from controller.people.roles import Role
 from controller.records.accounts import (
@@ -85,12 +88,16 @@ def script_words() -> set[str]:
 
 def table_words() -> set[str]:
     """What the table writes that the page shows: the states, the console's activities, the
-    session's events, every fault's instruction and every end of a session with its alarm
-    ("{who}" where a name goes)."""
+    session's events, every fault's instruction, every end of a session with its alarm ("{who}"
+    where a name goes), the contraindications, the set-up's choices and the daily check."""
     words = {s.value for s in State} | {a.value for a in Activity}
     for template in TRANSITION_WORDS.values():
         words |= {template.format(by=""), template.format(by=" by {who}")}
     words |= {f.what_to_do for f in SafetyFault if f.what_to_do}
+    words |= set(CONTRAINDICATIONS) | {
+        x for t in (Position, Harness, SplitTable) for x in get_args(t)
+    }
+    words |= {step.key for step in DAILY_STEPS} | {step.action.text for step in DAILY_STEPS}
     for reason in EndReason:
         end = SessionEnd(reason, "{who}", 0)
         words |= {end.words, end.outcome} | ({end.alarm[0]} if end.alarm else set())

@@ -45,7 +45,7 @@ people.onLanguage = (lang) => words.use(lang || site.language);  // a person's o
 const tr = (text, values) => words.t(text, values);  // the page's own words
 const said = (text) => words.said(text);  // words the table wrote (alarms, events, states)
 people.tr = tr; people.said = said;
-words.onChange = () => { applySite({}); buildFields({ ...form.fields, ...values() }); loadPatients(); people.show(); if (state) render(state); };  // the inputs keep what was typed
+words.onChange = () => { applySite({}); buildFields({ ...form.fields, ...values() }); loadPatients(); loadClinic(); people.show(); if (state) render(state); };  // the inputs keep what was typed
 
 function onMessage(m) {
   const now = Date.now();
@@ -157,9 +157,9 @@ function age(iso) {
 function renderChecks(p, activity) {
   $("btn-daily").disabled = activity !== "idle";
   if (!p) return;
-  $("c-step").textContent = p.step ? (p.wait === "board" ? `${p.step} (the board is watching)` : p.step) : "";
+  $("c-step").textContent = p.step ? (p.wait === "board" ? tr("{step} (the board is watching)", { step: said(p.step) }) : said(p.step)) : "";
   $("c-answer").hidden = p.wait !== "confirm";
-  $("c-done").innerHTML = p.done.map((d) => `<li class="${d.passed ? "ok" : "failed"}">${escapeHtml(d.key)}: ${escapeHtml(d.detail)}</li>`).join("");
+  $("c-done").innerHTML = p.done.map((d) => `<li class="${d.passed ? "ok" : "failed"}">${escapeHtml(said(d.key))}: ${escapeHtml(d.detail)}</li>`).join("");
   $("c-result").textContent = p.result ? tr("Daily check {result}", { result: said(p.result) }) : "";
 }
 
@@ -312,11 +312,13 @@ $("btn-add-patient").addEventListener("click", async () => {
 let repeating = null;
 async function loadClinic() {
   const c = await (await fetch(withToken("/api/clinic"))).json();
-  const opts = (xs, blank = true) => (blank ? `<option value=""></option>` : "") + xs.map((x) => `<option>${escapeHtml(x)}</option>`).join("");
-  $("f-position").innerHTML = opts(c.positions); $("f-harness").innerHTML = opts(c.harnesses); $("f-split").innerHTML = opts(c.splits);
-  $("f-contra").innerHTML = c.contraindications.map((x) => `<li>${escapeHtml(x)}</li>`).join("");
+  const opts = (xs, blank = true) => (blank ? `<option value=""></option>` : "") + xs.map((x) => `<option value="${escapeHtml(x)}">${escapeHtml(said(x))}</option>`).join("");
+  for (const [id, xs] of [["f-position", c.positions], ["f-harness", c.harnesses], ["f-split", c.splits]]) {
+    const chosen = $(id).value; $(id).innerHTML = opts(xs); $(id).value = chosen;  // a language change keeps the choice
+  }
+  $("f-contra").innerHTML = c.contraindications.map((x) => `<li>${escapeHtml(said(x))}</li>`).join("");
   const scale = `<option value="">-</option>` + [...Array(11).keys()].map((n) => `<option>${n}</option>`).join("");
-  $("f-pain").innerHTML = scale; $("s-pain").innerHTML = scale;
+  for (const id of ["f-pain", "s-pain"]) { const chosen = $(id).value; $(id).innerHTML = scale; $(id).value = chosen; }
 }
 $("f-registered").addEventListener("change", () => {
   const p = patients.find((x) => x.ref === $("f-registered").value);
