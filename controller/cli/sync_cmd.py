@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from controller.app.site_config import SiteConfig, SiteConfigError, site_config
 from controller.records.fhir.client import FhirClient, FhirError, FhirServer
 from controller.records.fhir.outbox import (
     MAX_TRIES,
+    RUN_S,
     due,
     mark_failed,
     mark_sent,
@@ -88,11 +90,27 @@ def _server(site: SiteConfig) -> FhirServer:
     return FhirServer.configured(site.fhir_url, site.fhir_token_file)
 
 
-def _push(store: SessionStore, client: FhirClient, site: SiteConfig, server: FhirServer) -> None:
+def _push(
+    store: SessionStore,
+    client: FhirClient,
+    site: SiteConfig,
+    server: FhirServer,
+    run_s: float = RUN_S,
+) -> None:
+    """Each waiting session once, until `run_s` has passed (a slow or silent server costs one
+    run at most that plus one request's bound); what is left waits for the next run."""
     assert site.patient_system is not None
     queue_ended(store, server.base_url)
     out = sys.stdout.write
-    for session_id in due(store):
+    deadline = time.monotonic() + run_s
+    waiting = due(store)
+    for n, session_id in enumerate(waiting):
+        if time.monotonic() >= deadline:
+            out(
+                f"{len(waiting) - n} session(s) left for the next sync "
+                f"(a run's bound: {run_s:g} s)\n"
+            )
+            return
         try:
             procedure = push_session(store, session_id, client, site.patient_system)
         except (FhirError, NotPushed, RecordsError) as exc:

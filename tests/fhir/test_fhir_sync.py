@@ -13,8 +13,10 @@ import pytest
 
 from controller.app.site_config import SiteConfigError, site_config
 from controller.cli.main import main
+from controller.cli.sync_cmd import _push
 from controller.console.records_desk import health_record_state
 from controller.records.fhir import codes
+from controller.records.fhir.client import FhirClient, FhirServer
 from controller.records.fhir.outbox import MAX_TRIES, sync_state
 from controller.records.fhir.table_identity import system
 from controller.records.patients import get_patient
@@ -217,3 +219,22 @@ def test_sync_without_a_configured_server_says_what_to_set(
 ) -> None:
     assert main(["sync", "--records", str(tmp_path / "r.sqlite3")]) == 2
     assert "set fhir_url and patient_system in the site file" in capsys.readouterr().err
+
+
+@pytest.mark.requirement("SR-065")
+def test_one_sync_run_is_bounded_and_leaves_the_rest_for_the_next(
+    store_file: Path, site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as s:  # nobody listens: every request fails at once
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    config = site_config(env={**os.environ, "TRACTION_FHIR_URL": url})
+    store = SessionStore(store_file)
+    client = FhirClient(FhirServer(url, TOKEN))
+    try:
+        _push(store, client, config, client.server, run_s=0.0)
+        assert "1 session(s) left for the next sync (a run's bound: 0 s)" in capsys.readouterr().out
+        assert sync_state(store).waiting == 1 and sync_state(store).last_error is None  # not tried
+    finally:
+        client.close()
+        store.close()

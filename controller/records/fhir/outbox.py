@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from controller.records.store import SessionStore, utc_now
 
 MAX_TRIES = 10  # at the timer's 5 minutes: 45 minutes and more of trying, then given up
+RUN_S = 120.0  # one `traction sync` tries no new session after this; the rest wait for the next
 
 
 @dataclass(frozen=True, slots=True)
