@@ -31,7 +31,7 @@ from controller.console.activity import Activity
 from controller.console.checks import ConsoleTechnician
 from controller.console.forms import Prepared as PreparedForm
 from controller.console.link_watch import LinkWatch
-from controller.console.records_desk import health_record_state, readiness_problems, table_facts
+from controller.console.records_desk import readiness_problems, table_facts
 from controller.console.screen import Screen
 from controller.core.control_loop import CycleRecord
 from controller.core.end_reason import EndReason
@@ -186,8 +186,7 @@ class TableOwner:
     def refresh_readiness(self) -> None:
         """Today's readiness and the store's facts (accounts, last backup) for the Table screen."""
         problems = readiness_problems(self.site.records)
-        accounts, backed_at = table_facts(self.site.records)
-        synced = health_record_state(self.site.records) if self.site.fhir_url else None
+        accounts, backed_at, synced = table_facts(self.site.records, bool(self.site.fhir_url))
         with self.screen.lock:
             table = self.screen.table
             table.readiness = problems

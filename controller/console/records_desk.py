@@ -10,7 +10,7 @@ from controller.console.refused import Refused, operator_name
 from controller.maintenance.readiness import readiness
 from controller.records.accounts import accounts_exist
 from controller.records.backup import last_backup
-from controller.records.fhir.outbox import sync_state
+from controller.records.fhir.outbox import SyncState, sync_state
 from controller.records.maintenance import last_calibration, last_daily_check, local_today
 from controller.records.patients import add_note
 from controller.records.saved_protocols import save_from_session
@@ -31,30 +31,25 @@ def readiness_problems(records: Path) -> list[str]:
         store.close()
 
 
-def table_facts(records: Path) -> tuple[bool, str | None]:
-    """Whether the table has accounts, and when its store was last backed up."""
-    try:
-        store = SessionStore(records, recover=False)
-    except RecordsError:
-        return True, None
-    try:
-        backed = last_backup(store)
-        return accounts_exist(store), None if backed is None else backed[0]
-    finally:
-        store.close()
-
-
-def health_record_state(records: Path) -> dict[str, Any]:
-    """What `traction sync` left: sessions sent, waiting and given up, in words for the Table
-    screen (a push that fails is shown here, never in a treatment's way)."""
+def table_facts(
+    records: Path, synced: bool = False
+) -> tuple[bool, str | None, dict[str, Any] | None]:
+    """Whether the table has accounts, when its store was last backed up, and (`synced`: a
+    health record is configured) what `traction sync` left; one opening of the store."""
     try:
         store = SessionStore(records, recover=False)
     except RecordsError as exc:
-        return {"words": f"health record: records store unusable: {exc}", "trouble": True}
+        unusable = {"words": f"health record: records store unusable: {exc}", "trouble": True}
+        return True, None, unusable if synced else None
     try:
-        state = sync_state(store)
+        backed = last_backup(store)
+        state = _sync_words(sync_state(store)) if synced else None
+        return accounts_exist(store), None if backed is None else backed[0], state
     finally:
         store.close()
+
+
+def _sync_words(state: SyncState) -> dict[str, Any]:
     return {"words": state.words(), "trouble": bool(state.given_up or state.last_error)}
 
 

@@ -72,6 +72,8 @@ def _templates(language: str) -> list[tuple[re.Pattern[str], list[str], str]]:
 def said(language: str, text: str) -> str:
     """Words the table wrote in English, in `language`: the catalogue's entry, or one of its
     templates with the parts as written; else the English."""
+    if language == DEFAULT:
+        return text  # the ids are English: no lookup, no patterns
     table = messages(language)
     if text in table:
         return table[text]

@@ -103,29 +103,29 @@ def _read(kind: str, id_: str) -> dict[str, Any]:
 provider = FHIRProvider()
 
 
-@provider.create(Patient)
-async def patient_create(context: InteractionContext, resource: Patient) -> str:
-    return _create(context, resource)
+def _create_and_read(model: type[Resource]) -> None:
+    """Create (conditional) and read of one resource type; fhirstarter validates against
+    `model`, the handlers' annotations (evaluated here, so the type itself)."""
+    kind = model.get_resource_type()
+
+    async def create(context: InteractionContext, resource: model) -> str:  # type: ignore[valid-type]
+        return _create(context, resource)
+
+    async def read(context: InteractionContext, id_: str) -> model:  # type: ignore[valid-type]
+        return model.model_validate(_read(kind, id_))
+
+    provider.create(model)(create)
+    provider.read(model)(read)
 
 
-@provider.read(Patient)
-async def patient_read(context: InteractionContext, id_: str) -> Patient:
-    return Patient.model_validate(_read("Patient", id_))
+for _model in (Patient, Procedure, Observation, Device, DeviceMetric, ServiceRequest):
+    _create_and_read(_model)
 
 
+# the searches the table makes, each with its own parameters (fhirstarter reads their names)
 @provider.search_type(Patient)
 async def patient_search(context: InteractionContext, identifier: str | None) -> Bundle:
     return _bundle(_search("Patient", identifier=identifier))
-
-
-@provider.create(Procedure)
-async def procedure_create(context: InteractionContext, resource: Procedure) -> str:
-    return _create(context, resource)
-
-
-@provider.read(Procedure)
-async def procedure_read(context: InteractionContext, id_: str) -> Procedure:
-    return Procedure.model_validate(_read("Procedure", id_))
 
 
 @provider.search_type(Procedure)
@@ -133,16 +133,6 @@ async def procedure_search(
     context: InteractionContext, identifier: str | None, subject: str | None
 ) -> Bundle:
     return _bundle(_search("Procedure", identifier=identifier, subject=subject))
-
-
-@provider.create(Observation)
-async def observation_create(context: InteractionContext, resource: Observation) -> str:
-    return _create(context, resource)
-
-
-@provider.read(Observation)
-async def observation_read(context: InteractionContext, id_: str) -> Observation:
-    return Observation.model_validate(_read("Observation", id_))
 
 
 @provider.search_type(Observation)
@@ -155,39 +145,14 @@ async def observation_search(
     return _bundle(_search("Observation", identifier=identifier, subject=subject, code=code))
 
 
-@provider.create(Device)
-async def device_create(context: InteractionContext, resource: Device) -> str:
-    return _create(context, resource)
-
-
-@provider.read(Device)
-async def device_read(context: InteractionContext, id_: str) -> Device:
-    return Device.model_validate(_read("Device", id_))
-
-
 @provider.search_type(Device)
 async def device_search(context: InteractionContext, identifier: str | None) -> Bundle:
     return _bundle(_search("Device", identifier=identifier))
 
 
-@provider.create(DeviceMetric)
-async def metric_create(context: InteractionContext, resource: DeviceMetric) -> str:
-    return _create(context, resource)
-
-
-@provider.read(DeviceMetric)
-async def metric_read(context: InteractionContext, id_: str) -> DeviceMetric:
-    return DeviceMetric.model_validate(_read("DeviceMetric", id_))
-
-
 @provider.search_type(DeviceMetric)
 async def metric_search(context: InteractionContext, identifier: str | None) -> Bundle:
     return _bundle(_search("DeviceMetric", identifier=identifier))
-
-
-@provider.create(ServiceRequest)
-async def order_create(context: InteractionContext, resource: ServiceRequest) -> str:
-    return _create(context, resource)
 
 
 @provider.search_type(ServiceRequest)

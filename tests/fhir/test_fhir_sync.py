@@ -14,7 +14,7 @@ import pytest
 from controller.app.site_config import SiteConfigError, site_config
 from controller.cli.main import main
 from controller.cli.sync_cmd import _push
-from controller.console.records_desk import health_record_state
+from controller.console.records_desk import table_facts
 from controller.records.fhir import codes
 from controller.records.fhir.client import FhirClient, FhirServer
 from controller.records.fhir.outbox import MAX_TRIES, sync_state
@@ -125,7 +125,8 @@ def test_an_unreachable_server_is_tried_a_bounded_number_of_times_then_given_up(
         code, said = sync(store_file, url, capsys, "--sessions-only")
         assert code == 1 and f"try {attempt} of {MAX_TRIES}" in said
     assert "given up after 10 tries (traction sync --retry)" in said
-    shown = health_record_state(store_file)  # the console's Table screen
+    shown = table_facts(store_file, synced=True)[2]  # the console's Table screen
+    assert shown is not None
     assert shown["trouble"] and "1 given up after 10 tries" in shown["words"]
     code, said = sync(store_file, url, capsys, "--sessions-only")
     assert code == 1 and "not sent" not in said  # given up: not tried again by the timer
