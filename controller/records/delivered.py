@@ -14,7 +14,7 @@ from itertools import pairwise
 from typing import Any
 
 from controller.clinic.units import Units
-from controller.words.catalogue import speaker
+from controller.words.catalogue import number, said, speaker
 
 HOLD_SUFFIX = "hold"  # phases named "hold", "step 2: hold", ...
 
@@ -33,13 +33,15 @@ class Delivered:
         say = speaker(language)
 
         def both(newtons: float, digits: int) -> str:
-            shown = u.show_force(newtons, digits)
-            return shown if u.force == "N" else f"{shown} ({newtons:.{digits}f} N)"
+            shown = said(language, u.show_force(newtons, digits))
+            record = said(language, f"{newtons:.{digits}f} N")
+            return shown if u.force == "N" else f"{shown} ({record})"
 
         err = "-" if self.hold_error_mean_n is None else both(self.hold_error_mean_n, 2)
+        minutes, kns = f"{self.time_at_force_s / 60:.1f}", f"{self.force_time_n_s / 1000:.1f}"
         return [
-            say("time at force {minutes} min", minutes=f"{self.time_at_force_s / 60:.1f}"),
-            say("force-time integral {kns} kN s", kns=f"{self.force_time_n_s / 1000:.1f}"),
+            say("time at force {minutes} min", minutes=number(language, minutes)),
+            say("force-time integral {kns} kN s", kns=number(language, kns)),
             say("hold error mean {error}", error=err),
             say("peak measured {peak}", peak=both(self.peak_n, 1)),
         ]

@@ -33,7 +33,7 @@ from controller.records.recorder import SELF_TEST_EVENT
 from controller.records.signatures import people_lines
 from controller.records.store import SessionStore
 from controller.words.catalogue import DEFAULT as DEFAULT_LANGUAGE
-from controller.words.catalogue import speaker
+from controller.words.catalogue import Speaker, said, speaker
 
 WRAP_CHARS = 72  # the left column's width, so it never runs into the right one
 FIGSIZE_IN = (13.0, 9.5)
@@ -102,7 +102,7 @@ def draw_report(
     if with_emg:
         ax, ax_emg, ax_pos, ax_text = fig.subplots(4, 1, height_ratios=(3, 1, 1, 1.5))
         ax_emg.sharex(ax)
-        _emg_axis(ax_emg, t, emg, row["emg_json"])
+        _emg_axis(ax_emg, t, emg, row["emg_json"], say)
     else:
         ax, ax_pos, ax_text = fig.subplots(3, 1, height_ratios=(3, 1, 1.3))
     ax_pos.sharex(ax)
@@ -150,18 +150,18 @@ def draw_report(
             color=m.colour,
         )
     shown = sum(m.count for m in marks)
-    ax.set_ylabel(say("force ({unit})", unit=u.force))
+    ax.set_ylabel(say("force ({unit})", unit=say(u.force)))
     ax.set_title(
         say(
             "session {id}: {protocol} ({region}), patient {patient}, {weight}, operator "
             "{operator} -- {outcome}",
             id=session_id,
-            protocol=row["protocol_name"],
+            protocol=said(language, row["protocol_name"]),
             region=say(row["region"]),
             patient=row["patient_ref"] or "-",
-            weight=u.show_weight(row["weight_kg"]),
+            weight=said(language, u.show_weight(row["weight_kg"])),
             operator=row["operator"],
-            outcome=row["outcome"],
+            outcome=said(language, row["outcome"]),
         )
         + "\n"
         + say(
@@ -234,7 +234,7 @@ def clinical_lines(
     left = [say("PRESCRIBED")]
     if row["prescription_json"]:
         rx = Prescription.model_validate_json(row["prescription_json"]).describe()
-        left.append(say("force: {prescription}", prescription=rx))
+        left.append(say("force: {prescription}", prescription=said(language, rx)))
     else:
         left.append(say("force: as the protocol (recorded before prescriptions)"))
     if row["setup_json"]:
@@ -276,7 +276,7 @@ def clinical_lines(
             left.append(say('patient: "{text}"', text=str(n["text"])[: LABEL_CHARS * 2]))
     relaxed = json.loads(row["relaxation_json"]) if row["relaxation_json"] else None
     emg = json.loads(row["emg_json"]) if row["emg_json"] else None
-    told = [*relaxation_lines(relaxed), *emg_lines(emg)]
+    told = [said(language, line) for line in [*relaxation_lines(relaxed), *emg_lines(emg)]]
     left += [
         "",
         say("RELAXATION"),
@@ -294,15 +294,19 @@ def clinical_lines(
     return left, right
 
 
-def _emg_axis(ax: Axes, t: list[float], emg: list[float | None], figures: str | None) -> None:
+def _emg_axis(
+    ax: Axes, t: list[float], emg: list[float | None], figures: str | None, say: Speaker
+) -> None:
     """The muscles' envelope on the force's time axis; gaps where it was not reliable."""
     ax.plot(t, [v if v is not None else float("nan") for v in emg], color="tab:olive", lw=0.8)
     known = json.loads(figures) if figures else {}
     if known.get("baseline_uv"):
-        ax.axhline(known["baseline_uv"], color="grey", lw=0.8, ls="--", label="resting baseline")
+        ax.axhline(
+            known["baseline_uv"], color="grey", lw=0.8, ls="--", label=say("resting baseline")
+        )
     if known.get("threshold_uv"):
-        ax.axhline(known["threshold_uv"], color="orange", lw=0.8, ls="--", label="guarding")
-    ax.set_ylabel("EMG (uV)")
+        ax.axhline(known["threshold_uv"], color="orange", lw=0.8, ls="--", label=say("guarding"))
+    ax.set_ylabel(say("EMG ({unit})", unit=say("uV")))
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper right", fontsize=6)
     ax.grid(alpha=0.3)

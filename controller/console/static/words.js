@@ -44,16 +44,30 @@ export class Words {
     return shown.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
   }
 
-  // words the table wrote in English (alarms, events, states): the catalogue's entry, or one of
-  // its templates ("paused by {who}: holding the force") with the parts as the table wrote them
-  said(text) {
+  // words the table wrote in English (alarms, events, states): the catalogue's entry; or one of
+  // its templates ("paused by {who}: holding the force"), each part said again ("operator Ann");
+  // or a quantity ("12.5 mm") with the language's decimal sign and unit (catalogue.py's said)
+  said(text, depth = 0) {
     if (this.lang === "en" || text === null || text === undefined || text === "") return text;
     if (this.table[text]) return this.table[text];
+    const q = QUANTITY.exec(text);
+    if (q) return q[1].replace(".", this.decimalSign()) + q[2] + this.t(q[3]);
+    if (depth > 0 && NUMBER.test(text)) return text.replace(".", this.decimalSign());  // a part
+    if (depth >= MAX_DEPTH) return text;
     for (const { re, names, shown } of this.templates || []) {
       const m = re.exec(text);
-      if (m) return shown.replace(/\{(\w+)\}/g, (whole, name) => (names.includes(name) ? m[names.indexOf(name) + 1] : whole));
+      if (m) return shown.replace(/\{(\w+)\}/g, (whole, name) => (names.includes(name) ? this.said(m[names.indexOf(name) + 1], depth + 1) : whole));
     }
     return text;
+  }
+
+  // a unit's symbol in the language ("Н" for N in Russian)
+  unit(symbol) {
+    return this.t(symbol);
+  }
+
+  decimalSign() {
+    return new Intl.NumberFormat(this.lang).formatToParts(1.5).find((p) => p.type === "decimal").value;
   }
 
   // numbers and dates as the language writes them (45,0 in German and Russian)
@@ -61,6 +75,11 @@ export class Words {
     return new Intl.NumberFormat(this.lang === "en" ? "en-GB" : this.lang, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false }).format(value);
   }
 }
+
+const UNITS = ["N/mm", "N/s", "N/m", "kgf", "lbf", "kg", "lb", "mm", "uV", "Hz", "deg", "min", "N", "s", "%"];
+const QUANTITY = new RegExp(`^([-+]?\\d+(?:\\.\\d+)?)( ?)(${UNITS.map((u) => u.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`);
+const NUMBER = /^[-+]?\d+\.\d+$/;
+const MAX_DEPTH = 3;  // parts of parts of parts: enough for any words the table writes
 
 // "paused by {who}: holding the force" -> /^paused by (.+?): holding the force$/, ["who"]
 function templates(table) {
