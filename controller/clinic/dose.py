@@ -28,8 +28,15 @@ Unit = Literal["%BW", "kg", "lb", "N"]
 _UNITS: dict[str, Unit] = {
     **{"%bw": "%BW", "%": "%BW", "kg": "kg", "kgf": "kg", "lb": "lb", "lbs": "lb", "lbf": "lb"},
     "n": "N",
+    # as the console's languages write them (the catalogue's symbols): German % KG
+    # (Körpergewicht); Russian % МТ (масса тела), кг, кгс, фунт, фунт-с, Н
+    **{"%kg": "%BW", "%мт": "%BW", "кг": "kg", "кгс": "kg", "фунт": "lb", "фунт-с": "lb"},
+    "н": "N",
 }
-_DOSE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(%\s*bw|%|kgf?|lbf|lbs?|n)\s*$", re.IGNORECASE)
+_DOSE = re.compile(
+    r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*(%\s*bw|%\s*kg|%\s*мт|%|kgf?|lbf|lbs?|n|кгс?|фунт-с|фунт|н)\s*$",
+    re.IGNORECASE,
+)
 TREATMENT_FORCES = TREATMENT_FORCE_FIELDS
 _SHOWN = {"%BW": "% BW", "kg": "kgf", "lb": "lbf"}  # a dose in kg or lb is a force: kgf, lbf
 
@@ -57,8 +64,8 @@ class Dose(BaseModel):
 
 
 def parse_dose(text: str) -> Dose:
-    """'40%BW', '40 %', '25 kg', '25 kgf', '55 lb', '55 lbf', '240 N' -> Dose; anything else
-    is refused (a bare number too: its unit would be a guess)."""
+    """'40%BW', '40 %', '25 kg', '25,5 kgf', '55 lb', '55 lbf', '240 N', '25 кгс' -> Dose;
+    anything else is refused (a bare number too: its unit would be a guess)."""
     m = _DOSE.match(text)
     if m is None:
         raise ValueError(
@@ -66,9 +73,10 @@ def parse_dose(text: str) -> Dose:
             f"55lbf, 240N"
         )
     unit = _UNITS[re.sub(r"\s+", "", m.group(2)).lower()]
-    if unit == "%BW" and float(m.group(1)) > 100:
+    value = float(m.group(1).replace(",", "."))  # 25,5 as German and Russian write it
+    if unit == "%BW" and value > 100:
         raise ValueError(f"{text!r}: above 100 % of body weight")
-    return Dose(value=float(m.group(1)), unit=unit)
+    return Dose(value=value, unit=unit)
 
 
 class Prescription(BaseModel):

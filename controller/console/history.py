@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from controller.clinic.units import Units
+from controller.core.event_words import words_for
+from controller.core.events import SessionEvent
 from controller.records.export import export_csv, session_document
 from controller.records.signatures import Signature, signed_sessions
 from controller.records.store import SessionStore
@@ -57,6 +59,8 @@ def session_detail(path: Path, session_id: int) -> dict[str, Any]:
         doc = session_document(store, session_id)
     samples = doc.pop("samples")
     doc["samples"] = len(samples)
+    for e in doc["events"]:  # a transition in words for people, never the machine's names
+        e["words"] = words_for(SessionEvent(e["t_s"] or 0.0, e["kind"], e["message"], e["data"]))
     doc["signatures"] = [Signature(**sig).words() for sig in doc["session"].get("signatures", [])]
     return doc
 

@@ -71,7 +71,6 @@ def check_protocol(
     limit = session_force_limit(limits, protocol.region, weight_kg)
     steps = protocol.steps if isinstance(protocol, Program) else [protocol]
     problems: list[tuple[str, str]] = []
-    where = f"({protocol.region}, {weight_kg:g} kg)"
     for n, step in enumerate(steps, start=1):
         at = f"steps[{n - 1}]." if len(steps) > 1 else ""
         for name in _FORCE_FIELDS:
@@ -80,7 +79,8 @@ def check_protocol(
                 problems.append(
                     (
                         f"{at}{name}",
-                        f"{value:g} N: above the session force limit {limit:.1f} N {where}",
+                        f"{value:g} N: above the session force limit {limit:.1f} N "
+                        f"({protocol.region}, {weight_kg:g} kg)",
                     )
                 )
         if step.ramp_up_n_s > limits.rates.max_force_rate_up_n_s:

@@ -74,7 +74,7 @@ function addEvents(events) {
   for (const e of events) {
     const li = document.createElement("li");
     li.className = e.priority;
-    li.textContent = `${e.t_s === null ? "" : e.t_s.toFixed(1) + " s  "}${said(e.text)}`;
+    li.textContent = `${e.t_s === null ? "" : said(e.t_s.toFixed(1) + " s") + "  "}${said(e.text)}`;
     list.prepend(li);
   }
 }
@@ -84,8 +84,9 @@ const fmtTime = (s) => s === null || s === undefined ? "-" : `${Math.floor(s / 6
 // UTC; people read the site's force unit (N, kgf, lbf), weight unit (kg, lb) and local time.
 let site = { force_unit: "N", n_per_unit: 1, force_digits: 0, force_step: 10, weight_unit: "kg", kg_per_unit: 1, time_zone: undefined, language: "en" };
 const fmtN = (n) => n === null || n === undefined ? "-" : words.number(n / site.n_per_unit, site.force_digits);
-const fmtF = (n, digits = 0) => n === null || n === undefined ? `- ${site.force_unit}` : `${words.number(n / site.n_per_unit, Math.max(site.force_digits, digits))} ${site.force_unit}`;
-const fmtKg = (kg) => kg === null || kg === undefined || kg === "" ? "-" : `${words.number(Number(kg) / site.kg_per_unit, 1)} ${site.weight_unit}`;
+const unit = (symbol) => words.unit(symbol);  // a unit's symbol in the language ("Н" in Russian)
+const fmtF = (n, digits = 0) => n === null || n === undefined ? `- ${unit(site.force_unit)}` : `${words.number(n / site.n_per_unit, Math.max(site.force_digits, digits))} ${unit(site.force_unit)}`;
+const fmtKg = (kg) => kg === null || kg === undefined || kg === "" ? "-" : `${words.number(Number(kg) / site.kg_per_unit, 1)} ${unit(site.weight_unit)}`;
 const toKg = (shown) => shown === "" || shown === null ? shown : String(Math.round(Number(shown) * site.kg_per_unit * 1000) / 1000);
 function fmtWhen(iso) {
   if (!iso) return "-";
@@ -96,12 +97,12 @@ function fmtWhen(iso) {
 }
 function applySite(given) {
   site = { ...site, ...given };
-  document.querySelectorAll(".unit").forEach((u) => { u.textContent = site.force_unit; });
+  document.querySelectorAll(".unit").forEach((u) => { u.textContent = unit(site.force_unit); });
   document.body.classList.toggle("decimals", site.force_digits > 0);
-  $("btn-force-down").textContent = `− ${site.force_step} ${site.force_unit}`;
-  $("btn-force-up").textContent = `+ ${site.force_step} ${site.force_unit}`;
-  for (const id of ["p-weight-unit", "f-weight-unit"]) $(id).textContent = site.weight_unit;
-  $("f-dose").placeholder = site.force_unit === "N" ? tr("40%BW, 25kgf, 55lbf or 240N") : tr("40%BW, 240N or e.g. {example}", { example: site.force_unit === "lbf" ? "55lbf" : "25kgf" });
+  $("btn-force-down").textContent = `− ${site.force_step} ${unit(site.force_unit)}`;
+  $("btn-force-up").textContent = `+ ${site.force_step} ${unit(site.force_unit)}`;
+  for (const id of ["p-weight-unit", "f-weight-unit"]) $(id).textContent = unit(site.weight_unit);
+  $("f-dose").placeholder = site.force_unit === "N" ? tr("40%BW, 25kgf, 55lbf or 240N") : tr("40%BW, 240N or e.g. {example}", { example: site.force_unit === "lbf" ? `55${unit("lbf")}` : `25${unit("kgf")}` });
 }
 
 function render(m) {
@@ -124,13 +125,13 @@ function render(m) {
 
 function renderTable(t, activity) {
   const id = t.identity;
-  $("t-identity").innerHTML = id ? `<dt>product</dt><dd>${id.product} rev ${id.revision}</dd><dt>vendor</dt><dd>${id.vendor}</dd><dt>ICD</dt><dd>${id.icd}</dd><dt>force max</dt><dd>${fmtF(id.force_max_n)}</dd>` : "<dt>-</dt><dd>not read</dd>";
+  $("t-identity").innerHTML = id ? `<dt>${tr("product")}</dt><dd>${escapeHtml(tr("{product} rev {revision}", { product: id.product, revision: id.revision }))}</dd><dt>${tr("vendor")}</dt><dd>${escapeHtml(id.vendor)}</dd><dt>${tr("ICD")}</dt><dd>${id.icd}</dd><dt>${tr("force max")}</dt><dd>${fmtF(id.force_max_n)}</dd>` : `<dt>-</dt><dd>${tr("not read")}</dd>`;
   $("t-link").textContent = said(t.link);
   $("t-device").textContent = t.device;
   $("t-selftest").textContent = said(t.self_test);
   $("t-home").textContent = t.at_home === null ? "-" : t.at_home ? tr("at home") : tr("NOT at home");
-  $("t-carriage").textContent = t.position_mm === undefined ? "" : `position ${t.position_mm} mm, force ${fmtF(t.force_n, 1)}${t.fault ? ", fault " + t.fault : ""}`;
-  $("t-limits").textContent = t.limits_file;
+  $("t-carriage").textContent = t.position_mm === undefined ? "" : tr(t.fault ? "position {position}, force {force}, fault {fault}" : "position {position}, force {force}", { position: said(`${t.position_mm} mm`), force: fmtF(t.force_n, 1), fault: t.fault });
+  $("t-limits").textContent = said(t.limits_file);
   $("t-hash").textContent = `sha256 ${t.limits_sha256}`;
   $("t-message").textContent = said(t.message);
   $("btn-home").disabled = activity !== "idle" || t.at_home !== false;
@@ -143,7 +144,7 @@ function renderTable(t, activity) {
   $("t-people-card").className = `card wide ${t.accounts ? "" : "open"}`;
   $("t-people").textContent = t.accounts ? tr("Everyone signs in") : tr("No accounts: actions carry a typed name");
   $("btn-first-admin").hidden = t.accounts;
-  $("t-store").textContent = tr("records: {store}", { store: t.store });
+  $("t-store").textContent = tr("records: {store}", { store: said(t.store) });
   $("t-backup").textContent = t.last_backup_at ? tr("last backup {age} ago", { age: age(t.last_backup_at) }) : tr("no backup of the records yet");
   const hr = t.health_record;
   $("t-health").textContent = hr ? said(hr.words) : tr("not connected to the clinic's health record");
@@ -202,14 +203,14 @@ function renderTreatment(m) {
   $("n-total-left").textContent = fmtTime(Math.max(0, live.total_s - live.timer_s));
   $("n-offset").textContent = live.offset_n ? tr("force changed {change} by the technician", { change: `${live.offset_n > 0 ? "+" : ""}${fmtF(live.offset_n, 1)}` }) : "";
   const c = m.current;
-  $("n-who").textContent = c ? `${c.protocol} · ${tr("patient")} ${c.patient_ref || "-"} · ${fmtKg(c.weight_kg)} · ${c.operator}` : "";
+  $("n-who").textContent = c ? `${said(c.protocol)} · ${tr("patient")} ${c.patient_ref || "-"} · ${fmtKg(c.weight_kg)} · ${c.operator}` : "";
   const last = curve[curve.length - 1];
   if (!last || live.t_s > last.t) curve.push({ t: live.t_s, target: live.target_n, force: live.force_n, emg: live.emg_uv });
   $("muscles").hidden = !live.muscles;
   $("n-muscles").textContent = live.muscles;
   $("n-muscles").dataset.held = /^holding|^easing/.test(live.muscles) ? "yes" : "no";
   if (document.body.dataset.screen === "treatment") {
-    drawCurve($("live-canvas"), { curve, planned: planned ? planned.points : null, limit: c ? c.force_limit_n : null, total: live.total_s, offsetT: live.t_s - live.timer_s, unit: site });
+    drawCurve($("live-canvas"), { curve, planned: planned ? planned.points : null, limit: c ? c.force_limit_n : null, total: live.total_s, offsetT: live.t_s - live.timer_s, unit: { ...site, force_unit: unit(site.force_unit) } });
     if (live.muscles) drawEmg($("emg-canvas"), { curve, baseline: live.emg_baseline_uv, threshold: live.emg_threshold_uv, total: live.total_s });
     stats.painted++;
     if (live.sample_epoch_s) { stats.latencies.push(performance.timeOrigin + performance.now() - live.sample_epoch_s * 1000); if (stats.latencies.length > 2000) stats.latencies.shift(); }
@@ -220,11 +221,11 @@ function renderSummary(s) {
   $("summary-empty").hidden = true; $("summary").hidden = false;
   $("s-outcome").textContent = tr("Session {id}: {words}", { id: s.session_id, words: said(s.words) });
   const c = s.current || {};
-  $("s-facts").innerHTML = `<dt>${tr("protocol")}</dt><dd>${escapeHtml(c.protocol || "")}</dd><dt>${tr("patient")}</dt><dd>${escapeHtml(c.patient_ref || "-")}</dd><dt>${tr("operator")}</dt><dd>${escapeHtml(c.operator || "")}</dd><dt>${tr("stopped by")}</dt><dd>${escapeHtml(s.stopped_by || tr("- (ran to its end)"))}</dd><dt>${tr("deadline misses")}</dt><dd>${s.deadline_misses}</dd>`;
+  $("s-facts").innerHTML = `<dt>${tr("protocol")}</dt><dd>${escapeHtml(said(c.protocol || ""))}</dd><dt>${tr("patient")}</dt><dd>${escapeHtml(c.patient_ref || "-")}</dd><dt>${tr("operator")}</dt><dd>${escapeHtml(c.operator || "")}</dd><dt>${tr("stopped by")}</dt><dd>${escapeHtml(s.stopped_by ? said(s.stopped_by) : tr("- (ran to its end)"))}</dd><dt>${tr("deadline misses")}</dt><dd>${s.deadline_misses}</dd>`;
   $("s-why").innerHTML = (s.why.length ? s.why : ["-"]).map((w) => `<li>${escapeHtml(said(w))}</li>`).join("");
   const a = s.accuracy;
   $("s-accuracy").innerHTML = `<dt>${tr("hold error mean")}</dt><dd>${fmtF(a.mean_error_n, 1)}</dd><dt>${tr("hold error peak")}</dt><dd>${fmtF(a.peak_error_n, 1)}</dd><dt>${tr("overshoot")}</dt><dd>${fmtF(a.overshoot_n, 1)}</dd><dt>${tr("meets targets")}</dt><dd>${a.meets ? tr("yes") : tr("no")}</dd>`;
-  $("s-relaxation").innerHTML = (s.relaxation || []).map((w) => `<li>${escapeHtml(w)}</li>`).join("");
+  $("s-relaxation").innerHTML = (s.relaxation || []).map((w) => `<li>${escapeHtml(said(w))}</li>`).join("");
   $("s-events").innerHTML = $("event-list").innerHTML;
   $("s-noted").textContent = ""; $("s-saved").textContent = "";
   if (s.report) { $("s-report").src = withToken(s.report); $("s-report").hidden = false; } else $("s-report").hidden = true;
@@ -247,7 +248,7 @@ for (const [id, sign] of [["btn-force-up", 1], ["btn-force-down", -1]]) {
   $(id).addEventListener("click", () => {
     const delta = sign * site.force_step * site.n_per_unit;  // the site's step, sent in N
     const set = state && state.live ? state.live.target_n : null;
-    const step = `${sign > 0 ? "+" : "−"}${site.force_step} ${site.force_unit}`;
+    const step = `${sign > 0 ? "+" : "−"}${site.force_step} ${unit(site.force_unit)}`;
     const text = set === null ? tr("Change the force by {step}?", { step }) : tr("Change the force by {step} (set force {from} → {to})?", { step, from: fmtF(set), to: fmtF(set + delta) });
     confirmThen(text, () => send("force", { delta_n: delta }));
   });
@@ -362,7 +363,7 @@ async function loadPresets() {
 function fillPresets() {
   const region = $("f-region").value;
   const chosen = $("f-preset").value;
-  $("f-preset").innerHTML = presets.filter((p) => p.region === region).map((p) => `<option value="${escapeHtml(p.name)}">${escapeHtml(p.name)}${p.saved_by ? " (saved)" : ""}</option>`).join("");
+  $("f-preset").innerHTML = presets.filter((p) => p.region === region).map((p) => `<option value="${escapeHtml(p.name)}">${escapeHtml(p.saved_by ? tr("{name} (saved)", { name: p.name }) : said(p.name))}</option>`).join("");
   if (presets.some((p) => p.name === chosen && p.region === region)) $("f-preset").value = chosen;
   onSource();
 }
@@ -379,7 +380,7 @@ $("f-weight").addEventListener("input", () => check());
 function onSource() {
   repeating = null; $("f-repeat").textContent = "";
   const p = presets.find((x) => x.name === $("f-preset").value);
-  $("f-description").textContent = p ? p.description : "";
+  $("f-description").textContent = p ? said(p.description) : "";
   form.fields = p ? { ...p.fields } : {};
   buildFields(form.fields);
   check();
@@ -388,7 +389,7 @@ const unitOf = (name) => name.endsWith("_n_s") ? "N/s" : name.endsWith("_n") ? "
 // a protocol's own forces stay in N (the protocol's unit, as saved); the site's unit beside them
 const inSite = (k, v) => site.force_unit === "N" || !k.endsWith("_n") || v === "" || v === null ? "" : `= ${fmtF(Number(v), 1)}`;
 function buildFields(fields) {
-  $("f-fields").innerHTML = Object.entries(fields).map(([k, v]) => `<div class="row"><label>${tr(k.replace(/_n_s$|_n$|_s$/, "").replaceAll("_", " "))} (${unitOf(k) || tr("count")}) <input data-field="${k}" type="number" inputmode="decimal" step="any" value="${v === null ? "" : v}"></label><span class="in-site" data-in-site="${k}">${inSite(k, v)}</span><span class="err" data-err="${k}"></span></div>`).join("");
+  $("f-fields").innerHTML = Object.entries(fields).map(([k, v]) => `<div class="row"><label>${tr(k.replace(/_n_s$|_n$|_s$/, "").replaceAll("_", " "))} (${unit(unitOf(k)) || tr("count")}) <input data-field="${k}" type="number" inputmode="decimal" step="any" value="${v === null ? "" : v}"></label><span class="in-site" data-in-site="${k}">${inSite(k, v)}</span><span class="err" data-err="${k}"></span></div>`).join("");
   document.querySelectorAll("[data-field]").forEach((i) => i.addEventListener("input", () => { document.querySelector(`[data-in-site="${CSS.escape(i.dataset.field)}"]`).textContent = inSite(i.dataset.field, i.value); check(); }));
 }
 function values() {
@@ -413,9 +414,9 @@ function check(rebuild = false) {
     $("btn-start").disabled = !body.ok;
     planned = body.ok ? body : null;
     const peak = tr("peak {force}", { force: fmtF(body.peak_n, 1) });
-    const dose = (body.prescription || peak) + (site.force_unit === "N" ? "" : ` (${peak})`);
+    const dose = (body.prescription ? said(body.prescription) : peak) + (site.force_unit === "N" ? "" : ` (${peak})`);
     $("plan-summary").textContent = body.ok ? tr("{name}: {dose}, session limit {limit}, {minutes} min", { name: body.name, dose, limit: fmtF(body.force_limit_n, 1), minutes: words.number(body.total_s / 60, 1) }) : tr("refused: see the fields");
-    drawCurve($("plan-canvas"), { curve: [], planned: body.ok ? body.points : null, limit: body.ok ? body.force_limit_n : null, total: body.ok ? body.total_s : 60, offsetT: 0, unit: site });
+    drawCurve($("plan-canvas"), { curve: [], planned: body.ok ? body.points : null, limit: body.ok ? body.force_limit_n : null, total: body.ok ? body.total_s : 60, offsetT: 0, unit: { ...site, force_unit: unit(site.force_unit) } });
   }, 150);
 }
 function showFieldErrors(fields) {
@@ -424,8 +425,8 @@ function showFieldErrors(fields) {
   const general = [];
   for (const [k, msg] of Object.entries(fields)) {
     const slot = document.querySelector(`[data-err="${CSS.escape(k)}"]`);
-    if (slot && k !== "") { slot.textContent = msg; const input = document.querySelector(`[data-field="${CSS.escape(k)}"]`) || (k === "weight_kg" ? $("f-weight") : null); if (input) input.classList.add("bad"); }
-    else general.push(`${k ? k + ": " : ""}${msg}`);
+    if (slot && k !== "") { slot.textContent = said(msg); const input = document.querySelector(`[data-field="${CSS.escape(k)}"]`) || (k === "weight_kg" ? $("f-weight") : null); if (input) input.classList.add("bad"); }
+    else general.push(`${k ? k + ": " : ""}${said(msg)}`);
   }
   document.querySelector('[data-err=""]').textContent = general.join("; ");
 }
@@ -450,7 +451,7 @@ $("btn-note").addEventListener("click", () => {
 async function loadHistory() {
   const q = new URLSearchParams({ patient: $("h-patient").value, from: $("h-from").value, to: $("h-to").value });
   const rows = await (await fetch(withToken(`/api/sessions?${q}`))).json();
-  $("h-table").querySelector("tbody").innerHTML = rows.map((r) => `<tr data-sid="${r.id}"><td>${r.id}</td><td>${fmtWhen(r.started_at)}</td><td>${escapeHtml(r.protocol_name)}</td><td>${escapeHtml(r.patient_ref || "-")}</td><td>${escapeHtml(r.operator)}</td><td>${escapeHtml(said(r.outcome))}</td><td>${escapeHtml((r.signed || []).join("; ") || "-")}</td></tr>`).join("");
+  $("h-table").querySelector("tbody").innerHTML = rows.map((r) => `<tr data-sid="${r.id}"><td>${r.id}</td><td>${fmtWhen(r.started_at)}</td><td>${escapeHtml(said(r.protocol_name))}</td><td>${escapeHtml(r.patient_ref || "-")}</td><td>${escapeHtml(r.operator)}</td><td>${escapeHtml(said(r.outcome))}</td><td>${escapeHtml((r.signed || []).join("; ") || "-")}</td></tr>`).join("");
   $("h-table").querySelectorAll("tr[data-sid]").forEach((row) => row.addEventListener("click", () => showSession(row.dataset.sid, row)));
 }
 async function showSession(sid, row) {
@@ -463,11 +464,11 @@ async function showSession(sid, row) {
   $("h-json").href = withToken(`/api/sessions/${sid}/export.json`);
   $("h-fhir").href = withToken(`/api/sessions/${sid}/export.fhir.json`);
   $("h-pdf").href = withToken(`/api/sessions/${sid}/report.pdf`);
-  const shown = { ...s, started_at: fmtWhen(s.started_at), ended_at: fmtWhen(s.ended_at), weight_kg: fmtKg(s.weight_kg), force_limit_n: s.force_limit_n === null ? "-" : fmtF(s.force_limit_n, 1) };
-  $("h-facts").innerHTML = [["started_at", "started"], ["ended_at", "ended"], ["protocol_name", "protocol"], ["patient_ref", "patient"], ["weight_kg", "weight"], ["operator", "operator"], ["force_limit_n", "session force limit"], ["limits_sha256", "limits file (SHA-256)"], ["device_url", "table"]].map(([k, label]) => `<dt>${tr(label)}</dt><dd>${escapeHtml(shown[k] ?? "-")}</dd>`).join("") + `<dt>samples</dt><dd>${d.samples}</dd>`;
-  $("h-events").innerHTML = d.events.map((e) => `<li class="${e.priority}">${e.t_s === null ? "" : e.t_s.toFixed(1) + " s "}${escapeHtml(e.message)}</li>`).join("");
+  const shown = { ...s, protocol_name: said(s.protocol_name), started_at: fmtWhen(s.started_at), ended_at: fmtWhen(s.ended_at), weight_kg: fmtKg(s.weight_kg), force_limit_n: s.force_limit_n === null ? "-" : fmtF(s.force_limit_n, 1) };
+  $("h-facts").innerHTML = [["started_at", "started"], ["ended_at", "ended"], ["protocol_name", "protocol"], ["patient_ref", "patient"], ["weight_kg", "weight"], ["operator", "operator"], ["force_limit_n", "session force limit"], ["limits_sha256", "limits file (SHA-256)"], ["device_url", "table"]].map(([k, label]) => `<dt>${tr(label)}</dt><dd>${escapeHtml(shown[k] ?? "-")}</dd>`).join("") + `<dt>${tr("samples")}</dt><dd>${d.samples}</dd>`;
+  $("h-events").innerHTML = d.events.map((e) => `<li class="${e.priority}">${e.t_s === null ? "" : said(e.t_s.toFixed(1) + " s") + " "}${escapeHtml(said(e.words))}</li>`).join("");
   $("h-report").src = withToken(`/api/sessions/${sid}/report.png`);
-  $("h-signed").innerHTML = (d.signatures || []).map((w) => `<li>${escapeHtml(w)}</li>`).join("") || `<li>${tr("not signed yet")}</li>`;
+  $("h-signed").innerHTML = (d.signatures || []).map((w) => `<li>${escapeHtml(said(w))}</li>`).join("") || `<li>${tr("not signed yet")}</li>`;
   $("btn-sign").disabled = !s.ended_at;
   signing = Number(sid);
 }

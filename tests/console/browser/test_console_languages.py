@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,16 @@ import pytest
 from controller.clinic.units import N_PER
 from controller.words.catalogue import gettext
 from tests.console.browser.conftest import Console, shot, start_console, stop_console
-from tests.console.browser.test_console_browser import WAIT_MS, open_page, start
+from tests.console.browser.test_console_browser import (
+    OPERATOR,
+    WAIT_MS,
+    open_page,
+    prepare,
+    start,
+)
+from tests.words.latin import untranslated
+
+VISIBLE = (Path(__file__).with_name("visible_text.js")).read_text(encoding="utf-8")
 
 SCREENS = ("table", "checks", "patients", "prepare", "history")
 REF = "P-0077"
@@ -102,7 +112,7 @@ def test_a_german_site_in_lbf_lb_and_berlin_time_shows_and_prescribes_in_them(
     page.check("#f-none")
     page.wait_for_selector("#btn-start:not([disabled])", timeout=WAIT_MS)
     summary = page.text_content("#plan-summary") or ""
-    assert "= 200.2 N" in summary and "(Spitze 45,0 lbf)" in summary, summary
+    assert "= 200,2 N" in summary and "(Spitze 45,0 lbf)" in summary, summary
     page.click("#btn-start")
     page.click("#confirm-yes")
     page.wait_for_function(
@@ -142,15 +152,55 @@ def test_a_german_site_in_lbf_lb_and_berlin_time_shows_and_prescribes_in_them(
     assert weight_kg == pytest.approx(70.0, abs=0.05) and started_at.endswith("+00:00")
 
 
+def _english_on(page: Any, where: str, seen: dict[str, str]) -> None:
+    """Every text the page shows now that has English in it (data aside), and where."""
+    data = [OPERATOR, "P-42", "TT-1", "Traction Table Simulator", "abc"]  # typed or the board's
+    for text, words in untranslated(page.evaluate(VISIBLE), data).items():
+        seen.setdefault(text, f"{where}: {words}")
+
+
 @pytest.mark.requirement("SR-067")
-def test_a_whole_treatment_in_russian_in_kgf(russian: Console, browser: Any) -> None:
+def test_a_whole_treatment_in_russian_in_kgf_shows_no_word_left_in_english(
+    russian: Console, browser: Any
+) -> None:
+    """Each screen, a refused force and dose, the treatment, a pause, the stop's alarm, the
+    summary and the session in History: any Latin word but data is a word the catalogue lacks."""
     page = open_page(russian, browser)
     _screens(page, "ru")
+    english: dict[str, str] = {}
+    for screen in SCREENS:
+        page.click(f".tab[data-go={screen}]")
+        _english_on(page, screen, english)
+    prepare(page, force="900")  # above the session limit: refused field by field
+    page.wait_for_selector("[data-err=force_n]:not(:empty)", timeout=WAIT_MS)
+    page.fill("#f-dose", "abc")
+    page.wait_for_selector("[data-err=dose]:not(:empty)", timeout=WAIT_MS)
+    _english_on(page, "refused", english)
+    page.fill("#f-dose", "")
     start(page)
     page.wait_for_function("window.__state.live.phase === 'hold'", timeout=60_000)
     assert page.text_content("#n-set") == "8,2"  # 80 N in kgf, with a decimal comma
+    assert {t.strip() for t in page.locator(".unit").all_text_contents()} == {"кгс"}
+    _english_on(page, "treatment", english)
     shot(page, "treatment-ru")
-    _stop_and_acknowledge(page)
+    page.click("#btn-pause")
+    page.wait_for_function("window.__state.live.state === 'paused'", timeout=WAIT_MS)
+    _english_on(page, "paused", english)
+    page.click("#btn-stop")
+    page.wait_for_function("window.__state.activity === 'awaiting acknowledgement'", timeout=60_000)
+    _english_on(page, "alarm", english)
+    page.click("#btn-ack")
+    page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=WAIT_MS)
+    _english_on(page, "summary", english)
     shot(page, "summary-ru")
+    page.click(".tab[data-go=history]")
+    page.fill("#h-patient", "P-42")
+    page.click("#btn-history")
+    page.wait_for_selector("#h-table tbody tr", timeout=WAIT_MS)
+    page.click("#h-table tbody tr")
+    page.wait_for_selector("#h-events li", timeout=WAIT_MS)
+    _english_on(page, "history", english)
+    shot(page, "history-ru")
     page.close()
+    assert not english, "\n".join(f"{where}: {text!r}" for text, where in english.items())
     assert _last_session(russian)[0] == "ru"
