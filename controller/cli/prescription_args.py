@@ -22,6 +22,8 @@ from controller.records.patients import PatientError
 from controller.records.prescribing import PlannedSession, last_of, plan_session
 from controller.records.saved_protocols import resolve
 from controller.records.store import SessionStore
+from controller.words.catalogue import DEFAULT as DEFAULT_LANGUAGE
+from controller.words.catalogue import speaker
 from safety.limits import SafetyLimits
 
 CONFIRM_S = 120.0
@@ -71,7 +73,10 @@ def _setup(args: argparse.Namespace, carried: Setup | None) -> Setup | None:
 
 
 def plan_from(
-    args: argparse.Namespace, store: SessionStore, limits: SafetyLimits
+    args: argparse.Namespace,
+    store: SessionStore,
+    limits: SafetyLimits,
+    language: str = DEFAULT_LANGUAGE,
 ) -> PlannedSession:
     """Raises PatientError, ProtocolError or NotConfirmed; nothing has been sent."""
     entry: ProtocolFile | None = None
@@ -80,7 +85,11 @@ def plan_from(
         if not args.patient:
             raise PatientError("--repeat-last needs --patient")
         last = last_of(store, args.patient)
-        sys.stdout.write(f"repeating session {last.session_id} of {last.started_at}\n")
+        say = speaker(language)
+        when = last.started_at
+        sys.stdout.write(
+            say("repeating session {id} of {when}", id=last.session_id, when=when) + "\n"
+        )
         entry, dose, setup = last.entry, args.dose or last.dose, last.setup
     if args.protocol:
         entry = resolve(store, args.protocol)
@@ -102,17 +111,17 @@ def plan_from(
     )
 
 
-def confirm(plan: PlannedSession) -> None:
-    """A registered patient's session is shown and starts only on yes."""
-    out = sys.stdout.write
-    for line in plan.summary():
+def confirm(plan: PlannedSession, language: str = DEFAULT_LANGUAGE) -> None:
+    """A registered patient's session is shown and starts only on yes (in `language`)."""
+    out, say = sys.stdout.write, speaker(language)
+    for line in plan.summary(language):
         out(f"  {line}\n")
     if plan.patient is None:
         return
-    out("  contraindications (none may apply):\n")
+    out(f"  {say('contraindications (none may apply):')}\n")
     for item in CONTRAINDICATIONS:
-        out(f"    - {item}\n")
-    out(f"  none applies and start? type yes (within {CONFIRM_S:g} s): ")
+        out(f"    - {say(item)}\n")
+    out("  " + say("none applies and start? type yes (within {s} s): ", s=f"{CONFIRM_S:g}"))
     sys.stdout.flush()
     if not ask_yes(CONFIRM_S):
         raise NotStarted("not confirmed: nothing was started")

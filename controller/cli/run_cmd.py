@@ -42,7 +42,7 @@ from controller.records.prescribing import may_prescribe
 from controller.records.store import RecordsError, SessionStore
 from controller.run.session import Action, ending_bound_s
 from controller.run.treatment_run import TreatmentRun
-from controller.words.catalogue import said
+from controller.words.catalogue import number, said, speaker
 from firmware_bridge.errors import TargetError
 from safety.faults import SafetyFault
 from safety.limits import LimitsError, load_limits
@@ -81,9 +81,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_TABLE
     try:
         by = acting(args, store, Task.TREAT, args.operator)
-        plan = plan_from(args, store, limits)
+        plan = plan_from(args, store, limits, site.language)
         may_prescribe(store, by, plan)
-        confirm(plan)
+        confirm(plan, site.language)
         opened = open_link(site.device)
         link = opened.link
         muscles: MuscleSource | None = None
@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_TABLE
     session = run_.session
     operator = OperatorInput()
-    display = Display(sys.stdout.isatty(), site.units)
+    display = Display(sys.stdout.isatty(), site.units, site.language)
     latest: list[tuple[Treatment, CycleRecord]] = []
     notes: queue.SimpleQueue[str] = queue.SimpleQueue()
     raised: list[BaseException] = []
@@ -170,9 +170,10 @@ def run(args: argparse.Namespace) -> int:
     result = run_.close(site.report_path(run_.session_id), site.units)
     link.close()
     if result.session_id:
+        say = speaker(site.language)
         sys.stdout.write(
-            f"record: session {result.session_id} in {site.records}"
-            + (f"; report: {result.report}" if result.report else "")
+            say("record: session {id} in {records}", id=result.session_id, records=site.records)
+            + (say("; report: {path}", path=result.report) if result.report else "")
             + "\n"
         )
     if result.records_error is not None:
@@ -184,9 +185,13 @@ def run(args: argparse.Namespace) -> int:
         return result.exit_code
     display.end()
     sys.stdout.write(
-        f"session {said(site.language, result.words)}; hold error mean "
-        f"{site.units.show_force(outcome.accuracy.mean_error_n, 2)}, peak "
-        f"{site.units.show_force(outcome.accuracy.peak_error_n, 2)}\n"
+        said(
+            site.language,
+            f"session {result.words}; hold error mean "
+            f"{site.units.show_force(outcome.accuracy.mean_error_n, 2)}, peak "
+            f"{site.units.show_force(outcome.accuracy.peak_error_n, 2)}",
+        )
+        + "\n"
     )
     if outcome.state is State.FAULTED:
         for trip in outcome.trips:
@@ -236,11 +241,13 @@ class TerminalAnswer:
             return
         if not display.tty:
             run.note("end of session not acknowledged: no terminal")
-            display.note(f"{words} (no terminal: not acknowledged)")
+            end = said(display.language, words)
+            display.note(display.say("{end} (no terminal: not acknowledged)", end=end))
             return
         signals, since = operator.signals, time.monotonic()
         while time.monotonic() - since < ACK_BOUND_S:
-            display.note(f"\a*** {words}: press a to acknowledge ***")
+            asked = display.say("{end}: press a to acknowledge", end=said(display.language, words))
+            display.note(f"\a*** {asked} ***")
             for _ in range(round(ACK_REPEAT_S / REFRESH_S)):
                 time.sleep(REFRESH_S)
                 if any(r.event == "acknowledge" for r in operator.drain()):
@@ -252,11 +259,17 @@ class TerminalAnswer:
         run.note(f"end of session not acknowledged within {ACK_BOUND_S:g} s")
 
 
+# the status line's words (a catalogue entry): fixed widths, so that it reads as a table
+STATUS = "{state} {phase} target {target} {unit}  measured {measured} {unit}  left {left} [{bar}]"
+
+
 class Display:
     """One status line: rewritten in place on a terminal, a line per second otherwise."""
 
-    def __init__(self, tty: bool, units: Units | None = None) -> None:
+    def __init__(self, tty: bool, units: Units | None = None, language: str = "en") -> None:
         self.units = units or Units()  # the site's: what people read
+        self.language = language  # the site's: the words people read
+        self.say = speaker(language)
         self.tty = tty
         self.next_s = 0.0
         self.period_s = REFRESH_S if tty else 1.0
@@ -276,11 +289,16 @@ class Display:
         target = f"{u.force_value(last.target_n):6.1f}" if last is not None else "     -"
         phase = last.phase if last is not None else "slack take-up"
         bar = "#" * round(done * BAR) + "." * (BAR - round(done * BAR))
-        text = (
-            f"{treatment.states.state:<9} {phase:<14} target {target} {u.force}  measured "
-            f"{u.force_value(tel.force_n):6.1f} {u.force}  left "
-            f"{max(0.0, total - treatment.timer_s):6.1f} s "
-            f"[{bar}]"
+        lang, unit = self.language, self.say(u.force)
+        text = self.say(
+            STATUS,
+            state=f"{said(lang, treatment.states.state):<9}",
+            phase=f"{said(lang, phase):<14}",
+            target=number(lang, target),
+            unit=unit,
+            measured=number(lang, f"{u.force_value(tel.force_n):6.1f}"),
+            left=said(lang, f"{max(0.0, total - treatment.timer_s):.1f} s").rjust(8),
+            bar=bar,
         )
         sys.stdout.write(("\r" + text) if self.tty else (text + "\n"))
         sys.stdout.flush()

@@ -13,7 +13,7 @@ import time
 
 from controller.maintenance.technician import Action
 
-YES = ("y", "yes")
+YES = ("y", "yes", "j", "ja", "д", "да")  # as the prompt asks in English, German or Russian
 
 
 class TerminalTechnician:

@@ -20,6 +20,8 @@ from controller.protocols.models import ProtocolFile
 from controller.records.accounts import accounts_exist, find_user
 from controller.records.patients import Patient, PatientError, get_patient, last_treatment
 from controller.records.store import SessionStore
+from controller.words.catalogue import DEFAULT as DEFAULT_LANGUAGE
+from controller.words.catalogue import number, said, speaker
 from safety.limits import SafetyLimits
 
 
@@ -50,22 +52,44 @@ class PlannedSession:
             None if self.checks is None else self.checks.model_dump_json(),
         )
 
-    def summary(self) -> list[str]:
-        """The lines a technician confirms before the start."""
-        lines = []
+    def summary(self, language: str = DEFAULT_LANGUAGE) -> list[str]:
+        """The lines a technician confirms before the start, in `language`."""
+        say, lines = speaker(language), []
         if self.patient is not None:
             p = self.patient
-            lines.append(f"patient {p.ref} ({p.name}), {p.weight_kg:g} kg measured {p.weight_date}")
-        lines.append(f"protocol {self.entry.name} ({self.entry.protocol.region})")
-        lines.append(f"force: {self.prescription.describe()}")
+            lines.append(
+                say(
+                    "patient {ref} ({name}), {weight} kg measured {date}",
+                    ref=p.ref,
+                    name=p.name,
+                    weight=number(language, f"{p.weight_kg:g}"),
+                    date=p.weight_date,
+                )
+            )
+        lines.append(
+            say(
+                "protocol {name} ({region})",
+                name=said(language, self.entry.name),
+                region=say(self.entry.protocol.region),
+            )
+        )
+        lines.append(
+            say("force: {prescription}", prescription=said(language, self.prescription.describe()))
+        )
         if self.setup is not None:
             s = self.setup
             lines.append(
-                f"set-up: pull at {s.angle_deg:g} deg, {s.position}, {s.harness} harness, "
-                f"split table {s.split_table}"
+                say(
+                    "set-up: pull at {angle} deg, {position}, {harness} harness, "
+                    "split table {split}",
+                    angle=number(language, f"{s.angle_deg:g}"),
+                    position=say(s.position),
+                    harness=say(s.harness),
+                    split=say(s.split_table),
+                )
             )
         if self.checks is not None and self.checks.pain_before is not None:
-            lines.append(f"pain before: {self.checks.pain_before}/10")
+            lines.append(say("pain before: {pain}/10", pain=self.checks.pain_before))
         return lines
 
 
