@@ -38,6 +38,7 @@ from controller.records.maintenance import (
     usage,
 )
 from controller.records.store import RecordsError, SessionStore
+from controller.words.catalogue import said, speaker
 from firmware_bridge import TableLink
 from firmware_bridge.errors import LinkError, TargetError
 from safety.limits import LimitsError, load_limits
@@ -101,7 +102,11 @@ class _Opened:
             self.store.close()
             raise
         self.link: TableLink = opened.link
-        self.technician: Technician = simulated_technician(opened) or TerminalTechnician()
+        self.technician: Technician = simulated_technician(opened) or TerminalTechnician(
+            site.language
+        )
+        self.say = speaker(site.language)  # what the technician reads, in the site's language
+        self.language = site.language
 
     def identity(self) -> str:
         ident = self.link.identity
@@ -131,18 +136,28 @@ def run_calibrate(args: argparse.Namespace) -> int:
         if problems:
             sys.stderr.write(f"traction calibrate: refused: {'; '.join(problems)}\n")
             return EXIT_INVALID
-        out(f"calibration verification on {ctx.link.url} with {args.weights}:\n")
+        say, lang = ctx.say, ctx.language
+        out(
+            say(
+                "calibration verification on {url} with {weights}:",
+                url=ctx.link.url,
+                weights=args.weights,
+            )
+            + "\n"
+        )
         try:
             verdict = verify_calibration(ctx.link, ctx.technician, args.loads, device_max)
         except (ProcedureError, LinkError) as exc:
-            out(f"NOT CARRIED OUT: {exc}\nnothing recorded; the last calibration stands\n")
+            out(say("NOT CARRIED OUT: {why}", why=said(lang, str(exc))) + "\n")
+            out(say("nothing recorded; the last calibration stands") + "\n")
             return EXIT_FAILED
         for p in verdict.points:
             b = "-" if p.force_b_n is None else f"{p.force_b_n:.2f}"
-            out(
-                f"  {p.reference_kg:g} kg = {p.reference_n:.2f} N: A {p.force_a_n:.2f} N, "
-                f"B {b} N (within ±{p.tolerance_n:.2f} N: {'yes' if p.passed else 'NO'})\n"
+            english = (
+                f"{p.reference_kg:g} kg = {p.reference_n:.2f} N: A {p.force_a_n:.2f} N, "
+                f"B {b} N (within ±{p.tolerance_n:.2f} N: {'yes' if p.passed else 'NO'})"
             )
+            out(f"  {said(lang, english)}\n")
         entry = record_calibration(
             ctx.store,
             operator=ctx.operator,
@@ -154,13 +169,17 @@ def run_calibrate(args: argparse.Namespace) -> int:
             device_url=ctx.link.url,
         )
         if verdict.passed:
-            out(f"PASSED: recorded; next verification due by {entry.due}\n")
+            out(say("PASSED: recorded; next verification due by {due}", due=entry.due) + "\n")
             return 0
         out(
-            "FAILED: recorded; no treatment can start until a verification passes:\n"
-            + "".join(f"  - {p}\n" for p in verdict.problems)
-            + "have the load cell serviced (gain, amplifier reference), then run "
-            "`traction calibrate` again\n"
+            say("FAILED: recorded; no treatment can start until a verification passes:")
+            + "\n"
+            + "".join(f"  - {said(lang, p)}\n" for p in verdict.problems)
+            + say(
+                "have the load cell serviced (gain, amplifier reference), then run "
+                "`traction calibrate` again"
+            )
+            + "\n"
         )
         return EXIT_FAILED
     finally:
@@ -173,14 +192,17 @@ def run_daily(args: argparse.Namespace) -> int:
     if ctx is None:
         return EXIT_INVALID
     try:
-        out(f"daily check of {ctx.link.url}:\n")
+        say, lang = ctx.say, ctx.language
+        out(say("daily check of {url}:", url=ctx.link.url) + "\n")
         try:
             result = daily_check(ctx.link, ctx.technician)
         except (ProcedureError, LinkError) as exc:
-            out(f"NOT CARRIED OUT: {exc}\nnothing recorded\n")
+            out(say("NOT CARRIED OUT: {why}", why=said(lang, str(exc))) + "\n")
+            out(say("nothing recorded") + "\n")
             return EXIT_FAILED
         for s in result.steps:
-            out(f"  [{'ok' if s.passed else 'FAILED'}] {s.key}: {s.detail}\n")
+            mark = "ok" if s.passed else "FAILED"  # the markers, as scripts read them
+            out(f"  [{mark}] {said(lang, s.key)}: {said(lang, s.detail)}\n")
         record_daily_check(
             ctx.store,
             operator=ctx.operator,
@@ -190,9 +212,9 @@ def run_daily(args: argparse.Namespace) -> int:
             device_url=ctx.link.url,
         )
         if result.passed:
-            out("PASSED: recorded; treatments may start today\n")
+            out(say("PASSED: recorded; treatments may start today") + "\n")
             return 0
-        out("FAILED: recorded; no treatment can start until a daily check passes today\n")
+        out(say("FAILED: recorded; no treatment can start until a daily check passes today") + "\n")
         return EXIT_FAILED
     finally:
         ctx.close()

@@ -12,20 +12,23 @@ import sys
 import time
 
 from controller.maintenance.technician import Action
+from controller.words.catalogue import DEFAULT, said, speaker
 
 YES = ("y", "yes", "j", "ja", "д", "да")  # as the prompt asks in English, German or Russian
 
 
 class TerminalTechnician:
-    def __init__(self) -> None:
+    def __init__(self, language: str = DEFAULT) -> None:
         self._write = sys.stdout.write
+        self.language = language  # the site's: the instructions and the question in it
 
     def show(self, action: Action) -> None:
-        self._write(f"  -> {action.text}\n")
+        self._write(f"  -> {said(self.language, action.text)}\n")
         sys.stdout.flush()
 
     def confirm(self, action: Action, timeout_s: float) -> bool:
-        self._write(f"  -> {action.text}\n     done? type yes (within {timeout_s:g} s): ")
+        asked = speaker(self.language)("done? type yes (within {s} s): ", s=f"{timeout_s:g}")
+        self._write(f"  -> {said(self.language, action.text)}\n     {asked}")
         sys.stdout.flush()
         return ask_yes(timeout_s)
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 NOT_ENGLISH = frozenset(
     {"CSV", "JSON", "FHIR", "PDF", "PNG", "UTC", "ICD", "PIN", "SHA", "sha256", "NRS", "EMG"}
 )
-_ADDRESS = re.compile(r"\w+://\S+|(?:/[\w.-]+)+|\b0x[0-9a-fA-F]+")  # URLs, paths, registers
+_ADDRESS = re.compile(r"\w+://\S*|(?:/[\w.-]+)+|\b0x[0-9a-fA-F]+")  # URLs, paths, registers
 _HEX = re.compile(r"[0-9a-f]{16,}|(?=[0-9a-f]*\d)[0-9a-f]{6,}")  # hashes and ids
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 

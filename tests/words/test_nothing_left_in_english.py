@@ -23,10 +23,11 @@ REFUSING = [
     *(ROOT / "controller" / f for f in ("protocols/checks.py", "protocols/models.py")),
     *(ROOT / "controller" / f for f in ("clinic/dose.py", "clinic/setup.py")),
     ROOT / "controller" / "records" / "accounts.py",
+    ROOT / "controller" / "maintenance" / "procedures.py",
 ]
-RAISERS = {"Refused", "FormError", "ProtocolError", "ValueError", "AccountError"}
+RAISERS = {"Refused", "FormError", "ProtocolError", "ValueError", "AccountError", "ProcedureError"}
 PART = "7"  # what a refusal's {part} becomes here: a number, said as it is in any language
-pytestmark = pytest.mark.requirement("SR-067")
+pytestmark = pytest.mark.requirement("SR-068")
 
 
 def _words(node: ast.expr) -> str | None:
@@ -42,7 +43,8 @@ def _words(node: ast.expr) -> str | None:
 
 
 def _said_of(node: ast.AST) -> list[ast.expr]:
-    """The words a refusal is raised with, and each rule a protocol check appends."""
+    """The words a refusal is raised with, each rule a protocol check appends and what a
+    daily check's step found."""
     if not isinstance(node, ast.Call) or not node.args:
         return []
     name = getattr(node.func, "id", getattr(node.func, "attr", None))
@@ -53,6 +55,8 @@ def _said_of(node: ast.AST) -> list[ast.expr]:
         )
     if name == "append" and isinstance(first, ast.Tuple) and len(first.elts) == 2:
         return [first.elts[1]]  # (field, rule)
+    if name == "StepResult":
+        return list(node.args[::2])  # a daily check step's key and what it found
     return []
 
 

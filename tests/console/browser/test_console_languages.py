@@ -159,7 +159,7 @@ def _english_on(page: Any, where: str, seen: dict[str, str]) -> None:
         seen.setdefault(text, f"{where}: {words}")
 
 
-@pytest.mark.requirement("SR-067")
+@pytest.mark.requirement("SR-067", "SR-068")
 def test_a_whole_treatment_in_russian_in_kgf_shows_no_word_left_in_english(
     russian: Console, browser: Any
 ) -> None:
