@@ -12,6 +12,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from babel.dates import format_date, format_time
+
 LOCALTIME = Path("/etc/localtime")
 
 
@@ -32,11 +34,17 @@ def zone_name() -> str:
     return target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else "UTC"
 
 
-def local(utc_iso: str | None, seconds: bool = False) -> str:
-    """A stored UTC time as the clinic reads it: '2026-12-07 21:18 CET'."""
+def local(utc_iso: str | None, seconds: bool = False, language: str = "en") -> str:
+    """A stored UTC time as the clinic reads it: '2026-12-07 21:18 CET' in English (as the
+    commands' scripts read it), '07.12.2026, 21:18 CET' in German: Babel's medium date and
+    short time in other languages."""
     if not utc_iso:
         return "-"
     at = datetime.fromisoformat(utc_iso)
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    return at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
+    at = at.astimezone()
+    if language == "en":
+        return at.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
+    clock = format_time(at, "medium" if seconds else "short", locale=language)
+    return f"{format_date(at, 'medium', locale=language)}, {clock} {at.strftime('%Z')}"

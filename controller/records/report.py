@@ -166,7 +166,7 @@ def draw_report(
         + "\n"
         + say(
             "started {started}, limits {limits}, {software}",
-            started=local(row["started_at"], seconds=True),
+            started=local(row["started_at"], seconds=True, language=language),
             limits=row["limits_sha256"][:12],
             software=row["software_version"],
         ),

@@ -89,7 +89,7 @@ def people_lines(operator: str, events: list[ChainedEvent], language: str = "en"
             meaning=say(d["meaning"]),
             signer=d["signer"],
             role=d["role"],
-            when=local(d["signed_at"]),
+            when=local(d["signed_at"], language=language),
         )
         for d in signed
     ] or [say("not signed yet")]
