@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, get_args
@@ -17,6 +18,8 @@ from typing import Any, get_args
 from controller.app.site_config import SiteConfigError, site_config
 from controller.cli.identity import acting, add_identity_args
 from controller.clinic.dose import Prescription
+from controller.clinic.local_time import local
+from controller.clinic.units import Units
 from controller.people.roles import Task
 from controller.records.accounts import AccountError
 from controller.records.patients import (
@@ -31,6 +34,7 @@ from controller.records.patients import (
     validated,
 )
 from controller.records.store import RecordsError, SessionStore
+from controller.words.catalogue import said, speaker
 from safety.limits import Region
 
 EXIT_INVALID = 2
@@ -98,52 +102,71 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"traction patients: {exc}\n")
         return EXIT_INVALID
     try:
-        return _act(args, store)
+        return _act(args, store, Shown(site.language, site.units))
     except (PatientError, AccountError) as exc:
-        sys.stderr.write(f"traction patients: refused: {exc}\n")
+        refused = said(site.language, str(exc))
+        sys.stderr.write(
+            f"traction patients: {speaker(site.language)('refused: {why}', why=refused)}\n"
+        )
         return EXIT_INVALID
     finally:
         store.close()
 
 
-def _act(args: argparse.Namespace, store: SessionStore) -> int:
-    out = sys.stdout.write
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """How the register is shown: in the site's language and weight unit."""
+
+    language: str
+    units: Units
+
+    def say(self, words: str, **parts: object) -> str:
+        return speaker(self.language)(words, **parts)
+
+    def line(self, p: Patient) -> str:
+        weight = said(self.language, self.units.show_weight(p.weight_kg))
+        height = said(self.language, f"{p.height_cm:g} cm") if p.height_cm else ""
+        regions = "/".join(self.say(r) for r in p.regions)
+        measured = self.say("{weight} (measured {date})", weight=weight, date=p.weight_date)
+        return f"{p.ref:<12} {p.name:<24} {measured}{', ' + height if height else ''}, {regions}"
+
+
+def _act(args: argparse.Namespace, store: SessionStore, shown: Shown) -> int:
+    out, say = sys.stdout.write, shown.say
     if args.action in ("add", "edit"):
         by = acting(args, store, Task.REGISTER, getattr(args, "by", None))
     if args.action == "add":
         data = {"ref": args.ref, "weight_date": date.today(), **_given(args)}
         patient = add_patient(store, validated(data))
-        out(f"registered {_line(patient)}\n")
+        out(say("registered {patient}", patient=shown.line(patient)) + "\n")
     elif args.action == "list":
         for patient in list_patients(store):
-            out(_line(patient) + "\n")
+            out(shown.line(patient) + "\n")
     elif args.action == "edit":
         changes = _given(args)
         if not changes:
             raise PatientError("nothing to change: give --name, --weight, --region, ...")
         patient = edit_patient(store, args.ref, changes, by)
-        out(f"changed {_line(patient)}\n")
+        out(say("changed {patient}", patient=shown.line(patient)) + "\n")
     elif args.action == "progress":
         from controller.records.progress import draw_progress  # matplotlib: only when drawing
 
         patient = get_patient(store, args.ref)
         path = args.out or store.path.parent / "reports" / f"progress-{patient.ref}.png"
         seen = draw_progress(store, patient, path)
-        out(f"progress of {patient.ref} over {len(seen)} sessions: {path} (and .pdf)\n")
+        told = say(
+            "progress of {ref} over {n} sessions: {path} (and .pdf)",
+            ref=patient.ref,
+            n=len(seen),
+            path=path,
+        )
+        out(told + "\n")
     else:
-        _show(store, get_patient(store, args.ref), as_json=args.json)
+        _show(store, get_patient(store, args.ref), shown, as_json=args.json)
     return 0
 
 
-def _line(p: Patient) -> str:
-    height = f", {p.height_cm:g} cm" if p.height_cm else ""
-    return (
-        f"{p.ref:<12} {p.name:<24} {p.weight_kg:g} kg (measured {p.weight_date}){height}, "
-        f"{'/'.join(p.regions)}"
-    )
-
-
-def _show(store: SessionStore, p: Patient, *, as_json: bool) -> None:
+def _show(store: SessionStore, p: Patient, shown: Shown, *, as_json: bool) -> None:
     rows = sessions_of(store, p.id)
     if as_json:
         data = {
@@ -163,18 +186,28 @@ def _show(store: SessionStore, p: Patient, *, as_json: bool) -> None:
         }
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
-    out = sys.stdout.write
-    out(_line(p) + "\n")
+    out, say, lang = sys.stdout.write, shown.say, shown.language
+    out(shown.line(p) + "\n")
     if p.notes:
-        out(f"notes: {p.notes}\n")
-    out(f"registered {p.created_at}; {len(changes_of(store, p.id))} change(s) kept\n")
+        out(say("notes: {notes}", notes=p.notes) + "\n")
+    changes = len(changes_of(store, p.id))
+    out(
+        say(
+            "registered {when}; {n} change(s) kept",
+            when=local(p.created_at, language=lang),
+            n=changes,
+        )
+        + "\n"
+    )
     for r in rows:
         given = (
             Prescription.model_validate_json(r["prescription_json"]).describe()
             if r["prescription_json"]
             else "-"
         )
-        out(f"  session {r['id']}  {r['started_at'][:16]}  {r['protocol_name']}: {given}; ")
-        out(f"{r['outcome']}\n")
+        when = local(r["started_at"], language=lang)
+        protocol, outcome = said(lang, r["protocol_name"]), said(lang, r["outcome"])
+        session = say("session {id}", id=r["id"])
+        out(f"  {session}  {when}  {protocol}: {said(lang, given)}; {outcome}\n")
     if not rows:
-        out("  no sessions yet\n")
+        out(f"  {say('no sessions yet')}\n")

@@ -106,6 +106,7 @@ UNITS = (
     "kg",
     "lb",
     "mm",
+    "cm",
     "uV",
     "Hz",
     "deg",

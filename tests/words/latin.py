@@ -13,7 +13,8 @@ from collections.abc import Iterable
 NOT_ENGLISH = frozenset(
     {"CSV", "JSON", "FHIR", "PDF", "PNG", "UTC", "ICD", "PIN", "SHA", "sha256", "NRS", "EMG"}
 )
-_ADDRESS = re.compile(r"\w+://\S*|(?:/[\w.-]+)+|\b0x[0-9a-fA-F]+")  # URLs, paths, registers
+# data: URLs, file paths, register addresses, a command's options and commands quoted
+_ADDRESS = re.compile(r"\w+://\S*|(?:/[\w.-]+)+|\b0x[0-9a-fA-F]+|--[\w-]+|`[^`]*`")
 _HEX = re.compile(r"[0-9a-f]{16,}|(?=[0-9a-f]*\d)[0-9a-f]{6,}")  # hashes and ids
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import ROOT, TIMEOUT_S, TRACTION, traction
+from tests.cli.test_cli import ROOT, TIMEOUT_S, TRACTION
 from tests.cli.test_patients_cli import SETUP
 from tests.helpers import ready_records
 from tests.words.latin import untranslated
@@ -52,21 +52,27 @@ def test_calibration_and_the_daily_check_from_the_terminal_in_russian(tmp_path: 
 def test_a_treatment_run_from_the_terminal_in_russian(tmp_path: Path) -> None:
     db = str(ready_records(tmp_path / "records.sqlite3"))
     rec = ("--records", db)
-    added = traction(
+    added = _russian(
         "patients", *rec, "add", "P-0042", "--name", "A. Pseudonym", "--weight", "62",
         "--region", "lumbar",
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
+    assert "зарегистрирован: P-0042" in added.stdout and "62,0 кг (измерено " in added.stdout
     run = _russian(
         "run", "lumbar-static", "--patient", "P-0042", "--dose", "25кгс", *SETUP,
         "--pain-before", "6", "--device", "sim://", *rec, answer="да\n",
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
-    said = run.stdout
+    shown = _russian("patients", *rec, "show", "P-0042")
+    unknown = _russian("patients", *rec, "show", "P-404")
+    assert "  сеанс 1  " in shown.stdout and "завершено" in shown.stdout, shown.stdout
+    assert unknown.returncode == 2 and "пациента 'P-404' нет в реестре" in unknown.stderr
+    said = "".join(r.stdout for r in (added, run, shown)) + unknown.stderr
     assert "сила: 25 кгс = 245,2 Н (шаблон поясничная, постоянная" in said, said
     assert "ни одного нет, начать? введите да" in said
     assert "заданная   25,0 кгс" in said, said
     assert "сеанс: завершено; ошибка удержания средняя" in said and "запись: сеанс 1 в " in said
     # typed in, and the alarm's markers that scripts read ("*** LOW: ", "what to do: ")
-    data = ["P-0042", "A. Pseudonym", "tech", "lumbar-static", "LOW", "HIGH", "what to do"]
+    data = ["P-0042", "P-404", "A. Pseudonym", "tech", "lumbar-static", "LOW", "HIGH", "what to do"]
+    data += ["traction", "patients"]  # the command's name in its refusal
     assert not untranslated(said.splitlines(), data), untranslated(said.splitlines(), data)

@@ -24,8 +24,18 @@ REFUSING = [
     *(ROOT / "controller" / f for f in ("clinic/dose.py", "clinic/setup.py")),
     ROOT / "controller" / "records" / "accounts.py",
     ROOT / "controller" / "maintenance" / "procedures.py",
+    ROOT / "controller" / "records" / "patients.py",
+    ROOT / "controller" / "cli" / "patients_cmd.py",
 ]
-RAISERS = {"Refused", "FormError", "ProtocolError", "ValueError", "AccountError", "ProcedureError"}
+RAISERS = {
+    "Refused",
+    "FormError",
+    "ProtocolError",
+    "ValueError",
+    "AccountError",
+    "ProcedureError",
+    "PatientError",
+}
 PART = "7"  # what a refusal's {part} becomes here: a number, said as it is in any language
 pytestmark = pytest.mark.requirement("SR-068")
 

@@ -76,7 +76,7 @@ export class Words {
   }
 }
 
-const UNITS = ["N/mm", "N/s", "N/m", "kgf", "lbf", "kg", "lb", "mm", "uV", "Hz", "deg", "min", "N", "s", "%"];
+const UNITS = ["N/mm", "N/s", "N/m", "kgf", "lbf", "kg", "lb", "mm", "cm", "uV", "Hz", "deg", "min", "N", "s", "%"];
 const QUANTITY = new RegExp(`^([-+]?\\d+(?:\\.\\d+)?)( ?)(${UNITS.map((u) => u.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`);
 const NUMBER = /^[-+]?\d+\.\d+$/;
 const MAX_DEPTH = 3;  // parts of parts of parts: enough for any words the table writes

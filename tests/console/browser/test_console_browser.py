@@ -17,9 +17,12 @@ OPERATOR = "tech-7"
 WAIT_MS = 30_000
 
 
-def open_page(console: Console, browser: Any, *, idle: bool = True) -> Any:
-    """A page with the operator's name in; `idle`: wait until the table is idle."""
-    page = track(browser.new_page(viewport={"width": 1280, "height": 800}))
+def open_page(
+    console: Console, browser: Any, *, idle: bool = True, locale: str | None = None
+) -> Any:
+    """A page with the operator's name in; `idle`: wait until the table is idle; `locale`: the
+    kiosk's browser's (its own hints, as in a date field, follow it)."""
+    page = track(browser.new_page(viewport={"width": 1280, "height": 800}, locale=locale))
     page.goto(console.url)
     page.fill("#operator", OPERATOR)
     page.dispatch_event("#operator", "change")

@@ -85,7 +85,7 @@ def _last_session(console: Console) -> tuple[Any, ...]:
 def test_a_german_site_in_lbf_lb_and_berlin_time_shows_and_prescribes_in_them(
     german: Console, browser: Any
 ) -> None:
-    page = open_page(german, browser)
+    page = open_page(german, browser, locale="de-DE")
     _screens(page, "de")
     page.click(".tab[data-go=patients]")
     assert page.text_content("#p-weight-unit") == "lb"
@@ -165,7 +165,7 @@ def test_a_whole_treatment_in_russian_in_kgf_shows_no_word_left_in_english(
 ) -> None:
     """Each screen, a refused force and dose, the treatment, a pause, the stop's alarm, the
     summary and the session in History: any Latin word but data is a word the catalogue lacks."""
-    page = open_page(russian, browser)
+    page = open_page(russian, browser, locale="ru-RU")
     _screens(page, "ru")
     english: dict[str, str] = {}
     for screen in SCREENS:
