@@ -26,6 +26,7 @@ from controller.records.saved_protocols import save_from_session
 from controller.records.schema import SchemaError
 from controller.records.signatures import MEANINGS, sign_session, signatures
 from controller.records.store import RecordsError, SessionStore
+from controller.words.catalogue import said, speaker
 
 EXIT_PROBLEMS = 1
 EXIT_INVALID = 2
@@ -97,10 +98,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _act(args, site, store)
     except RecordsError as exc:
-        sys.stderr.write(f"traction sessions: {exc}\n")
+        sys.stderr.write(f"traction sessions: {said(site.language, str(exc))}\n")
         return EXIT_INVALID
     except AccountError as exc:
-        sys.stderr.write(f"traction sessions: refused: {exc}\n")
+        refused = speaker(site.language)("refused: {why}", why=said(site.language, str(exc)))
+        sys.stderr.write(f"traction sessions: {refused}\n")
         return EXIT_INVALID
     finally:
         store.close()
@@ -127,22 +129,29 @@ def _export_fhir(args: argparse.Namespace, site: SiteConfig, store: SessionStore
         sys.stdout.write(text + "\n")
     else:
         args.out.write_text(text + "\n", encoding="utf-8")
-        sys.stdout.write(f"{len(ids)} session(s) as FHIR R4B written to {args.out}\n")
+        told = speaker(site.language)(
+            "{n} session(s) as FHIR R4B written to {path}", n=len(ids), path=args.out
+        )
+        sys.stdout.write(told + "\n")
     return 0
 
 
 def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int:
-    out = sys.stdout.write
+    out, lang = sys.stdout.write, site.language
+    say = speaker(lang)
     if args.action == "list":
         rows = store.sessions()
         if not rows:
-            out(f"no sessions in {site.records}\n")
+            out(say("no sessions in {records}", records=site.records) + "\n")
         for r in rows:
-            out(
-                f"{r['id']:>5}  {local(r['started_at'])}  {r['protocol_name']:<24} "
-                f"patient {r['patient_ref'] or '-':<10} operator {r['operator']:<10} "
-                f"{r['outcome']}\n"
+            line = say(
+                "{protocol} patient {ref} operator {who} {outcome}",
+                protocol=f"{said(lang, r['protocol_name']):<24}",
+                ref=f"{r['patient_ref'] or '-':<10}",
+                who=f"{r['operator']:<10}",
+                outcome=said(lang, r["outcome"]),
             )
+            out(f"{r['id']:>5}  {local(r['started_at'], language=lang)}  {line}\n")
         return 0
     if args.action == "show":
         r = store.session(args.id)
@@ -166,37 +175,54 @@ def _act(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> int
         else:
             with args.out.open("w", encoding="utf-8", newline="") as f:
                 n = export(store, args.id, f)
-            out(f"session {args.id}: {n} samples written to {args.out}\n")
+            out(say("session {id}: {n} samples written to {path}", id=args.id, n=n, path=args.out))
+            out("\n")
         return 0
     if args.action == "report":
         from controller.records.report import draw_report  # matplotlib: only when drawing
 
         report = draw_report(store, args.id, args.out or site.report_path(args.id), site.units)
-        out(f"report: {report.path} (and {report.path.with_suffix('.pdf').name})\n")
+        pdf = report.path.with_suffix(".pdf").name
+        out(say("report: {path} (and {pdf})", path=report.path, pdf=pdf) + "\n")
         return 0
     if args.action == "note":
-        return _note(args, store)
+        return _note(args, store, lang)
     if args.action == "sign":
-        return _sign(args, site, store)
+        return _sign(args, site, store)  # in the site's language: its words below
     if args.action == "save":
         by = acting(args, store, Task.SAVE_PROTOCOL, args.by)
         saved = save_from_session(store, args.id, args.name, by, args.description)
-        out(f"saved as {saved.name!r} in the library: {saved.description}\n")
+        out(
+            say(
+                "saved as {name} in the library: {description}",
+                name=repr(saved.name),
+                description=saved.description,
+            )
+            + "\n"
+        )
         return 0
     problems = store.verify(args.id)
-    scope = f"session {args.id}" if args.id is not None else f"all {len(store.sessions())} sessions"
+    scope = (
+        say("session {id}", id=args.id)
+        if args.id is not None
+        else say("all {n} sessions", n=len(store.sessions()))
+    )
     if problems:
-        out(f"VERIFY FAILED ({scope} in {site.records}):\n")
+        out(say("VERIFY FAILED ({scope} in {records}):", scope=scope, records=site.records) + "\n")
         for p in problems:
             out(f"  - {p}\n")
         return EXIT_PROBLEMS
-    out(
-        f"verified: {scope} in {site.records}: audit chain of {len(store.events())} events "
-        "intact, every session's record matches its chained start, integrity_check ok\n"
+    verified = say(
+        "verified: {scope} in {records}: audit chain of {n} events intact, every session's "
+        "record matches its chained start, integrity_check ok",
+        scope=scope,
+        records=site.records,
+        n=len(store.events()),
     )
+    out(verified + "\n")
     for row in [store.session(args.id)] if args.id is not None else store.sessions():
         for s in signatures(store, int(row["id"])):
-            out(f"  session {row['id']}: {s.words()}\n")
+            out(f"  {say('session {id}', id=row['id'])}: {said(lang, s.words())}\n")
     return 0
 
 
@@ -208,11 +234,14 @@ def _sign(args: argparse.Namespace, site: SiteConfig, store: SessionStore) -> in
         raise AccountError("name the signing account with --user: a signature is a person's")
     signature = sign_session(store, args.id, name, pins.ask(f"PIN for {name}: "), args.meaning)
     forget_report(site.report_path(args.id))  # drawn again with the signature
-    sys.stdout.write(f"session {args.id}: {signature.words()}\n")
+    say = speaker(site.language)
+    sys.stdout.write(
+        f"{say('session {id}', id=args.id)}: {said(site.language, signature.words())}\n"
+    )
     return 0
 
 
-def _note(args: argparse.Namespace, store: SessionStore) -> int:
+def _note(args: argparse.Namespace, store: SessionStore, language: str) -> int:
     """Added beside the sealed record, never into it: the chain stays as the session left it."""
     by = acting(args, store, Task.NOTE, args.by)
     myo = {w: getattr(args, f"myo_{w}") for w in WHEN}
@@ -228,7 +257,10 @@ def _note(args: argparse.Namespace, store: SessionStore) -> int:
             add_note(store, args.id, by, f"myotonometry_{when}", measured.model_dump())
     if args.comment:
         add_note(store, args.id, by, "comment", {"text": args.comment})
-    sys.stdout.write(f"session {args.id}: noted (the report shows it when drawn again)\n")
+    told = speaker(language)(
+        "session {id}: noted (the report shows it when drawn again)", id=args.id
+    )
+    sys.stdout.write(told + "\n")
     return 0
 
 

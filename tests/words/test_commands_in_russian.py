@@ -5,6 +5,7 @@ typed in, the board's flag names and the markers scripts read (tests/words/latin
 
 from __future__ import annotations
 
+import getpass
 import os
 import subprocess
 from pathlib import Path
@@ -67,12 +68,17 @@ def test_a_treatment_run_from_the_terminal_in_russian(tmp_path: Path) -> None:
     unknown = _russian("patients", *rec, "show", "P-404")
     assert "  сеанс 1  " in shown.stdout and "завершено" in shown.stdout, shown.stdout
     assert unknown.returncode == 2 and "пациента 'P-404' нет в реестре" in unknown.stderr
-    said = "".join(r.stdout for r in (added, run, shown)) + unknown.stderr
+    listed = _russian("sessions", *rec, "list")
+    verified = _russian("sessions", *rec, "verify")
+    assert "пациент P-0042     оператор " in listed.stdout, listed.stdout
+    assert verified.stdout.startswith("проверено: все сеансы (1) в "), verified.stdout
+    said = "".join(r.stdout for r in (added, run, shown, listed, verified)) + unknown.stderr
     assert "сила: 25 кгс = 245,2 Н (шаблон поясничная, постоянная" in said, said
     assert "ни одного нет, начать? введите да" in said
     assert "заданная   25,0 кгс" in said, said
     assert "сеанс: завершено; ошибка удержания средняя" in said and "запись: сеанс 1 в " in said
     # typed in, and the alarm's markers that scripts read ("*** LOW: ", "what to do: ")
     data = ["P-0042", "P-404", "A. Pseudonym", "tech", "lumbar-static", "LOW", "HIGH", "what to do"]
-    data += ["traction", "patients"]  # the command's name in its refusal
+    data += ["traction", "patients", "integrity_check", "ok"]  # a command's and SQLite's names
+    data.append(getpass.getuser())  # the operator, as the commands name them without accounts
     assert not untranslated(said.splitlines(), data), untranslated(said.splitlines(), data)

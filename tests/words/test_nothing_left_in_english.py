@@ -26,6 +26,8 @@ REFUSING = [
     ROOT / "controller" / "maintenance" / "procedures.py",
     ROOT / "controller" / "records" / "patients.py",
     ROOT / "controller" / "cli" / "patients_cmd.py",
+    ROOT / "controller" / "cli" / "sessions_cmd.py",
+    ROOT / "controller" / "records" / "signatures.py",
 ]
 RAISERS = {
     "Refused",
@@ -35,6 +37,7 @@ RAISERS = {
     "AccountError",
     "ProcedureError",
     "PatientError",
+    "RecordsError",
 }
 PART = "7"  # what a refusal's {part} becomes here: a number, said as it is in any language
 pytestmark = pytest.mark.requirement("SR-068")
