@@ -13,7 +13,7 @@ import pytest
 
 from controller.clinic.dose import parse_dose
 from controller.muscles.summary import emg_lines, relaxation_lines
-from controller.words.catalogue import said
+from controller.words.catalogue import messages, said
 from tests.words.latin import english_words, untranslated
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,3 +164,9 @@ def test_a_quantity_and_the_parts_of_a_template_are_said() -> None:
 )
 def test_a_dose_is_written_with_the_symbols_the_console_shows(written: str, newtons: float) -> None:
     assert parse_dose(written).newtons(70.0) == pytest.approx(newtons, abs=0.01)
+
+
+def test_german_has_every_word_russian_has() -> None:
+    """The Russian test reads for English left; German holds the same ids, so a word found
+    missing in Russian and added is added to both."""
+    assert set(messages("de")) == set(messages("ru"))
