@@ -75,7 +75,10 @@ def start_console(
     """`daily_check` False: calibrated, but today's check left to the technician. `device`
     another table than the console's own simulator, whose `control` address is then given."""
     records = tmp / "records.sqlite3"
-    if daily_check:
+    zone = (env_extra or {}).get("TRACTION_TIME_ZONE")
+    if daily_check and zone:
+        ready_in_zone(records, zone)
+    elif daily_check:
         ready_records(records)
     else:
         ready_simulated_table(records, "sim://", load_limits().device_max_force_n, str, daily=False)
@@ -117,6 +120,23 @@ def start_console(
             return Console(proc, m.group(1), control, records, log)
     proc.kill()
     raise RuntimeError(f"traction console did not start: {proc.stdout.read()}")
+
+
+def ready_in_zone(records: Path, zone: str) -> None:
+    """Today's check done on the clinic's day, as its technician would: in a process on the
+    site's clock (near midnight UTC, Berlin's day is already the next)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from pathlib import Path; from tests.helpers import ready_records; "
+            f"ready_records(Path({str(records)!r}))",
+        ],
+        env={**os.environ, "TZ": zone},
+        cwd=Path(__file__).resolve().parents[3],
+        check=True,
+        timeout=START_TIMEOUT_S,
+    )
 
 
 def stop_console(console: Console) -> int:
