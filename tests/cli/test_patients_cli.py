@@ -22,6 +22,9 @@ SETUP = (
     "released",
 )
 
+# the first visit's patient, as the technician registers them
+REGISTER = ("add", "P-0042", "--name", "A. Pseudonym", "--weight", "62", "--region", "lumbar")
+
 
 def typed(answer: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -40,10 +43,7 @@ def typed(answer: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_first_visit_then_repeat_last_with_one_confirmation(tmp_path: Path) -> None:
     db = str(ready_records(tmp_path / "records.sqlite3"))
     rec = ("--records", db)
-    added = traction(
-        "patients", *rec, "add", "P-0042", "--name", "A. Pseudonym", "--weight", "62",
-        "--region", "lumbar",
-    )  # fmt: skip
+    added = traction("patients", *rec, *REGISTER)
     assert added.returncode == 0, added.stderr
     first = typed(
         "yes\n", "run", "lumbar-static", "--patient", "P-0042", "--dose", "40%BW", *SETUP,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import ROOT, TIMEOUT_S, TRACTION
-from tests.cli.test_patients_cli import SETUP
+from tests.cli.test_patients_cli import REGISTER, SETUP
+from tests.cli.test_people_cli import cmd
 from tests.helpers import ready_records
 from tests.words.latin import untranslated
 
@@ -21,16 +21,7 @@ RUSSIAN = {"TRACTION_LANGUAGE": "ru", "TRACTION_FORCE_UNIT": "kgf"}
 
 
 def _russian(*args: str, answer: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*TRACTION, *args],
-        input=answer,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=TIMEOUT_S,
-        check=False,
-        env={**os.environ, **RUSSIAN},
-    )
+    return cmd({**os.environ, **RUSSIAN}, *args, typed=answer)
 
 
 @pytest.mark.requirement("SR-068")
@@ -53,10 +44,7 @@ def test_calibration_and_the_daily_check_from_the_terminal_in_russian(tmp_path: 
 def test_a_treatment_run_from_the_terminal_in_russian(tmp_path: Path) -> None:
     db = str(ready_records(tmp_path / "records.sqlite3"))
     rec = ("--records", db)
-    added = _russian(
-        "patients", *rec, "add", "P-0042", "--name", "A. Pseudonym", "--weight", "62",
-        "--region", "lumbar",
-    )  # fmt: skip
+    added = _russian("patients", *rec, *REGISTER)
     assert added.returncode == 0, added.stderr
     assert "зарегистрирован: P-0042" in added.stdout and "62,0 кг (измерено " in added.stdout
     run = _russian(

@@ -31,6 +31,16 @@ def open_page(
     return page
 
 
+def open_in_history(page: Any, patient: str) -> None:
+    """History's newest session of `patient`, its detail open."""
+    page.click(".tab[data-go=history]")
+    page.fill("#h-patient", patient)
+    page.click("#btn-history")
+    page.wait_for_selector("#h-table tbody tr", timeout=WAIT_MS)
+    page.click("#h-table tbody tr")
+    page.wait_for_selector("#h-detail:not([hidden])", timeout=WAIT_MS)
+
+
 def live(page: Any) -> dict[str, Any]:
     return page.evaluate("window.__state.live")  # type: ignore[no-any-return]
 
@@ -142,12 +152,7 @@ def test_run_pause_resume_stop_and_acknowledge(console: Console, browser: Any) -
 @pytest.mark.requirement("SR-063")
 def test_history_lists_exports_and_verifies(console: Console, browser: Any) -> None:
     page = open_page(console, browser)
-    page.click(".tab[data-go=history]")
-    page.fill("#h-patient", "P-42")
-    page.click("#btn-history")
-    page.wait_for_selector("#h-table tbody tr", timeout=WAIT_MS)
-    page.click("#h-table tbody tr")
-    page.wait_for_selector("#h-detail:not([hidden])", timeout=WAIT_MS)
+    open_in_history(page, "P-42")
     assert "tech-7" in (page.text_content("#h-facts") or "")
     with page.expect_download() as download:
         page.click("#h-csv")

@@ -20,6 +20,7 @@ from tests.console.browser.conftest import Console, shot, start_console, stop_co
 from tests.console.browser.test_console_browser import (
     OPERATOR,
     WAIT_MS,
+    open_in_history,
     open_page,
     prepare,
     start,
@@ -193,11 +194,7 @@ def test_a_whole_treatment_in_russian_in_kgf_shows_no_word_left_in_english(
     page.wait_for_function("document.body.dataset.screen === 'summary'", timeout=WAIT_MS)
     _english_on(page, "summary", english)
     shot(page, "summary-ru")
-    page.click(".tab[data-go=history]")
-    page.fill("#h-patient", "P-42")
-    page.click("#btn-history")
-    page.wait_for_selector("#h-table tbody tr", timeout=WAIT_MS)
-    page.click("#h-table tbody tr")
+    open_in_history(page, "P-42")
     page.wait_for_selector("#h-events li", timeout=WAIT_MS)
     _english_on(page, "history", english)
     shot(page, "history-ru")
