@@ -210,7 +210,7 @@ function renderTreatment(m) {
   $("n-muscles").textContent = live.muscles;
   $("n-muscles").dataset.held = /^holding|^easing/.test(live.muscles) ? "yes" : "no";
   if (document.body.dataset.screen === "treatment") {
-    drawCurve($("live-canvas"), { curve, planned: planned ? planned.points : null, limit: c ? c.force_limit_n : null, total: live.total_s, offsetT: live.t_s - live.timer_s, unit: { ...site, force_unit: unit(site.force_unit) }, minutes: unit("min") });
+    drawCurve($("live-canvas"), { curve, planned: planned ? planned.points : null, limit: c ? c.force_limit_n : null, total: live.total_s, offsetT: live.t_s - live.timer_s, unit: { ...site, force_unit: unit(site.force_unit) }, minutes: unit("min"), number: (v, d) => words.number(v, d) });
     if (live.muscles) drawEmg($("emg-canvas"), { curve, baseline: live.emg_baseline_uv, threshold: live.emg_threshold_uv, total: live.total_s, microvolts: unit("uV") });
     stats.painted++;
     if (live.sample_epoch_s) { stats.latencies.push(performance.timeOrigin + performance.now() - live.sample_epoch_s * 1000); if (stats.latencies.length > 2000) stats.latencies.shift(); }
@@ -416,7 +416,7 @@ function check(rebuild = false) {
     const peak = tr("peak {force}", { force: fmtF(body.peak_n, 1) });
     const dose = (body.prescription ? said(body.prescription) : peak) + (site.force_unit === "N" ? "" : ` (${peak})`);
     $("plan-summary").textContent = body.ok ? tr("{name}: {dose}, session limit {limit}, {minutes} min", { name: body.name, dose, limit: fmtF(body.force_limit_n, 1), minutes: words.number(body.total_s / 60, 1) }) : tr("refused: see the fields");
-    drawCurve($("plan-canvas"), { curve: [], planned: body.ok ? body.points : null, limit: body.ok ? body.force_limit_n : null, total: body.ok ? body.total_s : 60, offsetT: 0, unit: { ...site, force_unit: unit(site.force_unit) }, minutes: unit("min") });
+    drawCurve($("plan-canvas"), { curve: [], planned: body.ok ? body.points : null, limit: body.ok ? body.force_limit_n : null, total: body.ok ? body.total_s : 60, offsetT: 0, unit: { ...site, force_unit: unit(site.force_unit) }, minutes: unit("min"), number: (v, d) => words.number(v, d) });
   }, 150);
 }
 function showFieldErrors(fields) {

@@ -1,7 +1,7 @@
 // The force curve on a canvas: planned profile (grey), session limit (red), target (cyan),
 // measured (white). Time runs in treatment time; the measured curve is drawn against the
 // session clock shifted by the time the treatment clock was held (slack take-up, pauses).
-export function drawCurve(canvas, { curve, planned, limit, total, offsetT, unit, minutes = "min" }) {
+export function drawCurve(canvas, { curve, planned, limit, total, offsetT, unit, minutes = "min", number = (v, d) => v.toFixed(d) }) {
   const per = unit ? unit.n_per_unit : 1, label = unit ? unit.force_unit : "N";  // axis in the site's unit
   const g = canvas.getContext("2d"), w = canvas.width, h = canvas.height, pad = 40;
   g.clearRect(0, 0, w, h);
@@ -11,7 +11,7 @@ export function drawCurve(canvas, { curve, planned, limit, total, offsetT, unit,
   g.strokeStyle = "#2c3640"; g.fillStyle = "#93a1ad"; g.font = "14px system-ui"; g.lineWidth = 1;
   for (let i = 0; i <= 4; i++) { const f = (fMax / 4) * i; g.beginPath(); g.moveTo(pad, y(f)); g.lineTo(w - 10, y(f)); g.stroke(); g.fillText((f / per).toFixed(0), 2, y(f) + 4); }
   g.fillText(label, pad + 4, 14);
-  g.fillText(`${(tMax / 60).toFixed(1)} ${minutes}`, w - 70, h - 12);
+  g.fillText(`${number(tMax / 60, 1)} ${minutes}`, w - 70, h - 12);
   if (limit) { g.strokeStyle = "#e02020"; g.setLineDash([8, 6]); g.lineWidth = 2; g.beginPath(); g.moveTo(pad, y(limit)); g.lineTo(w - 10, y(limit)); g.stroke(); g.setLineDash([]); }
   if (planned) line(g, planned.map((p) => [x(p[0] + (offsetT || 0)), y(p[1])]), "#6b7b88", 2);
   line(g, curve.filter((p) => p.target !== null).map((p) => [x(p.t), y(p.target)]), "#19b5d8", 3);
