@@ -178,15 +178,10 @@ def draw_report(
     ax_pos.set_ylabel(say("carriage (mm)"))
     ax_pos.set_xlabel(say("session time (s)"))
     ax_pos.grid(alpha=0.3)
-    _clinical_text(
-        ax_text,
-        row,
-        events,
-        delivered(samples),
-        notes_of(store, session_id),
-        units=u,
-        language=language,
+    columns = clinical_lines(
+        row, events, delivered(samples), notes_of(store, session_id), units=u, language=language
     )
+    _clinical_text(ax_text, columns)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=DPI)
     fig.savefig(out.with_suffix(".pdf"))  # the same page, for the patient's file
@@ -194,18 +189,8 @@ def draw_report(
     return Report(out, session_id, bands, shown, len(samples))
 
 
-def _clinical_text(
-    ax: Axes,
-    row: sqlite3.Row,
-    events: list[ChainedEvent],
-    dose: Delivered,
-    notes: list[dict[str, Any]],
-    *,
-    units: Units,
-    language: str = DEFAULT_LANGUAGE,
-) -> None:
+def _clinical_text(ax: Axes, columns: tuple[list[str], list[str]]) -> None:
     ax.axis("off")
-    columns = clinical_lines(row, events, dose, notes, units=units, language=language)
     for x, lines in zip((0.0, 0.52), columns, strict=True):
         ax.text(
             x,

@@ -96,7 +96,12 @@ class HealthRecord:
     def weigh_and_order(self, ref: str, kg: float = 70.0, region: str = "lumbar") -> None:
         """A body weight and an active traction order for the patient `ref` (registered)."""
         found, _ = self.call("GET", f"/Patient?identifier={CLINIC}|{ref}")
-        subject = {"reference": f"Patient/{found['entry'][0]['resource']['id']}"}
+        patient = f"Patient/{found['entry'][0]['resource']['id']}"
+        self.weigh(patient, kg)
+        self.order(patient, region)
+
+    def weigh(self, patient: str, value: float, unit: str = "kg", when: str = "2026-11-30") -> None:
+        """A body weight (LOINC 29463-7) of `patient` ("Patient/ID"), `unit` in UCUM."""
         self.call(
             "POST",
             "/Observation",
@@ -104,11 +109,14 @@ class HealthRecord:
                 "resourceType": "Observation",
                 "status": "final",
                 "code": {"coding": [{"system": codes.LOINC, "code": "29463-7"}]},
-                "subject": subject,
-                "effectiveDateTime": "2026-11-30",
-                "valueQuantity": {"value": kg, "unit": "kg", "system": codes.UCUM, "code": "kg"},
+                "subject": {"reference": patient},
+                "effectiveDateTime": when,
+                "valueQuantity": {"value": value, "unit": unit, "system": codes.UCUM, "code": unit},
             },
         )
+
+    def order(self, patient: str, region: str) -> None:
+        """An active traction order (CPT 97012) for `patient` at the region's body site."""
         self.call(
             "POST",
             "/ServiceRequest",
@@ -117,7 +125,7 @@ class HealthRecord:
                 "status": "active",
                 "intent": "order",
                 "code": {"coding": [{"system": codes.CPT, "code": "97012"}]},
-                "subject": subject,
+                "subject": {"reference": patient},
                 "bodySite": [
                     {"coding": [{"system": codes.SNOMED, "code": codes.BODY_SITES[region][0]}]}
                 ],

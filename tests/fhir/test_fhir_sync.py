@@ -178,30 +178,8 @@ def test_a_patient_registered_on_the_server_is_in_the_register_after_sync(
     health_record.add_patient("P-22", "No Weight Yet")
     health_record.add_patient("P-7", NAME)  # already here: left as the register has it
     for value, unit, when in ((176.0, "[lb_av]", "2026-11-02"), (81.5, "kg", "2026-11-30")):
-        health_record.call(
-            "POST",
-            "/Observation",
-            {
-                "resourceType": "Observation",
-                "status": "final",
-                "code": {"coding": [{"system": codes.LOINC, "code": "29463-7"}]},
-                "subject": {"reference": anna},
-                "effectiveDateTime": when,
-                "valueQuantity": {"value": value, "unit": unit, "system": codes.UCUM, "code": unit},
-            },
-        )
-    health_record.call(
-        "POST",
-        "/ServiceRequest",
-        {
-            "resourceType": "ServiceRequest",
-            "status": "active",
-            "intent": "order",
-            "code": {"coding": [{"system": codes.CPT, "code": "97012"}]},
-            "subject": {"reference": anna},
-            "bodySite": [{"coding": [{"system": codes.SNOMED, "code": "122494005"}]}],
-        },
-    )
+        health_record.weigh(anna, value, unit, when)
+    health_record.order(anna, "cervical")
     code, said = sync(store_file, health_record.url, capsys, "--patients-only")
     assert code == 0, said
     assert "patients: 1 added to the register (P-21), 1 already in it" in said

@@ -66,8 +66,12 @@ export class Words {
     return this.t(symbol);
   }
 
-  decimalSign() {
-    return new Intl.NumberFormat(this.lang).formatToParts(1.5).find((p) => p.type === "decimal").value;
+  decimalSign() {  // the language's, found once per language
+    if (this.decimalOf !== this.lang) {
+      this.decimal = new Intl.NumberFormat(this.lang).formatToParts(1.5).find((p) => p.type === "decimal").value;
+      this.decimalOf = this.lang;
+    }
+    return this.decimal;
   }
 
   // numbers and dates as the language writes them (45,0 in German and Russian)
